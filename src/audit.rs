@@ -1,0 +1,195 @@
+//! The audit log (SPEC §11). Domain functions call `record` inside the same
+//! transaction as the change they audit. `data` holds field names and safe
+//! values only: callers must never put a password, token, key or secret value
+//! in an event (the leak-scan tests grep for them).
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::auth::Principal;
+use crate::error::{Error, Result};
+use crate::store::{Store, Tx};
+
+/// One event to write.
+pub struct Event<'a> {
+    pub actor: String,
+    pub action: &'a str,
+    pub project_id: Option<&'a str>,
+    pub target: Option<&'a str>,
+    pub outcome: &'a str,
+    pub reason: Option<&'a str>,
+    pub data: Value,
+    pub request_id: Option<&'a str>,
+}
+
+impl<'a> Event<'a> {
+    pub fn new(p: &'a Principal, action: &'a str) -> Self {
+        Event {
+            actor: p.actor(),
+            action,
+            project_id: None,
+            target: None,
+            outcome: "ok",
+            reason: None,
+            data: Value::Object(Default::default()),
+            request_id: p.request_id(),
+        }
+    }
+
+    pub fn system(actor: &str, action: &'a str) -> Self {
+        Event {
+            actor: actor.to_string(),
+            action,
+            project_id: None,
+            target: None,
+            outcome: "ok",
+            reason: None,
+            data: Value::Object(Default::default()),
+            request_id: None,
+        }
+    }
+
+    pub fn project(mut self, id: &'a str) -> Self {
+        self.project_id = Some(id);
+        self
+    }
+    pub fn target(mut self, t: &'a str) -> Self {
+        self.target = Some(t);
+        self
+    }
+    pub fn outcome(mut self, o: &'a str) -> Self {
+        self.outcome = o;
+        self
+    }
+    pub fn reason(mut self, r: Option<&'a str>) -> Self {
+        self.reason = r;
+        self
+    }
+    pub fn data(mut self, d: Value) -> Self {
+        self.data = d;
+        self
+    }
+}
+
+pub async fn record(tx: &mut Tx, e: Event<'_>) -> Result<()> {
+    let data = e.data.to_string();
+    on_tx!(tx, |c| {
+        sqlx::query(
+            "INSERT INTO audit_events (at, actor, action, project_id, target, outcome, reason, data, request_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(Utc::now())
+        .bind(&e.actor)
+        .bind(e.action)
+        .bind(e.project_id)
+        .bind(e.target)
+        .bind(e.outcome)
+        .bind(e.reason)
+        .bind(&data)
+        .bind(e.request_id)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
+/// Record a standalone event (its own transaction), e.g. a failed login.
+pub async fn record_now(store: &Store, e: Event<'_>) -> Result<()> {
+    let mut tx = store.begin().await?;
+    record(&mut tx, e).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[derive(Debug, Serialize, sqlx::FromRow)]
+pub struct AuditRow {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+    pub project_id: Option<String>,
+    pub target: Option<String>,
+    pub outcome: String,
+    pub reason: Option<String>,
+    #[serde(skip)]
+    pub data: String,
+    pub request_id: Option<String>,
+}
+
+#[derive(Debug, Default)]
+pub struct Filter {
+    pub project: Option<String>,
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+    pub cursor: Option<i64>,
+    pub limit: i64,
+}
+
+/// List events newest first, scoped: admins and auditors see everything,
+/// anyone else only events of projects they own or manage.
+pub async fn list(
+    store: &Store,
+    p: &Principal,
+    f: &Filter,
+) -> Result<(Vec<Value>, Option<String>)> {
+    let scope_email: Option<String> = if p.reads_everything() {
+        None
+    } else {
+        match p.email() {
+            Some(e) => Some(e.to_string()),
+            None => {
+                return Err(Error::forbidden(
+                    "the audit log needs a user with an email, an admin or an auditor",
+                    "ask an admin for access",
+                ));
+            }
+        }
+    };
+    let limit = f.limit.clamp(1, 500);
+    let rows: Vec<AuditRow> = on_pool!(store.read(), |pool| {
+        sqlx::query_as(
+            "SELECT id, at, actor, action, project_id, target, outcome, reason, data, request_id
+             FROM audit_events
+             WHERE ($1 IS NULL OR project_id = $1)
+               AND ($2 IS NULL OR actor = $2)
+               AND ($3 IS NULL OR action = $3)
+               AND ($4 IS NULL OR at >= $4)
+               AND ($5 IS NULL OR at < $5)
+               AND ($6 IS NULL OR id < $6)
+               AND ($7 IS NULL OR project_id IN (SELECT id FROM projects WHERE owner_email = $7 OR manager_email = $7))
+             ORDER BY id DESC LIMIT $8",
+        )
+        .bind(&f.project)
+        .bind(&f.actor)
+        .bind(&f.action)
+        .bind(f.since)
+        .bind(f.until)
+        .bind(f.cursor)
+        .bind(&scope_email)
+        .bind(limit + 1)
+        .fetch_all(pool)
+        .await
+    })?;
+    let more = rows.len() as i64 > limit;
+    let mut out = Vec::with_capacity(rows.len());
+    let mut last = None;
+    for r in rows.into_iter().take(limit as usize) {
+        last = Some(r.id);
+        let data: Value = serde_json::from_str(&r.data).unwrap_or(Value::Null);
+        let mut v = serde_json::to_value(&r).map_err(Error::internal)?;
+        v["data"] = data;
+        out.push(v);
+    }
+    Ok((
+        out,
+        if more {
+            last.map(|i| i.to_string())
+        } else {
+            None
+        },
+    ))
+}

@@ -1,0 +1,170 @@
+//! Personal access tokens: minted by a signed-in user, shown once, expiring
+//! (default 90 days), revocable. A PAT acts as its user on `/mcp` and the REST
+//! API; it stops working the moment the user is disabled.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{Principal, UserInfo, token};
+use crate::audit::{self, Event};
+use crate::error::{Error, Result};
+use crate::registry::validate;
+use crate::store::Store;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewPat {
+    pub name: String,
+    #[serde(default)]
+    pub expires_in_days: Option<i64>,
+}
+
+#[derive(Debug, Serialize, sqlx::FromRow)]
+pub struct PatRow {
+    pub id: String,
+    pub name: String,
+    pub prefix: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+pub async fn mint(store: &Store, p: &Principal, n: NewPat) -> Result<serde_json::Value> {
+    let user = p.user().ok_or_else(|| {
+        Error::forbidden(
+            "only users mint personal access tokens",
+            "sign in as a user",
+        )
+    })?;
+    if p.identity_is_dev() {
+        return Err(Error::forbidden(
+            "the dev-insecure user cannot mint tokens",
+            "sign in as a real user",
+        ));
+    }
+    let name = validate::text("name", &n.name, 64)?;
+    let days = n.expires_in_days.unwrap_or(90);
+    if !(1..=365).contains(&days) {
+        return Err(Error::invalid(
+            "expires_in_days",
+            "must be between 1 and 365",
+        ));
+    }
+    let tok = token::generate(token::Kind::Pat);
+    let id = uuid::Uuid::new_v4().to_string();
+    let now = Utc::now();
+    let exp = now + Duration::days(days);
+    let prefix = token::display_prefix(&tok);
+    let mut tx = store.begin().await?;
+    on_tx!(&mut tx, |c| {
+        sqlx::query(
+            "INSERT INTO pats (id, user_id, name, token_hash, prefix, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&id)
+        .bind(&user.id)
+        .bind(&name)
+        .bind(token::hash(&tok))
+        .bind(&prefix)
+        .bind(now)
+        .bind(exp)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    audit::record(
+        &mut tx,
+        Event::new(p, "pat.minted")
+            .target(&id)
+            .data(serde_json::json!({"name": name, "prefix": prefix, "expires_at": exp})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(
+        serde_json::json!({"token": tok, "id": id, "name": name, "prefix": prefix, "created_at": now, "expires_at": exp}),
+    )
+}
+
+pub async fn list(store: &Store, p: &Principal) -> Result<Vec<PatRow>> {
+    let user = p.user().ok_or_else(Error::unauthenticated)?;
+    Ok(on_pool!(store.read(), |pool| {
+        sqlx::query_as::<_, PatRow>(
+            "SELECT id, name, prefix, created_at, expires_at, revoked_at, last_used_at FROM pats WHERE user_id = $1 ORDER BY created_at DESC",
+        )
+        .bind(&user.id)
+        .fetch_all(pool)
+        .await
+    })?)
+}
+
+pub async fn revoke(store: &Store, p: &Principal, id: &str) -> Result<()> {
+    let user = p.user().ok_or_else(Error::unauthenticated)?;
+    let mut tx = store.begin().await?;
+    let n = on_tx!(&mut tx, |c| {
+        sqlx::query(
+            "UPDATE pats SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL",
+        )
+        .bind(Utc::now())
+        .bind(id)
+        .bind(&user.id)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    if n == 0 {
+        return Err(Error::not_found("token"));
+    }
+    audit::record(&mut tx, Event::new(p, "pat.revoked").target(id)).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    pid: String,
+    last_used_at: Option<DateTime<Utc>>,
+    id: String,
+    username: String,
+    email: Option<String>,
+    display_name: Option<String>,
+    role: String,
+}
+
+/// The active user behind a PAT (unrevoked, unexpired).
+pub async fn resolve(store: &Store, tok: &str) -> Result<Option<(String, UserInfo)>> {
+    let now = Utc::now();
+    let row: Option<Row> = on_pool!(store.read(), |p| {
+        sqlx::query_as(
+            "SELECT t.id AS pid, t.last_used_at, u.id, u.username, u.email, u.display_name, u.role
+             FROM pats t JOIN users u ON u.id = t.user_id
+             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2 AND u.active = TRUE",
+        )
+        .bind(token::hash(tok))
+        .bind(now)
+        .fetch_optional(p)
+        .await
+    })?;
+    let Some(r) = row else { return Ok(None) };
+    if r.last_used_at
+        .is_none_or(|t| now - t > Duration::seconds(60))
+    {
+        on_pool!(store.write(), |p| {
+            sqlx::query("UPDATE pats SET last_used_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(&r.pid)
+                .execute(p)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+    }
+    Ok(Some((
+        r.pid,
+        UserInfo {
+            id: r.id,
+            username: r.username,
+            email: r.email,
+            display_name: r.display_name,
+            role: super::Role::parse(&r.role).unwrap_or(super::Role::Member),
+        },
+    )))
+}

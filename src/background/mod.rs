@@ -1,0 +1,75 @@
+//! Background loops (SPEC §9). Each loop is a file exposing an idempotent
+//! `tick(&App)`; `every` owns the sleeping, the leader lease (so only one
+//! replica runs a loop at a time), errors and shutdown.
+
+pub mod sweep_sessions;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::app::App;
+
+pub fn spawn_all(app: Arc<App>, stop: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
+    vec![tokio::spawn(every(
+        app,
+        stop,
+        "sweep-sessions",
+        Duration::from_secs(600),
+        |app| async move { sweep_sessions::tick(&app).await },
+    ))]
+}
+
+/// Run `tick` every `period` while this replica holds the loop's leader
+/// lease `loop:<name>`. The lease is renewed every TTL/3 and released on stop.
+pub async fn every<F, Fut>(
+    app: Arc<App>,
+    mut stop: watch::Receiver<bool>,
+    name: &'static str,
+    period: Duration,
+    tick: F,
+) where
+    F: Fn(Arc<App>) -> Fut,
+    Fut: Future<Output = crate::error::Result<()>>,
+{
+    let ttl = Duration::from_secs(app.config.lease_ttl_secs);
+    let lease_name = format!("loop:{name}");
+    let renew = ttl / 3;
+    let mut held = None;
+    let mut next_tick = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        match app.store.try_lease(&lease_name, &app.holder_id, ttl).await {
+            Ok(l) => {
+                if l.is_some() && held.is_none() {
+                    tracing::info!(loop_name = name, "acquired leader lease");
+                }
+                held = l;
+            }
+            Err(e) => {
+                tracing::warn!(loop_name = name, error = %e, "lease check failed");
+                held = None;
+            }
+        }
+        if held.is_some() && tokio::time::Instant::now() >= next_tick {
+            if let Err(e) = tick(app.clone()).await {
+                tracing::warn!(loop_name = name, error = ?e, "background tick failed");
+            }
+            next_tick = tokio::time::Instant::now() + period;
+        }
+        let wait = renew.min(
+            next_tick
+                .saturating_duration_since(tokio::time::Instant::now())
+                .max(Duration::from_millis(200)),
+        );
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = stop.wait_for(|v| *v) => break,
+        }
+    }
+    if let Some(l) = held {
+        let _ = app.store.release_lease(&l).await;
+    }
+}

@@ -1,0 +1,233 @@
+//! The command line: `serve`, `migrate`, `check-config`, `keygen`,
+//! `admin reset-password`, `healthcheck`, `version`.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use crate::config::{Config, LogFormat};
+
+#[derive(Parser)]
+#[command(
+    name = "asgard",
+    version,
+    about = "Asgard: a governed control plane for AI agents"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run the server.
+    Serve {
+        /// Address to listen on (default: ASGARD_BIND or 0.0.0.0:8080).
+        #[arg(long)]
+        bind: Option<String>,
+        /// Config file (default: ASGARD_CONFIG, or ./asgard.yaml if present).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Run database migrations and exit.
+    Migrate {
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Validate the configuration and print it with secrets redacted.
+    CheckConfig {
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Print a fresh 64-hex master key.
+    Keygen,
+    /// Administrative actions that work directly on the database.
+    Admin {
+        #[command(subcommand)]
+        action: AdminAction,
+    },
+    /// Exit 0 if URL/readyz answers `ready` (for container health checks).
+    Healthcheck {
+        #[arg(default_value = "http://127.0.0.1:8080")]
+        url: String,
+    },
+    /// Print the version.
+    Version,
+}
+
+#[derive(Subcommand)]
+pub enum AdminAction {
+    /// Set a new generated password for USER (default: the bootstrap admin) and print it.
+    ResetPassword {
+        user: Option<String>,
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+}
+
+fn env_map() -> HashMap<String, String> {
+    std::env::vars().collect()
+}
+
+fn load(bind: Option<String>, config: Option<PathBuf>) -> anyhow::Result<Config> {
+    Config::load(&env_map(), bind, config).map_err(|e| anyhow::anyhow!("configuration error: {e}"))
+}
+
+fn init_tracing(filter: &str, format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let b = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => b.json().init(),
+        LogFormat::Text => b.init(),
+    }
+}
+
+pub fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("asgard: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("asgard: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
+    use std::process::ExitCode;
+    match cli.command {
+        Command::Serve { bind, config } => {
+            let cfg = load(bind, config)?;
+            init_tracing(&cfg.log_filter, cfg.log_format);
+            serve(cfg).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Migrate { config } => {
+            let cfg = load(None, config)?;
+            init_tracing(&cfg.log_filter, cfg.log_format);
+            let (app, _) = crate::app::App::build(cfg).await?;
+            app.store.close().await;
+            println!("migrations applied ({})", app.store.engine().as_str());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::CheckConfig { config } => {
+            let cfg = load(None, config)?;
+            println!("{}", serde_json::to_string_pretty(&cfg.redacted_summary())?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Keygen => {
+            println!(
+                "{}",
+                crate::secrets::MasterKey::generate().to_hex().as_str()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Admin {
+            action: AdminAction::ResetPassword { user, config },
+        } => {
+            let cfg = load(None, config)?;
+            let username = user.unwrap_or_else(|| cfg.admin_user.clone());
+            let (app, _) = crate::app::App::build(cfg).await?;
+            let row = crate::auth::users::by_login(&app.store, &username)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e:?}"))?
+                .with_context(|| format!("no user `{username}`"))?;
+            let pw = crate::auth::password::generate();
+            crate::auth::users::set_password(&app.store, &row.id, pw.clone(), None)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            app.store.close().await;
+            eprintln!("password reset; username: {} password: {pw}", row.username);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Healthcheck { url } => Ok(healthcheck(&url).await),
+        Command::Version => {
+            println!("asgard {}", env!("CARGO_PKG_VERSION"));
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn serve(cfg: Config) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let bind = cfg.bind.clone();
+    let mode = format!(
+        "store={} provisioning={} oidc={}",
+        if cfg.is_postgres() {
+            "postgres"
+        } else {
+            "sqlite"
+        },
+        if cfg.terraform.is_some() {
+            "armed"
+        } else {
+            "unarmed"
+        },
+        if cfg.oidc.is_some() { "on" } else { "off" }
+    );
+    let (app, notes) = crate::app::App::build(cfg).await?;
+    if let Some(pw) = notes.generated_admin_password {
+        // Printed once, straight to stderr and never through the log stream.
+        eprintln!(
+            "asgard: bootstrap admin created; record these credentials now, they are not shown again: username: {} password: {pw}",
+            app.config.admin_user
+        );
+    }
+    if let Some(p) = notes.generated_key_file {
+        tracing::warn!(key_file = %p.display(), "generated a new master key file; back it up together with the database");
+    }
+    let server = crate::server::Server::bind(app, &bind).await?;
+    let addr = server.local_addr()?;
+    tracing::info!(
+        boot_ms = started.elapsed().as_millis() as u64,
+        "listening on {addr} ({mode})"
+    );
+    server
+        .run_until_stopped(crate::server::shutdown_signal())
+        .await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Minimal HTTP/1.1 GET of `/readyz` over a plain TCP socket, so container
+/// images need no curl.
+async fn healthcheck(url: &str) -> std::process::ExitCode {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rest = url
+        .strip_prefix("http://")
+        .unwrap_or(url)
+        .trim_end_matches('/');
+    let host = rest.split('/').next().unwrap_or(rest).to_string();
+    let attempt = async {
+        let mut s = tokio::net::TcpStream::connect(&host).await.ok()?;
+        let req = format!("GET /readyz HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+        s.write_all(req.as_bytes()).await.ok()?;
+        let mut buf = Vec::new();
+        s.read_to_end(&mut buf).await.ok()?;
+        Some(String::from_utf8_lossy(&buf).into_owned())
+    };
+    match tokio::time::timeout(std::time::Duration::from_secs(5), attempt).await {
+        Ok(Some(resp)) if resp.starts_with("HTTP/1.1 200") && resp.ends_with("ready") => {
+            std::process::ExitCode::SUCCESS
+        }
+        _ => {
+            eprintln!("asgard healthcheck: {url}/readyz is not ready");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,369 @@
+//! The `asgard.yaml` schema. Strict: every struct denies unknown keys, and the
+//! loader reports the dotted path of the offending key. Semantic checks that
+//! serde cannot express (patterns, ranges, cross-field rules) live in
+//! `FileConfig::validate`, which also names the path.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+use super::ConfigError;
+use crate::governance::{Classification, EVIDENCE_FIELDS};
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    #[serde(default)]
+    pub groups: Vec<GroupConfig>,
+    #[serde(default)]
+    pub registration: RegistrationConfig,
+    #[serde(default)]
+    pub classification_requirements: BTreeMap<Classification, Vec<String>>,
+    #[serde(default)]
+    pub review: ReviewConfig,
+    #[serde(default)]
+    pub governance: GovernanceConfig,
+    pub lease_ttl_secs: Option<u64>,
+    #[serde(default)]
+    pub provisioning: ProvisioningFile,
+}
+
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupConfig {
+    pub key: String,
+    pub display_name: String,
+    #[serde(default)]
+    pub cost_center: Option<String>,
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistrationConfig {
+    #[serde(default = "yes")]
+    pub require_manager: bool,
+    #[serde(default = "yes")]
+    pub require_group: bool,
+}
+
+impl Default for RegistrationConfig {
+    fn default() -> Self {
+        Self {
+            require_manager: true,
+            require_group: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewConfig {
+    #[serde(default = "d_poc_window")]
+    pub poc_window_days: u32,
+    #[serde(default = "d_auto_ext")]
+    pub auto_extensions: u32,
+    #[serde(default = "d_sweep")]
+    pub sweep_secs: u64,
+}
+
+fn d_poc_window() -> u32 {
+    90
+}
+fn d_auto_ext() -> u32 {
+    1
+}
+fn d_sweep() -> u64 {
+    86_400
+}
+
+impl Default for ReviewConfig {
+    fn default() -> Self {
+        Self {
+            poc_window_days: d_poc_window(),
+            auto_extensions: d_auto_ext(),
+            sweep_secs: d_sweep(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GovernanceConfig {
+    #[serde(default = "d_maint")]
+    pub maintainer_min: u32,
+}
+
+fn d_maint() -> u32 {
+    2
+}
+
+impl Default for GovernanceConfig {
+    fn default() -> Self {
+        Self {
+            maintainer_min: d_maint(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProvisioningFile {
+    pub terraform: Option<TerraformFile>,
+    #[serde(default)]
+    pub allowed: Vec<AllowedTarget>,
+    #[serde(default)]
+    pub auto_approve: AutoApprove,
+    pub services_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TerraformFile {
+    pub bin: Option<PathBuf>,
+    pub modules_dir: Option<PathBuf>,
+    pub work_dir: Option<PathBuf>,
+    pub timeout_secs: Option<u64>,
+    pub max_concurrent: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AllowedTarget {
+    pub cloud: String,
+    pub account: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AutoApprove {
+    #[serde(default = "d_auto_classes")]
+    pub classifications: Vec<Classification>,
+    #[serde(default = "d_max_res")]
+    pub max_resource_monthly_usd: f64,
+    #[serde(default = "d_max_proj")]
+    pub max_project_monthly_usd: f64,
+}
+
+fn d_auto_classes() -> Vec<Classification> {
+    vec![Classification::Poc]
+}
+fn d_max_res() -> f64 {
+    50.0
+}
+fn d_max_proj() -> f64 {
+    500.0
+}
+
+impl Default for AutoApprove {
+    fn default() -> Self {
+        Self {
+            classifications: d_auto_classes(),
+            max_resource_monthly_usd: d_max_res(),
+            max_project_monthly_usd: d_max_proj(),
+        }
+    }
+}
+
+impl FileConfig {
+    /// Parse YAML text strictly, naming the path of the first offending key.
+    pub fn parse(text: &str, source: &str) -> Result<Self, ConfigError> {
+        if text.trim().is_empty() {
+            return Ok(Self::default());
+        }
+        let de = serde_yaml::Deserializer::from_str(text);
+        let cfg: FileConfig = serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner().to_string();
+            ConfigError::File {
+                source_name: source.to_string(),
+                path: if path == "." { "(root)".into() } else { path },
+                message: inner,
+            }
+        })?;
+        cfg.validate(source)?;
+        Ok(cfg)
+    }
+
+    fn validate(&self, source: &str) -> Result<(), ConfigError> {
+        let err = |path: String, message: String| ConfigError::File {
+            source_name: source.to_string(),
+            path,
+            message,
+        };
+        let mut seen = std::collections::HashSet::new();
+        for (i, g) in self.groups.iter().enumerate() {
+            if !valid_group_key(&g.key) {
+                return Err(err(
+                    format!("groups[{i}].key"),
+                    format!("`{}` must match ^[a-z][a-z0-9_-]{{0,39}}$", g.key),
+                ));
+            }
+            if !seen.insert(g.key.as_str()) {
+                return Err(err(
+                    format!("groups[{i}].key"),
+                    format!("duplicate group `{}`", g.key),
+                ));
+            }
+            if g.display_name.trim().is_empty() || g.display_name.len() > 120 {
+                return Err(err(
+                    format!("groups[{i}].display_name"),
+                    "must be 1-120 characters".into(),
+                ));
+            }
+        }
+        for (tier, fields) in &self.classification_requirements {
+            for (j, f) in fields.iter().enumerate() {
+                if !EVIDENCE_FIELDS.iter().any(|(name, _)| name == f) {
+                    return Err(err(
+                        format!("classification_requirements.{}[{j}]", tier.as_str()),
+                        format!("unknown evidence field `{f}`"),
+                    ));
+                }
+            }
+        }
+        if self.review.poc_window_days == 0 || self.review.poc_window_days > 3650 {
+            return Err(err(
+                "review.poc_window_days".into(),
+                "must be between 1 and 3650".into(),
+            ));
+        }
+        if self.review.sweep_secs < 10 {
+            return Err(err(
+                "review.sweep_secs".into(),
+                "must be at least 10".into(),
+            ));
+        }
+        if let Some(ttl) = self.lease_ttl_secs
+            && !(3..=86_400).contains(&ttl)
+        {
+            return Err(err(
+                "lease_ttl_secs".into(),
+                "must be between 3 and 86400".into(),
+            ));
+        }
+        if let Some(tf) = &self.provisioning.terraform {
+            if tf.timeout_secs == Some(0) {
+                return Err(err(
+                    "provisioning.terraform.timeout_secs".into(),
+                    "must be positive".into(),
+                ));
+            }
+            if let Some(n) = tf.max_concurrent
+                && !(1..=64).contains(&n)
+            {
+                return Err(err(
+                    "provisioning.terraform.max_concurrent".into(),
+                    "must be between 1 and 64".into(),
+                ));
+            }
+        }
+        for (i, a) in self.provisioning.allowed.iter().enumerate() {
+            if a.cloud.trim().is_empty() || a.account.trim().is_empty() {
+                return Err(err(
+                    format!("provisioning.allowed[{i}]"),
+                    "cloud and account must be non-empty".into(),
+                ));
+            }
+        }
+        let aa = &self.provisioning.auto_approve;
+        if aa.max_resource_monthly_usd < 0.0 || !aa.max_resource_monthly_usd.is_finite() {
+            return Err(err(
+                "provisioning.auto_approve.max_resource_monthly_usd".into(),
+                "must be a non-negative number".into(),
+            ));
+        }
+        if aa.max_project_monthly_usd < 0.0 || !aa.max_project_monthly_usd.is_finite() {
+            return Err(err(
+                "provisioning.auto_approve.max_project_monthly_usd".into(),
+                "must be a non-negative number".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+pub fn valid_group_key(k: &str) -> bool {
+    let mut chars = k.chars();
+    matches!(chars.next(), Some('a'..='z'))
+        && k.len() <= 40
+        && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_' | '-'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn path_of(text: &str) -> String {
+        match FileConfig::parse(text, "asgard.yaml") {
+            Err(ConfigError::File { path, .. }) => path,
+            other => panic!("expected a file error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn runbook_file_parses() {
+        let c = FileConfig::parse(
+            "groups:\n- { key: platform, display_name: Platform, cost_center: CC-100 }\n",
+            "t",
+        )
+        .unwrap();
+        assert_eq!(c.groups[0].key, "platform");
+        assert!(c.groups[0].active);
+        assert!(c.registration.require_manager);
+    }
+
+    #[test]
+    fn full_schema_parses() {
+        let text = r#"
+groups:
+  - { key: platform, display_name: Platform, cost_center: CC-100, active: true }
+registration: { require_manager: true, require_group: true }
+classification_requirements:
+  light-operational: [repo_or_source_url, support_contact, runbook_url]
+review: { poc_window_days: 90, auto_extensions: 1, sweep_secs: 86400 }
+governance: { maintainer_min: 2 }
+lease_ttl_secs: 600
+provisioning:
+  terraform: { bin: terraform, modules_dir: /modules, work_dir: /data/asgard-tf, timeout_secs: 3600, max_concurrent: 4 }
+  allowed: [ { cloud: auth0, account: your-tenant }, { cloud: aws, account: "123456789012" } ]
+  auto_approve: { classifications: [poc], max_resource_monthly_usd: 50, max_project_monthly_usd: 500 }
+  services_dir: /etc/asgard/services
+"#;
+        let c = FileConfig::parse(text, "t").unwrap();
+        assert_eq!(c.lease_ttl_secs, Some(600));
+        assert_eq!(c.provisioning.allowed.len(), 2);
+    }
+
+    #[test]
+    fn errors_name_the_path() {
+        assert_eq!(path_of("grups: []"), "(root)");
+        assert_eq!(
+            path_of("groups:\n- { key: x, display_name: X, colour: red }"),
+            "groups[0]"
+        );
+        assert_eq!(
+            path_of("review: { poc_window_days: soon }"),
+            "review.poc_window_days"
+        );
+        assert_eq!(path_of("lease_ttl_secs: 1"), "lease_ttl_secs");
+        assert_eq!(
+            path_of("groups:\n- { key: Bad Key, display_name: X }"),
+            "groups[0].key"
+        );
+        assert_eq!(
+            path_of("classification_requirements: { light-operational: [shoe_size] }"),
+            "classification_requirements.light-operational[0]"
+        );
+        assert_eq!(
+            path_of("classification_requirements: { ultra: [] }"),
+            "classification_requirements"
+        );
+    }
+}

@@ -1,0 +1,272 @@
+//! Evidence fields (SPEC §8.2): their kinds, validation, and the per-tier
+//! requirement lists (cumulative; `classification_requirements` in the config
+//! replaces a tier's own list).
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::Classification;
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldKind {
+    Text,
+    Url,
+    Date,
+    Emails,
+    List,
+    Enum(&'static [&'static str]),
+}
+
+const STATE_LOSS: &[&str] = &["stateless", "recoverable", "durable-critical"];
+const SEC_REVIEW: &[&str] = &[
+    "not-started",
+    "requested",
+    "in-review",
+    "approved",
+    "waived",
+];
+
+/// Every evidence field and its kind. Changing a name here breaks stored evidence.
+pub const EVIDENCE_FIELDS: &[(&str, FieldKind)] = &[
+    ("repo_or_source_url", FieldKind::Url),
+    ("business_owner", FieldKind::Text),
+    ("technical_owner", FieldKind::Text),
+    ("team_or_org_of_record", FieldKind::Text),
+    ("support_contact", FieldKind::Text),
+    ("runbook_url", FieldKind::Url),
+    ("monitoring_or_logs_url", FieldKind::Url),
+    ("ci_status_url", FieldKind::Url),
+    ("primary_data_flows", FieldKind::List),
+    ("critical_flow_test_or_eval_url", FieldKind::Url),
+    ("state_loss_posture", FieldKind::Enum(STATE_LOSS)),
+    ("security_review_status", FieldKind::Enum(SEC_REVIEW)),
+    ("architecture_summary_url", FieldKind::Url),
+    ("critical_dependencies", FieldKind::List),
+    ("incident_path", FieldKind::Text),
+    ("slo_or_service_target", FieldKind::Text),
+    ("rpo_rto", FieldKind::Text),
+    ("decommission_path", FieldKind::Text),
+    ("executive_accountable_owner", FieldKind::Text),
+    ("risk_acceptance_url", FieldKind::Url),
+    ("dr_exercise_evidence_url", FieldKind::Url),
+    ("audit_retention_requirement", FieldKind::Text),
+    ("recurring_review_date", FieldKind::Date),
+    ("maintainers", FieldKind::Emails),
+    ("stack_exception", FieldKind::Text),
+    ("stack_exception_renewal_date", FieldKind::Date),
+];
+
+const LIGHT: &[&str] = &[
+    "repo_or_source_url",
+    "business_owner",
+    "technical_owner",
+    "team_or_org_of_record",
+    "support_contact",
+    "runbook_url",
+    "monitoring_or_logs_url",
+    "ci_status_url",
+    "primary_data_flows",
+    "critical_flow_test_or_eval_url",
+    "state_loss_posture",
+];
+const WIDE: &[&str] = &[
+    "security_review_status",
+    "architecture_summary_url",
+    "critical_dependencies",
+    "incident_path",
+    "slo_or_service_target",
+    "rpo_rto",
+    "decommission_path",
+];
+const CRITICAL: &[&str] = &[
+    "executive_accountable_owner",
+    "risk_acceptance_url",
+    "dr_exercise_evidence_url",
+    "audit_retention_requirement",
+    "recurring_review_date",
+];
+
+/// Validated evidence: field name → JSON value (string or array of strings).
+pub type Evidence = BTreeMap<String, Value>;
+
+pub fn kind_of(name: &str) -> Option<FieldKind> {
+    EVIDENCE_FIELDS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, k)| *k)
+}
+
+/// Validate one evidence value, returning its normalised form. `null` clears.
+pub fn validate_field(name: &str, value: &Value) -> Result<Option<Value>> {
+    let field = format!("evidence.{name}");
+    let Some(kind) = kind_of(name) else {
+        return Err(Error::invalid_hint(
+            field,
+            "unknown evidence field",
+            "see the evidence field list in docs/governance.md",
+        ));
+    };
+    if value.is_null() {
+        return Ok(None);
+    }
+    let text = |v: &Value| -> Result<String> {
+        match v.as_str().map(str::trim) {
+            Some(s) if !s.is_empty() && s.chars().count() <= 2000 => Ok(s.to_string()),
+            _ => Err(Error::invalid(
+                &field,
+                "must be a non-empty string of at most 2000 characters",
+            )),
+        }
+    };
+    let out = match kind {
+        FieldKind::Text => Value::String(text(value)?),
+        FieldKind::Url => {
+            let s = text(value)?;
+            if !is_http_url(&s) {
+                return Err(Error::invalid(&field, "must be an http(s) URL"));
+            }
+            Value::String(s)
+        }
+        FieldKind::Date => {
+            let s = text(value)?;
+            chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+                .map_err(|_| Error::invalid(&field, "must be a date like 2027-01-31"))?;
+            Value::String(s)
+        }
+        FieldKind::Enum(allowed) => {
+            let s = text(value)?;
+            if !allowed.contains(&s.as_str()) {
+                return Err(Error::invalid(
+                    &field,
+                    format!("must be one of {}", allowed.join(", ")),
+                ));
+            }
+            Value::String(s)
+        }
+        FieldKind::List | FieldKind::Emails => {
+            let Some(items) = value.as_array() else {
+                return Err(Error::invalid(&field, "must be an array of strings"));
+            };
+            if items.len() > 100 {
+                return Err(Error::invalid(&field, "at most 100 items"));
+            }
+            let mut out = Vec::with_capacity(items.len());
+            for item in items {
+                let mut s = text(item)?;
+                if kind == FieldKind::Emails {
+                    s = crate::registry::validate::email(&field, &s)?;
+                }
+                out.push(Value::String(s));
+            }
+            Value::Array(out)
+        }
+    };
+    Ok(Some(out))
+}
+
+fn is_http_url(s: &str) -> bool {
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"));
+    matches!(rest, Some(r) if !r.is_empty() && !r.starts_with('/') && !r.contains(char::is_whitespace))
+}
+
+fn present(e: &Evidence, name: &str) -> bool {
+    match e.get(name) {
+        Some(Value::String(s)) => !s.is_empty(),
+        Some(Value::Array(a)) => !a.is_empty(),
+        _ => false,
+    }
+}
+
+/// The fields required to hold `tier`, cumulative over the lower tiers.
+pub fn required_for(
+    tier: Classification,
+    overrides: &BTreeMap<Classification, Vec<String>>,
+) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for t in Classification::ALL {
+        if t > tier {
+            break;
+        }
+        let own: Vec<String> = match overrides.get(&t) {
+            Some(list) => list.clone(),
+            None => match t {
+                Classification::Poc => vec![],
+                Classification::LightOperational => LIGHT.iter().map(|s| s.to_string()).collect(),
+                Classification::WideOperational => WIDE.iter().map(|s| s.to_string()).collect(),
+                Classification::CriticalPath => CRITICAL.iter().map(|s| s.to_string()).collect(),
+            },
+        };
+        for f in own {
+            if !out.contains(&f) {
+                out.push(f);
+            }
+        }
+    }
+    out
+}
+
+/// Fields still missing for `tier`.
+pub fn missing_for(
+    e: &Evidence,
+    tier: Classification,
+    overrides: &BTreeMap<Classification, Vec<String>>,
+) -> Vec<String> {
+    required_for(tier, overrides)
+        .into_iter()
+        .filter(|f| !present(e, f))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn validates_kinds() {
+        assert!(validate_field("runbook_url", &json!("https://x.example/rb")).is_ok());
+        assert!(validate_field("runbook_url", &json!("ftp://x")).is_err());
+        assert!(validate_field("recurring_review_date", &json!("2027-02-30")).is_err());
+        assert!(validate_field("state_loss_posture", &json!("stateless")).is_ok());
+        assert!(validate_field("state_loss_posture", &json!("meh")).is_err());
+        assert!(
+            validate_field("maintainers", &json!(["A@B.example"]))
+                .unwrap()
+                .unwrap()
+                == json!(["a@b.example"])
+        );
+        assert!(validate_field("maintainers", &json!(["nope"])).is_err());
+        assert!(validate_field("shoe_size", &json!("42")).is_err());
+        assert_eq!(validate_field("runbook_url", &Value::Null).unwrap(), None);
+    }
+
+    #[test]
+    fn requirements_are_cumulative_and_overridable() {
+        let none = BTreeMap::new();
+        assert!(required_for(Classification::Poc, &none).is_empty());
+        assert_eq!(
+            required_for(Classification::LightOperational, &none).len(),
+            LIGHT.len()
+        );
+        assert_eq!(
+            required_for(Classification::CriticalPath, &none).len(),
+            LIGHT.len() + WIDE.len() + CRITICAL.len()
+        );
+        let mut o = BTreeMap::new();
+        o.insert(
+            Classification::LightOperational,
+            vec!["runbook_url".to_string()],
+        );
+        let mut e = Evidence::new();
+        assert_eq!(
+            missing_for(&e, Classification::LightOperational, &o),
+            vec!["runbook_url"]
+        );
+        e.insert("runbook_url".into(), json!("https://r.example"));
+        assert!(missing_for(&e, Classification::LightOperational, &o).is_empty());
+    }
+}

@@ -1,0 +1,73 @@
+//! Governance rules: classification tiers and evidence. Pure functions over
+//! domain values; persistence and authority checks happen in the callers.
+
+pub mod evidence;
+
+pub use evidence::{EVIDENCE_FIELDS, Evidence, FieldKind, missing_for};
+
+use serde::{Deserialize, Serialize};
+
+/// Classification tiers, ordered from least to most governed.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Classification {
+    #[default]
+    Poc,
+    LightOperational,
+    WideOperational,
+    CriticalPath,
+}
+
+impl Classification {
+    pub const ALL: [Classification; 4] = [
+        Classification::Poc,
+        Classification::LightOperational,
+        Classification::WideOperational,
+        Classification::CriticalPath,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Classification::Poc => "poc",
+            Classification::LightOperational => "light-operational",
+            Classification::WideOperational => "wide-operational",
+            Classification::CriticalPath => "critical-path",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    pub fn next(self) -> Option<Self> {
+        match self {
+            Classification::Poc => Some(Classification::LightOperational),
+            Classification::LightOperational => Some(Classification::WideOperational),
+            Classification::WideOperational => Some(Classification::CriticalPath),
+            Classification::CriticalPath => None,
+        }
+    }
+}
+
+/// Data classification of a project's data.
+pub const DATA_CLASSES: [&str; 4] = ["public", "internal", "confidential", "restricted"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tiers_order_and_parse() {
+        assert!(Classification::Poc < Classification::CriticalPath);
+        for c in Classification::ALL {
+            assert_eq!(Classification::parse(c.as_str()), Some(c));
+        }
+        assert_eq!(Classification::parse("gold"), None);
+        assert_eq!(
+            Classification::WideOperational.next(),
+            Some(Classification::CriticalPath)
+        );
+    }
+}

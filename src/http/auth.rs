@@ -1,0 +1,206 @@
+//! `/api/auth/*`: local login and logout, the current user, password change,
+//! personal access tokens, and the public `/api/auth/config`.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::error::ApiError;
+use super::extract::{ClientIp, Json, came_over_tls};
+use super::{Api, AppState, Reply};
+use crate::audit::{self, Event};
+use crate::auth::{Principal, password, pats, sessions, users};
+use crate::error::Error;
+
+pub fn routes(api: Api) -> Api {
+    api.post("/api/auth/login", login)
+        .post("/api/auth/logout", logout)
+        .get("/api/auth/me", me)
+        .get("/api/auth/config", config)
+        .post("/api/auth/password", change_password)
+        .get("/api/auth/tokens", list_tokens)
+        .post("/api/auth/tokens", mint_token)
+        .delete("/api/auth/tokens/{id}", revoke_token)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Login {
+    username: String,
+    password: String,
+}
+
+async fn login(
+    State(app): State<AppState>,
+    ClientIp { ip, peer }: ClientIp,
+    headers: HeaderMap,
+    Json(body): Json<Login>,
+) -> Result<Response, ApiError> {
+    if app.config.disable_local_login {
+        return Err(Error::forbidden(
+            "local sign-in is disabled here",
+            "use \"Sign in with SSO\" (GET /api/auth/oidc/login)",
+        )
+        .into());
+    }
+    let login = body.username.trim().to_string();
+    if login.is_empty() || login.len() > 254 || body.password.len() > 1024 {
+        return Err(Error::InvalidCredentials.into());
+    }
+    if let Err(wait) = app.throttle.check(ip, &login) {
+        return Err(Error::TooManyAttempts { retry_after: wait }.into());
+    }
+    let user = users::by_login(&app.store, &login).await?;
+    let stored = user
+        .as_ref()
+        .filter(|u| u.active)
+        .and_then(|u| u.password_hash.clone());
+    let ok = password::verify(body.password, stored).await;
+    let Some(user) = user.filter(|_| ok) else {
+        app.throttle.fail(ip, &login);
+        let who = format!("anonymous:{ip}");
+        audit::record_now(
+            &app.store,
+            Event::system(&who, "auth.login_failed")
+                .target(&login)
+                .outcome("denied"),
+        )
+        .await?;
+        return Err(Error::InvalidCredentials.into());
+    };
+    app.throttle.succeed(ip, &login);
+    let s = sessions::create(&app.store, &user.id).await?;
+    let actor = format!("user:{}", user.email.as_deref().unwrap_or(&user.username));
+    audit::record_now(
+        &app.store,
+        Event::system(&actor, "auth.login")
+            .target(&user.id)
+            .data(json!({"method": "password"})),
+    )
+    .await?;
+    let secure =
+        app.config.force_https || came_over_tls(&headers, Some(peer), &app.config.trusted_proxies);
+    let cookie = session_cookie(&s.token, sessions::IDLE.num_seconds(), secure);
+    let mut resp =
+        Reply(json!({"token": s.token, "expires_at": s.expires_at, "user": user.public()}))
+            .into_response();
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        resp.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(resp)
+}
+
+pub fn session_cookie(token: &str, max_age: i64, secure: bool) -> String {
+    format!(
+        "asgard_session={token}; HttpOnly; SameSite=Lax; Path=/; Max-Age={max_age}{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+async fn logout(
+    State(app): State<AppState>,
+    p: Principal,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let tok = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::to_string)
+        .or_else(|| {
+            headers
+                .get_all(header::COOKIE)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .find_map(|c| {
+                    c.split(';').find_map(|part| {
+                        part.trim()
+                            .strip_prefix("asgard_session=")
+                            .map(str::to_string)
+                    })
+                })
+        });
+    if let Some(t) = tok
+        && sessions::end(&app.store, &t).await?
+    {
+        audit::record_now(&app.store, Event::new(&p, "auth.logout")).await?;
+    }
+    let mut resp = StatusCode::NO_CONTENT.into_response();
+    resp.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("asgard_session=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0"),
+    );
+    Ok(resp)
+}
+
+async fn me(State(app): State<AppState>, p: Principal) -> Result<Reply<Value>, ApiError> {
+    let user = p.user().ok_or_else(Error::unauthenticated)?;
+    if p.identity_is_dev() {
+        return Ok(Reply(
+            json!({"id": user.id, "username": user.username, "role": "admin", "dev_insecure": true}),
+        ));
+    }
+    let row = users::by_id(&app.store, &user.id)
+        .await?
+        .ok_or_else(Error::unauthenticated)?;
+    Ok(Reply(row.public()))
+}
+
+async fn config(State(app): State<AppState>) -> Reply<Value> {
+    let reg = app.config.file.registration;
+    Reply(json!({
+        "system_name": app.config.system_name,
+        "local": !app.config.disable_local_login,
+        "oidc": app.config.oidc.is_some(),
+        "registration": {"require_manager": reg.require_manager, "require_group": reg.require_group},
+        "version": env!("CARGO_PKG_VERSION"),
+    }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PasswordChange {
+    current_password: String,
+    new_password: String,
+}
+
+async fn change_password(
+    State(app): State<AppState>,
+    p: Principal,
+    Json(b): Json<PasswordChange>,
+) -> Result<StatusCode, ApiError> {
+    users::change_password(&app.store, &p, b.current_password, b.new_password).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn list_tokens(State(app): State<AppState>, p: Principal) -> Result<Reply<Value>, ApiError> {
+    let rows = pats::list(&app.store, &p).await?;
+    Ok(Reply(json!({"tokens": rows})))
+}
+
+async fn mint_token(
+    State(app): State<AppState>,
+    p: Principal,
+    Json(b): Json<pats::NewPat>,
+) -> Result<(StatusCode, Reply<Value>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Reply(pats::mint(&app.store, &p, b).await?),
+    ))
+}
+
+async fn revoke_token(
+    State(app): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    pats::revoke(&app.store, &p, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

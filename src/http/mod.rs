@@ -1,0 +1,124 @@
+//! The HTTP door (axum only): one router per area, summed here. Routes are
+//! added through `Api`, which records every (method, path) it registers, so
+//! tests can walk the real route table instead of a hand-kept list.
+
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod meta;
+pub mod middleware;
+pub mod people;
+pub mod projects;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::handler::Handler;
+use axum::http::{Method, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::{MethodRouter, delete, get, patch, post};
+
+use crate::app::App;
+
+pub type AppState = Arc<App>;
+
+/// JSON responses (our `extract::Json` is the request-side extractor).
+pub use axum::Json as Reply;
+
+/// A router builder that remembers what it registered.
+pub struct Api {
+    router: Router<AppState>,
+    table: Vec<(Method, &'static str)>,
+}
+
+impl Api {
+    fn new() -> Self {
+        Api {
+            router: Router::new(),
+            table: Vec::new(),
+        }
+    }
+
+    fn add(mut self, method: Method, path: &'static str, mr: MethodRouter<AppState>) -> Self {
+        self.table.push((method, path));
+        self.router = self.router.route(path, mr);
+        self
+    }
+
+    pub fn get<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, h: H) -> Self {
+        self.add(Method::GET, path, get(h))
+    }
+    pub fn post<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, h: H) -> Self {
+        self.add(Method::POST, path, post(h))
+    }
+    pub fn patch<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, h: H) -> Self {
+        self.add(Method::PATCH, path, patch(h))
+    }
+    pub fn delete<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, h: H) -> Self {
+        self.add(Method::DELETE, path, delete(h))
+    }
+}
+
+fn api() -> Api {
+    let api = Api::new();
+    let api = auth::routes(api);
+    let api = people::routes(api);
+    let api = projects::routes(api);
+    meta::api_routes(api)
+}
+
+/// Every `/api` route: (method, path template). Used by the route-walk test.
+pub fn route_table() -> Vec<(String, String)> {
+    api()
+        .table
+        .into_iter()
+        .map(|(m, p)| (m.to_string(), p.to_string()))
+        .collect()
+}
+
+async fn api_not_found() -> impl IntoResponse {
+    error::plain(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "no such API route",
+        "see GET /api/openapi.json or docs/api.md for the routes",
+    )
+}
+
+async fn method_not_allowed() -> impl IntoResponse {
+    error::plain(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this route does not accept that method",
+        "see docs/api.md for the methods each route takes",
+    )
+}
+
+/// The whole application router, with middleware, for a built `App`.
+pub fn router(app: AppState, extra: Option<Router<AppState>>) -> Router {
+    let api = api();
+    let mut r = meta::public_routes(Router::new())
+        .merge(api.router)
+        .route("/api", axum::routing::any(api_not_found))
+        .route("/api/{*rest}", axum::routing::any(api_not_found));
+    if let Some(extra) = extra {
+        r = r.merge(extra);
+    }
+    r.method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            middleware::authenticate,
+        ))
+        .layer(axum::extract::DefaultBodyLimit::max(1024 * 1024))
+        .layer(axum::middleware::from_fn(middleware::request_context))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
+            tracing::error!("a request handler panicked");
+            error::plain(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal_error",
+                "an internal error occurred",
+                "retry later; if it persists, tell an operator",
+            )
+        }))
+        .with_state(app)
+}

@@ -1,0 +1,174 @@
+//! `/api/projects/*`: the registry over HTTP. Handlers parse, call the one
+//! domain function, and render; every decision lives in `registry`.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::error::ApiError;
+use super::extract::Json;
+use super::{Api, AppState, Reply};
+use crate::auth::Principal;
+use crate::error::Error;
+use crate::registry::{keys, projects};
+
+pub fn routes(api: Api) -> Api {
+    api.get("/api/projects", list)
+        .post("/api/projects", register)
+        .get("/api/projects/{id}", get_one)
+        .patch("/api/projects/{id}", patch)
+        .post("/api/projects/{id}/kill", kill)
+        .post("/api/projects/{id}/unkill", unkill)
+        .post("/api/projects/{id}/decommission", decommission)
+        .get("/api/projects/{id}/keys", list_keys)
+        .post("/api/projects/{id}/keys", mint_key)
+        .delete("/api/projects/{id}/keys/{key_id}", revoke_key)
+}
+
+/// `?limit=` parsed with a field-naming error.
+pub fn limit_param(q: &HashMap<String, String>) -> Result<i64, Error> {
+    match q.get("limit") {
+        None => Ok(50),
+        Some(v) => v
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (1..=500).contains(n))
+            .ok_or_else(|| Error::invalid("limit", "must be an integer between 1 and 500")),
+    }
+}
+
+async fn list(
+    State(app): State<AppState>,
+    p: Principal,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Reply<Value>, ApiError> {
+    let f = projects::ListFilter {
+        group: q.get("group").cloned().filter(|s| !s.is_empty()),
+        classification: q.get("classification").cloned().filter(|s| !s.is_empty()),
+        q: q.get("q").cloned().filter(|s| !s.is_empty()),
+        cursor: q.get("cursor").cloned().filter(|s| !s.is_empty()),
+        limit: limit_param(&q)?,
+    };
+    let (rows, next) = projects::list(&app, &p, &f).await?;
+    Ok(Reply(
+        json!({"projects": rows.iter().map(|r| r.to_json()).collect::<Vec<_>>(), "next_cursor": next}),
+    ))
+}
+
+async fn register(
+    State(app): State<AppState>,
+    p: Principal,
+    Json(body): Json<Value>,
+) -> Result<(StatusCode, Reply<Value>), ApiError> {
+    let pr = projects::register(&app, &p, &body, None).await?;
+    Ok((StatusCode::CREATED, Reply(pr.to_json())))
+}
+
+async fn get_one(
+    State(app): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> Result<Reply<Value>, ApiError> {
+    Ok(Reply(projects::get(&app, &p, &id).await?.to_json()))
+}
+
+async fn patch(
+    State(app): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    Json(body): Json<Value>,
+) -> Result<Reply<Value>, ApiError> {
+    Ok(Reply(
+        projects::patch(&app, &p, &id, &body).await?.to_json(),
+    ))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Reason {
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+async fn kill(
+    State(app): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    Json(b): Json<Reason>,
+) -> Result<Reply<Value>, ApiError> {
+    Ok(Reply(
+        projects::set_killed(&app, &p, &id, true, b.reason)
+            .await?
+            .to_json(),
+    ))
+}
+
+async fn unkill(
+    State(app): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    Json(b): Json<Reason>,
+) -> Result<Reply<Value>, ApiError> {
+    Ok(Reply(
+        projects::set_killed(&app, &p, &id, false, b.reason)
+            .await?
+            .to_json(),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Decommission {
+    #[serde(default)]
+    reason: Option<String>,
+    #[serde(default)]
+    confirm: Option<String>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    destroy_data: Option<bool>,
+}
+
+async fn decommission(
+    State(app): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    Json(b): Json<Decommission>,
+) -> Result<Reply<Value>, ApiError> {
+    Ok(Reply(
+        projects::decommission(&app, &p, &id, b.reason, b.confirm)
+            .await?
+            .to_json(),
+    ))
+}
+
+async fn list_keys(
+    State(app): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> Result<Reply<Value>, ApiError> {
+    Ok(Reply(json!({"keys": keys::list(&app, &p, &id).await?})))
+}
+
+async fn mint_key(
+    State(app): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    Json(b): Json<keys::NewKey>,
+) -> Result<(StatusCode, Reply<Value>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Reply(keys::mint(&app, &p, &id, b).await?),
+    ))
+}
+
+async fn revoke_key(
+    State(app): State<AppState>,
+    p: Principal,
+    Path((id, key_id)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    keys::revoke(&app, &p, &id, &key_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

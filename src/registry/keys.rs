@@ -1,0 +1,189 @@
+//! Project keys (SPEC §4.3): minted by the project's authority, shown once,
+//! stored as SHA-256, optionally expiring, revocable. A key works only while
+//! its project is active and not killed.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::projects::fetch_tx;
+use crate::app::App;
+use crate::audit::{self, Event};
+use crate::auth::{Identity, Principal, token};
+use crate::error::{Error, Result};
+use crate::store::Store;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewKey {
+    pub name: String,
+    #[serde(default)]
+    pub expires_in_days: Option<i64>,
+}
+
+#[derive(Debug, Serialize, sqlx::FromRow)]
+pub struct KeyRow {
+    #[serde(rename = "key_id")]
+    pub id: String,
+    pub project_id: String,
+    pub name: String,
+    pub prefix: String,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+async fn authorised_project(
+    tx: &mut crate::store::Tx,
+    p: &Principal,
+    id: &str,
+) -> Result<super::Project> {
+    let pr = fetch_tx(tx, id)
+        .await?
+        .filter(|c| c.visible_to(p))
+        .ok_or_else(|| Error::not_found(format!("project {id}")))?;
+    pr.require_authority(p)?;
+    Ok(pr)
+}
+
+pub async fn mint(app: &App, p: &Principal, project_id: &str, n: NewKey) -> Result<Value> {
+    let name = super::validate::text("name", &n.name, 64)?;
+    let expires_at = match n.expires_in_days {
+        None => None,
+        Some(d) if (1..=3650).contains(&d) => Some(Utc::now() + Duration::days(d)),
+        Some(_) => {
+            return Err(Error::invalid(
+                "expires_in_days",
+                "must be between 1 and 3650",
+            ));
+        }
+    };
+    let mut tx = app.store.begin().await?;
+    let pr = authorised_project(&mut tx, p, project_id).await?;
+    pr.require_live()?;
+    let key = token::generate(token::Kind::ProjectKey);
+    let id = uuid::Uuid::new_v4().to_string();
+    let prefix = token::display_prefix(&key);
+    let now = Utc::now();
+    on_tx!(&mut tx, |c| {
+        sqlx::query(
+            "INSERT INTO project_keys (id, project_id, name, key_hash, prefix, created_by, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&id)
+        .bind(project_id)
+        .bind(&name)
+        .bind(token::hash(&key))
+        .bind(&prefix)
+        .bind(p.actor())
+        .bind(now)
+        .bind(expires_at)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    audit::record(
+        &mut tx,
+        Event::new(p, "key.minted")
+            .project(project_id)
+            .target(&id)
+            .data(json!({"name": name, "prefix": prefix, "expires_at": expires_at})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(json!({
+        "key": key, "key_id": id, "name": name, "prefix": prefix, "project_id": project_id,
+        "created_at": now, "expires_at": expires_at,
+    }))
+}
+
+pub async fn list(app: &App, p: &Principal, project_id: &str) -> Result<Vec<KeyRow>> {
+    let pr = super::projects::get(app, p, project_id).await?;
+    if !(pr.has_authority(p) || p.reads_everything()) {
+        return Err(Error::forbidden(
+            "listing keys needs authority over the project",
+            "ask the owner or manager",
+        ));
+    }
+    Ok(on_pool!(app.store.read(), |pool| {
+        sqlx::query_as::<_, KeyRow>(
+            "SELECT id, project_id, name, prefix, created_by, created_at, expires_at, revoked_at, last_used_at
+             FROM project_keys WHERE project_id = $1 ORDER BY created_at DESC",
+        )
+        .bind(project_id)
+        .fetch_all(pool)
+        .await
+    })?)
+}
+
+pub async fn revoke(app: &App, p: &Principal, project_id: &str, key_id: &str) -> Result<()> {
+    let mut tx = app.store.begin().await?;
+    authorised_project(&mut tx, p, project_id).await?;
+    let n = on_tx!(&mut tx, |c| {
+        sqlx::query("UPDATE project_keys SET revoked_at = $1 WHERE id = $2 AND project_id = $3 AND revoked_at IS NULL")
+            .bind(Utc::now())
+            .bind(key_id)
+            .bind(project_id)
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected())
+    })?;
+    if n == 0 {
+        return Err(Error::not_found(format!("key {key_id}")));
+    }
+    audit::record(
+        &mut tx,
+        Event::new(p, "key.revoked")
+            .project(project_id)
+            .target(key_id),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: String,
+    prefix: String,
+    project_id: String,
+    last_used_at: Option<DateTime<Utc>>,
+}
+
+/// The identity behind a project key: unrevoked, unexpired, and its project
+/// active and not killed.
+pub async fn resolve(store: &Store, key: &str) -> Result<Option<Identity>> {
+    let now = Utc::now();
+    let row: Option<Row> = on_pool!(store.read(), |p| {
+        sqlx::query_as(
+            "SELECT k.id, k.prefix, k.project_id, k.last_used_at
+             FROM project_keys k JOIN projects pr ON pr.id = k.project_id
+             WHERE k.key_hash = $1 AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > $2)
+               AND pr.lifecycle = 'active' AND pr.killed = FALSE",
+        )
+        .bind(token::hash(key))
+        .bind(now)
+        .fetch_optional(p)
+        .await
+    })?;
+    let Some(r) = row else { return Ok(None) };
+    if r.last_used_at
+        .is_none_or(|t| now - t > Duration::seconds(60))
+    {
+        on_pool!(store.write(), |p| {
+            sqlx::query("UPDATE project_keys SET last_used_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(&r.id)
+                .execute(p)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+    }
+    Ok(Some(Identity::ProjectKey {
+        key_id: r.id,
+        prefix: r.prefix,
+        project_id: r.project_id,
+    }))
+}

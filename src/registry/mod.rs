@@ -1,0 +1,141 @@
+//! The registry, Asgard's gate (SPEC §4): projects, their keys, and the
+//! kill switch. Every function takes the calling `Principal`, checks
+//! authority itself, and writes its audit row in the same transaction.
+
+pub mod input;
+pub mod keys;
+pub mod projects;
+pub mod validate;
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+
+use crate::auth::Principal;
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Project {
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub owner_email: String,
+    pub manager_email: String,
+    pub grp: Option<String>,
+    pub cost_center: Option<String>,
+    pub classification: String,
+    pub data_class: String,
+    pub budget_cents: i64,
+    pub lifecycle: String,
+    pub killed: bool,
+    pub killed_reason: Option<String>,
+    pub review_date: Option<DateTime<Utc>>,
+    pub review_state: String,
+    pub extensions_used: i64,
+    pub evidence: String,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+pub const PROJECT_COLS: &str = "id, name, description, owner_email, manager_email, grp, cost_center, classification, data_class, budget_cents, lifecycle, killed, killed_reason, review_date, review_state, extensions_used, evidence, created_by, created_at, updated_at";
+
+impl Project {
+    pub fn to_json(&self) -> Value {
+        let evidence: Value = serde_json::from_str(&self.evidence).unwrap_or_else(|_| json!({}));
+        json!({
+            "project_id": self.id,
+            "name": self.name,
+            "description": self.description,
+            "owner_email": self.owner_email,
+            "manager_email": self.manager_email,
+            "group": self.grp,
+            "cost_center": self.cost_center,
+            "classification": self.classification,
+            "data_class": self.data_class,
+            "budget_usd": cents_to_usd(self.budget_cents),
+            "lifecycle": self.lifecycle,
+            "killed": self.killed,
+            "killed_reason": self.killed_reason,
+            "review": {
+                "date": self.review_date,
+                "state": self.review_state,
+                "extensions_used": self.extensions_used,
+            },
+            "evidence": evidence,
+            "created_by": self.created_by,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        })
+    }
+
+    /// Whether `p` may see this project: admins, auditors, its owner or
+    /// manager, or a key of this very project.
+    pub fn visible_to(&self, p: &Principal) -> bool {
+        p.reads_everything() || self.has_authority(p) || p.key_project() == Some(self.id.as_str())
+    }
+
+    /// Authority (SPEC §4.2): admin, or the caller's email is owner or manager.
+    pub fn has_authority(&self, p: &Principal) -> bool {
+        if p.is_admin() {
+            return true;
+        }
+        match p.email() {
+            Some(e) if p.role() == Some(crate::auth::Role::Member) => {
+                e == self.owner_email || e == self.manager_email
+            }
+            _ => false,
+        }
+    }
+
+    /// Authority, or a key locked to this project (for agent writes).
+    pub fn writable_by(&self, p: &Principal) -> bool {
+        self.has_authority(p) || p.key_project() == Some(self.id.as_str())
+    }
+
+    pub fn require_authority(&self, p: &Principal) -> Result<()> {
+        if self.has_authority(p) {
+            Ok(())
+        } else {
+            Err(Error::forbidden(
+                format!("you are not the owner or manager of {}", self.id),
+                "ask the project's owner, its manager or an admin",
+            ))
+        }
+    }
+
+    pub fn require_live(&self) -> Result<()> {
+        if self.lifecycle != "active" {
+            return Err(Error::conflict(
+                format!("project {} is {}", self.id, self.lifecycle),
+                "register a new project",
+            ));
+        }
+        if self.killed {
+            return Err(Error::ProjectFrozen {
+                message: format!("project {} is frozen (killed)", self.id),
+            });
+        }
+        Ok(())
+    }
+}
+
+pub fn cents_to_usd(c: i64) -> f64 {
+    c as f64 / 100.0
+}
+
+/// Validate a USD amount (≥ 0, finite, at most 1e9) and convert to cents.
+pub fn usd_to_cents(field: &str, v: &Value) -> Result<i64> {
+    let Some(n) = v.as_f64() else {
+        return Err(Error::invalid(
+            field,
+            "must be a number (US dollars per month)",
+        ));
+    };
+    if !n.is_finite() || n < 0.0 {
+        return Err(Error::invalid(field, "must be zero or more"));
+    }
+    if n > 1e9 {
+        return Err(Error::invalid(field, "must be at most 1000000000"));
+    }
+    Ok((n * 100.0).round() as i64)
+}

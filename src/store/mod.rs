@@ -1,0 +1,288 @@
+//! Persistence only: connection pools, migrations, transactions and leases
+//! for both engines. Domain modules write SQL through the `on_pool!` and
+//! `on_tx!` macros, which expand one body for SQLite and once for Postgres,
+//! so the same query (with `$1…$n` placeholders, which SQLite accepts) runs on
+//! both. Where the SQL really differs, callers match on `Store::engine()`.
+//!
+//! SQLite runs with one writer connection (the engine has one writer anyway;
+//! serialising in the pool avoids SQLITE_BUSY upgrade failures) and a pool of
+//! readers in WAL mode. A lock file beside the database enforces one process.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+impl Engine {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Engine::Sqlite => "sqlite",
+            Engine::Postgres => "postgres",
+        }
+    }
+}
+
+#[derive(Clone)]
+enum Pools {
+    Sqlite { write: SqlitePool, read: SqlitePool },
+    Pg(PgPool),
+}
+
+/// A borrowed pool of one engine; what `on_pool!` matches on.
+pub enum PoolRef<'a> {
+    Sqlite(&'a SqlitePool),
+    Pg(&'a PgPool),
+}
+
+/// An open transaction of one engine; what `on_tx!` matches on.
+pub enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Pg(Transaction<'static, Postgres>),
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await,
+            Tx::Pg(t) => t.commit().await,
+        }
+    }
+}
+
+/// Run `$body` with `$p` bound to the engine's pool (`&SqlitePool` / `&PgPool`).
+#[macro_export]
+macro_rules! on_pool {
+    ($pool:expr, |$p:ident| $body:expr) => {
+        match $pool {
+            $crate::store::PoolRef::Sqlite($p) => $body,
+            $crate::store::PoolRef::Pg($p) => $body,
+        }
+    };
+}
+
+/// Run `$body` with `$c` bound to the transaction's connection
+/// (`&mut SqliteConnection` / `&mut PgConnection`). Use `&mut *$c` in the body.
+#[macro_export]
+macro_rules! on_tx {
+    ($tx:expr, |$c:ident| $body:expr) => {
+        match $tx {
+            $crate::store::Tx::Sqlite(t) => {
+                let $c = &mut **t;
+                $body
+            }
+            $crate::store::Tx::Pg(t) => {
+                let $c = &mut **t;
+                $body
+            }
+        }
+    };
+}
+
+#[derive(Clone)]
+pub struct Store {
+    pools: Pools,
+    /// Held for the process lifetime: the SQLite single-process lock.
+    _lock: Option<Arc<File>>,
+}
+
+impl Store {
+    pub fn engine(&self) -> Engine {
+        match self.pools {
+            Pools::Sqlite { .. } => Engine::Sqlite,
+            Pools::Pg(_) => Engine::Postgres,
+        }
+    }
+
+    /// Pool for reads (SQLite: the reader pool).
+    pub fn read(&self) -> PoolRef<'_> {
+        match &self.pools {
+            Pools::Sqlite { read, .. } => PoolRef::Sqlite(read),
+            Pools::Pg(p) => PoolRef::Pg(p),
+        }
+    }
+
+    /// Pool for single-statement writes (SQLite: the one writer).
+    pub fn write(&self) -> PoolRef<'_> {
+        match &self.pools {
+            Pools::Sqlite { write, .. } => PoolRef::Sqlite(write),
+            Pools::Pg(p) => PoolRef::Pg(p),
+        }
+    }
+
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        Ok(match &self.pools {
+            Pools::Sqlite { write, .. } => Tx::Sqlite(write.begin().await?),
+            Pools::Pg(p) => Tx::Pg(p.begin().await?),
+        })
+    }
+
+    /// Connect (retrying for up to `patience`), create the SQLite file and its
+    /// directory, take the SQLite process lock, and run migrations.
+    pub async fn connect(url: &str, patience: Duration) -> anyhow::Result<Store> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let opts = PgConnectOptions::from_str(url).context("invalid Postgres URL")?;
+            let pool = retry(patience, || {
+                PgPoolOptions::new()
+                    .max_connections(16)
+                    .min_connections(1)
+                    .acquire_timeout(Duration::from_secs(5))
+                    .connect_with(opts.clone())
+            })
+            .await
+            .context("could not connect to Postgres")?;
+            // sqlx's Postgres migrator takes an advisory lock, so replicas
+            // booting together migrate one at a time.
+            sqlx::migrate!("migrations/postgres")
+                .run(&pool)
+                .await
+                .context("running Postgres migrations")?;
+            return Ok(Store {
+                pools: Pools::Pg(pool),
+                _lock: None,
+            });
+        }
+
+        let path = crate::config::sqlite_path(url);
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("creating database directory {}", dir.display()))?;
+        }
+        let lock = take_process_lock(&path)?;
+        let base = SqliteConnectOptions::new()
+            .filename(&path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(base.clone())
+            .await
+            .with_context(|| format!("opening SQLite database {}", path.display()))?;
+        sqlx::migrate!("migrations/sqlite")
+            .run(&write)
+            .await
+            .context("running SQLite migrations")?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(8)
+            .min_connections(1)
+            .connect_with(base.read_only(true))
+            .await
+            .context("opening SQLite readers")?;
+        Ok(Store {
+            pools: Pools::Sqlite { write, read },
+            _lock: Some(Arc::new(lock)),
+        })
+    }
+
+    /// A trivial query with a deadline, for `/readyz`.
+    pub async fn ping(&self, deadline: Duration) -> bool {
+        let q = async {
+            on_pool!(self.read(), |p| sqlx::query("SELECT 1")
+                .execute(p)
+                .await
+                .map(|r| r.rows_affected())
+                .map(|_| ()))
+        };
+        matches!(tokio::time::timeout(deadline, q).await, Ok(Ok(())))
+    }
+
+    pub async fn get_meta(&self, key: &str) -> Result<Option<String>, sqlx::Error> {
+        on_pool!(self.write(), |p| {
+            sqlx::query_scalar::<_, String>("SELECT value FROM meta WHERE key = $1")
+                .bind(key)
+                .fetch_optional(p)
+                .await
+        })
+    }
+
+    /// Insert a meta value if absent; returns the stored value (existing wins).
+    pub async fn init_meta(&self, key: &str, value: &str) -> Result<String, sqlx::Error> {
+        on_pool!(self.write(), |p| {
+            sqlx::query(
+                "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+            )
+            .bind(key)
+            .bind(value)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        Ok(self.get_meta(key).await?.unwrap_or_default())
+    }
+
+    pub async fn close(&self) {
+        match &self.pools {
+            Pools::Sqlite { write, read } => {
+                read.close().await;
+                write.close().await;
+            }
+            Pools::Pg(p) => p.close().await,
+        }
+    }
+}
+
+async fn retry<T, F, Fut>(patience: Duration, mut f: F) -> Result<T, sqlx::Error>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, sqlx::Error>>,
+{
+    let start = std::time::Instant::now();
+    let mut delay = Duration::from_millis(200);
+    loop {
+        match f().await {
+            Ok(v) => return Ok(v),
+            Err(e) if start.elapsed() + delay < patience => {
+                tracing::warn!(error = %e, "database not reachable yet; retrying");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// One Asgard process per SQLite file: an exclusive advisory lock on
+/// `<db>.lock`, held until the process exits.
+fn take_process_lock(db: &Path) -> anyhow::Result<File> {
+    let mut p: PathBuf = db.to_path_buf();
+    let name = format!(
+        "{}.lock",
+        p.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    );
+    p.set_file_name(name);
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&p)
+        .with_context(|| format!("opening lock file {}", p.display()))?;
+    match f.try_lock() {
+        Ok(()) => Ok(f),
+        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+            "another Asgard process is using {} (lock {} is held); SQLite supports exactly one replica — use Postgres to run several",
+            db.display(),
+            p.display()
+        ),
+        Err(std::fs::TryLockError::Error(e)) => Err(e).context("locking the SQLite lock file"),
+    }
+}
+
+pub mod lease;
