@@ -1,0 +1,140 @@
+//! Authentication for `/mcp`, before the SDK: a project key or a PAT as
+//! Bearer (never a session), the Host guard and the Origin check. Failures are
+//! 401 with a JSON body that says what a valid credential is and where to
+//! get one, plus `www-authenticate: Bearer`.
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::auth::resolve;
+use crate::http::AppState;
+use crate::http::error::plain;
+use crate::http::middleware::RequestId;
+
+fn unauthorized(message: &str) -> Response {
+    let mut r = plain(
+        StatusCode::UNAUTHORIZED,
+        "authentication_required",
+        message,
+        "send `Authorization: Bearer <key>` with a project key (asg_…, minted at POST /api/projects/{id}/keys or in the dashboard) or a personal access token (asg_pat_…, minted at POST /api/auth/tokens)",
+    );
+    r.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Bearer realm=\"asgard\""),
+    );
+    r
+}
+
+fn host_allowed(host: &str, allowed: &[String]) -> bool {
+    let bare = if host.starts_with('[') {
+        host.split(']')
+            .next()
+            .map(|h| format!("{h}]"))
+            .unwrap_or_default()
+    } else {
+        host.rsplit_once(':')
+            .map(|(h, _)| h.to_string())
+            .unwrap_or_else(|| host.to_string())
+    };
+    allowed.iter().any(|a| {
+        a.eq_ignore_ascii_case(host)
+            || a.eq_ignore_ascii_case(&bare)
+            || a.eq_ignore_ascii_case(bare.trim_matches(['[', ']']))
+    })
+}
+
+pub async fn require_credential(
+    State(app): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let allowed = super::allowed_hosts(&app);
+    if let Some(allowed) = &allowed {
+        let host = req
+            .headers()
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if !host_allowed(host, allowed) {
+            return plain(
+                StatusCode::FORBIDDEN,
+                "host_not_allowed",
+                format!("Host `{host}` is not accepted on /mcp"),
+                "connect through ASGARD_PUBLIC_URL (operators: set it to the URL agents use)",
+            );
+        }
+        if let Some(origin) = req
+            .headers()
+            .get(header::ORIGIN)
+            .and_then(|v| v.to_str().ok())
+        {
+            let o_host = origin.split_once("://").map(|(_, h)| h).unwrap_or("");
+            if !host_allowed(o_host, allowed) {
+                return plain(
+                    StatusCode::FORBIDDEN,
+                    "origin_not_allowed",
+                    format!("Origin `{origin}` is not accepted on /mcp"),
+                    "MCP clients should not send a foreign Origin; browsers may only call /mcp from Asgard's own origin",
+                );
+            }
+        }
+    }
+    let Some(v) = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return unauthorized("/mcp needs a credential");
+    };
+    let Some(tok) = v
+        .split_once(' ')
+        .filter(|(s, _)| s.eq_ignore_ascii_case("bearer"))
+        .map(|(_, t)| t.trim())
+    else {
+        return unauthorized("the Authorization header must be `Bearer <token>`");
+    };
+    let rid = req.extensions().get::<RequestId>().map(|r| r.0.clone());
+    match resolve::bearer(&app.store, tok, resolve::MCP, rid).await {
+        Ok(Some(p)) => {
+            req.extensions_mut().insert(p);
+            next.run(req).await
+        }
+        Ok(None) => unauthorized(
+            "the credential is unknown, revoked, expired, or its project is frozen or decommissioned (session tokens are not accepted here)",
+        ),
+        Err(e) => crate::http::error::ApiError(e).into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::host_allowed;
+
+    #[test]
+    fn hosts() {
+        let a: Vec<String> = [
+            "localhost",
+            "127.0.0.1",
+            "::1",
+            "[::1]",
+            "asgard.example.com",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for ok in [
+            "localhost:8080",
+            "127.0.0.1",
+            "[::1]:80",
+            "asgard.example.com",
+            "ASGARD.example.com:443",
+        ] {
+            assert!(host_allowed(ok, &a), "{ok}");
+        }
+        for bad in ["evil.com", "evil.com:8080", "", "127.0.0.2"] {
+            assert!(!host_allowed(bad, &a), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,298 @@
+//! The rmcp `ServerHandler`: `initialize` info, `tools/list` from the
+//! catalog, and `tools/call` dispatch to the domain. Arguments are checked
+//! against the tool's input schema (unknown keys, basic types) before any
+//! domain call, so an agent gets a precise `invalid_argument`.
+
+use std::sync::Arc;
+
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, Implementation, JsonObject,
+    ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
+use serde_json::{Value, json};
+
+use super::error::tool_error;
+use super::tools;
+use crate::app::App;
+use crate::auth::{Identity, Principal};
+use crate::error::{Error, Result};
+use crate::governance::{Classification, evidence};
+use crate::registry::projects;
+use crate::seed::Tier;
+
+const INSTRUCTIONS: &str = "Asgard is your organisation's governed control plane. Start with `whoami`. \
+Work only inside a registered project (register_project with a personal access token, or use the project your key is locked to). \
+Call `seed_plan` with your languages and task, then `seed_get` each file and write it to its path. \
+Never hard-code secrets. Tool errors carry {code, message, hint}: follow the hint.";
+
+#[derive(Clone)]
+pub struct AsgardMcp {
+    app: Arc<App>,
+}
+
+impl AsgardMcp {
+    pub fn new(app: Arc<App>) -> Self {
+        AsgardMcp { app }
+    }
+
+    async fn dispatch(&self, p: &Principal, name: &str, args: Value) -> Result<Value> {
+        let app = &*self.app;
+        match name {
+            "whoami" => Ok(whoami(p)),
+            "list_groups" => Ok(list_groups(app)),
+            "register_project" => {
+                let pr = projects::register(app, p, &args, p.email()).await?;
+                Ok(pr.to_json())
+            }
+            "get_project" => {
+                let id = target_project(p, &args)?;
+                Ok(projects::get(app, p, &id).await?.to_json())
+            }
+            "update_project" => {
+                let id = target_project(p, &args)?;
+                let mut body = args.clone();
+                if let Some(m) = body.as_object_mut() {
+                    m.remove("project_id");
+                }
+                Ok(projects::patch(app, p, &id, &body).await?.to_json())
+            }
+            "promotion_status" => {
+                let id = target_project(p, &args)?;
+                let pr = projects::get(app, p, &id).await?;
+                Ok(promotion_status(app, &pr))
+            }
+            "seed_list" => Ok(json!({"files": app.seed.list()})),
+            "seed_plan" => {
+                let languages: Vec<String> = match args.get("languages") {
+                    Some(v) => serde_json::from_value(v.clone())
+                        .map_err(|_| Error::invalid("languages", "must be an array of strings"))?,
+                    None => Vec::new(),
+                };
+                let task = args.get("task").and_then(Value::as_str).unwrap_or("");
+                let tier = match args.get("tier").and_then(Value::as_str) {
+                    None => Tier::default(),
+                    Some("minimal") => Tier::Minimal,
+                    Some("standard") => Tier::Standard,
+                    Some("strict") => Tier::Strict,
+                    Some(_) => {
+                        return Err(Error::invalid(
+                            "tier",
+                            "must be minimal, standard or strict",
+                        ));
+                    }
+                };
+                serde_json::to_value(app.seed.plan(&languages, task, tier)).map_err(Error::internal)
+            }
+            "seed_get" => {
+                let id = args.get("id").and_then(Value::as_str).unwrap_or("");
+                let f = app
+                    .seed
+                    .get(id)
+                    .ok_or_else(|| Error::not_found(format!("seed file {id}")))?;
+                Ok(f.to_full_json())
+            }
+            _ => Err(Error::not_found(format!("tool {name}"))),
+        }
+    }
+}
+
+fn whoami(p: &Principal) -> Value {
+    match &p.identity {
+        Identity::ProjectKey {
+            project_id, prefix, ..
+        } => json!({
+            "kind": "project_key", "actor": format!("key:{prefix}"), "project_id": project_id,
+            "user": null, "role": null,
+            "can": ["read this project", "update this project's description and evidence", "read guidance (seed_*)", "list groups"],
+        }),
+        Identity::User { user, .. } => {
+            let can: Vec<&str> = match user.role {
+                crate::auth::Role::Admin => vec!["everything"],
+                crate::auth::Role::Auditor => vec!["read every project", "read guidance (seed_*)"],
+                crate::auth::Role::Member => vec![
+                    "register projects you own or manage",
+                    "read and update projects you own or manage",
+                    "read guidance (seed_*)",
+                ],
+            };
+            json!({"kind": "user", "actor": p.actor(), "project_id": null, "user": user, "role": user.role.as_str(), "can": can})
+        }
+    }
+}
+
+fn list_groups(app: &App) -> Value {
+    let groups: Vec<Value> = app
+        .config
+        .file
+        .groups
+        .iter()
+        .filter(|g| g.active)
+        .map(
+            |g| json!({"key": g.key, "display_name": g.display_name, "cost_center": g.cost_center}),
+        )
+        .collect();
+    json!({"groups": groups, "open_mode": app.config.file.groups.is_empty()})
+}
+
+/// The project a call acts on (SPEC §5.2): a key's own project (an explicit
+/// `project_id` must match it); a PAT must name one.
+fn target_project(p: &Principal, args: &Value) -> Result<String> {
+    let given = args
+        .get("project_id")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    match (p.key_project(), given) {
+        (Some(own), Some(g)) if g != own => Err(Error::forbidden(
+            format!("this key is locked to {own} and cannot act on {g}"),
+            "omit project_id, or use a key of that project",
+        )),
+        (Some(own), _) => Ok(own.to_string()),
+        (None, Some(g)) => Ok(g),
+        (None, None) => Err(Error::invalid_hint(
+            "project_id",
+            "is required with a personal access token",
+            "pass the project id (proj-YYYY-NNNN)",
+        )),
+    }
+}
+
+fn promotion_status(app: &App, pr: &crate::registry::Project) -> Value {
+    let current = Classification::parse(&pr.classification).unwrap_or_default();
+    let next = current.next();
+    let ev: evidence::Evidence = serde_json::from_str(&pr.evidence).unwrap_or_default();
+    let overrides = &app.config.file.classification_requirements;
+    let (missing, required) = match next {
+        Some(n) => (
+            evidence::missing_for(&ev, n, overrides),
+            evidence::required_for(n, overrides),
+        ),
+        None => (vec![], vec![]),
+    };
+    let mut signals = Vec::new();
+    if ev.contains_key("stack_exception") {
+        signals.push("stack_exception: the project runs outside the supported stack".to_string());
+    }
+    if pr.killed {
+        signals.push("frozen: the project is killed".to_string());
+    }
+    let auto =
+        next == Some(Classification::LightOperational) && missing.is_empty() && signals.is_empty();
+    json!({
+        "project_id": pr.id, "current": current.as_str(), "next": next.map(|n| n.as_str()),
+        "missing": missing, "required": required, "signals": signals, "auto_approvable": auto,
+    })
+}
+
+/// Reject unknown arguments and values of the wrong JSON type, naming them.
+fn check_args(tool: &Tool, args: &JsonObject) -> Result<()> {
+    let props = tool
+        .input_schema
+        .get("properties")
+        .and_then(Value::as_object);
+    for (k, v) in args {
+        let Some(spec) = props.and_then(|p| p.get(k)) else {
+            let allowed: Vec<&String> = props.map(|p| p.keys().collect()).unwrap_or_default();
+            return Err(Error::invalid_hint(
+                k,
+                "unknown argument",
+                format!(
+                    "allowed arguments: {}",
+                    allowed
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        };
+        let types: Vec<&str> = match spec.get("type") {
+            Some(Value::String(t)) => vec![t.as_str()],
+            Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
+            _ => continue,
+        };
+        let actual = match v {
+            Value::Null => "null",
+            Value::Bool(_) => "boolean",
+            Value::Number(_) => "number",
+            Value::String(_) => "string",
+            Value::Array(_) => "array",
+            Value::Object(_) => "object",
+        };
+        if !types
+            .iter()
+            .any(|t| *t == actual || (*t == "integer" && v.is_i64()))
+        {
+            return Err(Error::invalid(
+                k,
+                format!("must be of type {}, got {actual}", types.join(" or ")),
+            ));
+        }
+    }
+    if let Some(req) = tool.input_schema.get("required").and_then(Value::as_array) {
+        for r in req.iter().filter_map(Value::as_str) {
+            if !args.contains_key(r) {
+                return Err(Error::invalid(r, "is required"));
+            }
+        }
+    }
+    Ok(())
+}
+
+impl ServerHandler for AsgardMcp {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(Implementation::new("asgard", env!("CARGO_PKG_VERSION")))
+            .with_instructions(INSTRUCTIONS)
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> std::result::Result<ListToolsResult, McpError> {
+        Ok(ListToolsResult::with_all_items(tools::all().to_vec()))
+    }
+
+    fn get_tool(&self, name: &str) -> Option<Tool> {
+        tools::find(name).cloned()
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> std::result::Result<CallToolResponse, McpError> {
+        let Some(tool) = tools::find(&request.name) else {
+            return Ok(CallToolResponse::Complete(tool_error(Error::invalid_hint(
+                "name",
+                format!("unknown tool `{}`", request.name),
+                format!(
+                    "call tools/list; available: {}",
+                    tools::tool_names().join(", ")
+                ),
+            ))));
+        };
+        let principal = context
+            .extensions
+            .get::<axum::http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<Principal>())
+            .cloned();
+        let Some(p) = principal else {
+            return Err(McpError::internal_error(
+                "request reached the tool without an authenticated principal",
+                None,
+            ));
+        };
+        let args = request.arguments.unwrap_or_default();
+        let result = match check_args(tool, &args) {
+            Err(e) => Err(e),
+            Ok(()) => self.dispatch(&p, &request.name, Value::Object(args)).await,
+        };
+        Ok(CallToolResponse::Complete(match result {
+            Ok(v) => CallToolResult::structured(v),
+            Err(e) => tool_error(e),
+        }))
+    }
+}
