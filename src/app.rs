@@ -9,7 +9,9 @@ use anyhow::{Context, bail};
 
 use crate::auth::throttle::Throttle;
 use crate::auth::users::{self, Bootstrap};
+use crate::catalog::Catalog;
 use crate::config::Config;
+use crate::provisioning::backend::Backend;
 use crate::secrets::MasterKey;
 use crate::seed::Seed;
 use crate::store::Store;
@@ -20,6 +22,11 @@ pub struct App {
     pub master_key: MasterKey,
     pub throttle: Throttle,
     pub seed: Seed,
+    pub catalog: Catalog,
+    /// Wakes the provisioning workers when a request is queued.
+    pub work: tokio::sync::Notify,
+    /// Terraform's state backend (armed replicas only).
+    pub backend: Option<Backend>,
     /// This replica's identity for leases.
     pub holder_id: String,
     /// `ASGARD_DEV_INSECURE` in effect (requested and bound to loopback).
@@ -71,6 +78,19 @@ impl App {
             Bootstrap::Exists => {}
         }
         let seed = Seed::embedded().context("loading the embedded agent seed")?;
+        let catalog = Catalog::load(config.file.provisioning.services_dir.as_deref())
+            .map_err(|e| anyhow::anyhow!("service catalog: {e}"))?;
+        let backend = match &config.terraform {
+            Some(tf) => {
+                check_armed(tf)?;
+                Some(
+                    Backend::start(store.clone(), &master_key)
+                        .await
+                        .context("starting the Terraform state backend")?,
+                )
+            }
+            None => None,
+        };
         let dev_insecure = config.dev_insecure && crate::config::is_loopback_bind(&config.bind);
         if config.dev_insecure && !dev_insecure {
             tracing::warn!(
@@ -88,6 +108,9 @@ impl App {
             master_key,
             throttle: Throttle::default(),
             seed,
+            catalog,
+            work: tokio::sync::Notify::new(),
+            backend,
             holder_id: format!("{}-{}", hostname(), uuid::Uuid::new_v4().simple()),
             dev_insecure,
         };
@@ -129,6 +152,27 @@ fn resolve_key(config: &Config, notes: &mut BootNotes) -> anyhow::Result<MasterK
     }
     tracing::warn!(key_file = %key_path.display(), "ASGARD_SECRET_KEY is not set: using the key file beside the SQLite database. Back it up with the database; set ASGARD_SECRET_KEY for anything beyond a trial.");
     Ok(key)
+}
+
+/// Armed means it can really run: refuse the boot otherwise (SPEC §6.2).
+fn check_armed(tf: &crate::config::TerraformConfig) -> anyhow::Result<()> {
+    if !tf.modules_dir.is_dir() {
+        bail!(
+            "provisioning is armed but the modules dir {} does not exist (ASGARD_TF_MODULES_DIR / provisioning.terraform.modules_dir)",
+            tf.modules_dir.display()
+        );
+    }
+    let out = std::process::Command::new(&tf.bin).arg("version").output();
+    match out {
+        Ok(o) if o.status.success() => {}
+        _ => bail!(
+            "provisioning is armed but `{} version` does not run; install terraform or set provisioning.terraform.bin",
+            tf.bin.display()
+        ),
+    }
+    std::fs::create_dir_all(&tf.work_dir)
+        .with_context(|| format!("creating the Terraform work dir {}", tf.work_dir.display()))?;
+    Ok(())
 }
 
 fn hostname() -> String {

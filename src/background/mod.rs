@@ -2,6 +2,7 @@
 //! `tick(&App)`; `every` owns the sleeping, the leader lease (so only one
 //! replica runs a loop at a time), errors and shutdown.
 
+pub mod reconcile_runs;
 pub mod sweep_sessions;
 
 use std::future::Future;
@@ -14,13 +15,30 @@ use tokio::task::JoinHandle;
 use crate::app::App;
 
 pub fn spawn_all(app: Arc<App>, stop: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
-    vec![tokio::spawn(every(
-        app,
-        stop,
-        "sweep-sessions",
-        Duration::from_secs(600),
-        |app| async move { sweep_sessions::tick(&app).await },
-    ))]
+    let reconcile_every = Duration::from_secs((app.config.lease_ttl_secs / 3).clamp(1, 30));
+    let mut loops = vec![
+        tokio::spawn(every(
+            app.clone(),
+            stop.clone(),
+            "sweep-sessions",
+            Duration::from_secs(600),
+            |app| async move { sweep_sessions::tick(&app).await },
+        )),
+        tokio::spawn(every(
+            app.clone(),
+            stop.clone(),
+            "reconcile-runs",
+            reconcile_every,
+            |app| async move { reconcile_runs::tick(&app).await },
+        )),
+    ];
+    if app.config.terraform.is_some() {
+        // Not leader-leased: every armed replica works the queue.
+        loops.push(tokio::spawn(crate::provisioning::worker::run_pool(
+            app, stop,
+        )));
+    }
+    loops
 }
 
 /// Run `tick` every `period` while this replica holds the loop's leader
@@ -37,7 +55,7 @@ pub async fn every<F, Fut>(
 {
     let ttl = Duration::from_secs(app.config.lease_ttl_secs);
     let lease_name = format!("loop:{name}");
-    let renew = ttl / 3;
+    let renew = (ttl / 3).min(period.max(Duration::from_secs(1)));
     let mut held = None;
     let mut next_tick = tokio::time::Instant::now() + Duration::from_secs(5);
     loop {

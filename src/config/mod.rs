@@ -101,6 +101,8 @@ pub struct Config {
     pub lease_ttl_secs: u64,
     pub terraform: Option<TerraformConfig>,
     pub allowed: Vec<AllowedTarget>,
+    /// The explicit environment for Terraform children (SPEC §6.5).
+    pub child_env: Vec<(String, String)>,
     pub file: FileConfig,
 }
 
@@ -289,6 +291,7 @@ impl Config {
             lease_ttl_secs,
             terraform,
             allowed,
+            child_env: child_env(env),
             file,
         })
     }
@@ -511,6 +514,37 @@ fn load_provisioning(
     ))
 }
 
+/// What a Terraform child may see: the basics, provider credentials
+/// (`AWS_*`, `AUTH0_*`, …), proxies and `TF_*` — never `ASGARD_*` (the master
+/// key, the DB URL, OIDC secrets) or anything else of Asgard's.
+fn child_env(env: &HashMap<String, String>) -> Vec<(String, String)> {
+    const EXACT: &[&str] = &[
+        "PATH",
+        "HOME",
+        "TMPDIR",
+        "LANG",
+        "LC_ALL",
+        "USER",
+        "SSL_CERT_FILE",
+        "SSL_CERT_DIR",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "NO_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "no_proxy",
+    ];
+    const PREFIXES: &[&str] = &["TF_", "AWS_", "AUTH0_", "GOOGLE_", "ARM_"];
+    let mut out: Vec<(String, String)> = env
+        .iter()
+        .filter(|(k, _)| !k.starts_with("ASGARD_") && !k.starts_with("TF_HTTP_"))
+        .filter(|(k, _)| EXACT.contains(&k.as_str()) || PREFIXES.iter().any(|p| k.starts_with(p)))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    out.sort();
+    out
+}
+
 /// Whether `path` names a loopback bind address.
 pub fn is_loopback_bind(bind: &str) -> bool {
     bind.parse::<SocketAddr>()
@@ -598,6 +632,26 @@ mod tests {
         .unwrap();
         assert_eq!(c.terraform.unwrap().modules_dir, PathBuf::from("/m"));
         assert_eq!(c.allowed.len(), 2);
+    }
+
+    #[test]
+    fn child_env_has_no_asgard_secrets() {
+        let e = env(&[
+            ("ASGARD_SECRET_KEY", "k"),
+            ("ASGARD_DATABASE_URL", "postgres://u:p@h/d"),
+            ("AWS_REGION", "us-east-1"),
+            ("PATH", "/bin"),
+            ("TF_HTTP_PASSWORD", "x"),
+            ("RANDOM", "y"),
+        ]);
+        let c = child_env(&e);
+        assert_eq!(
+            c,
+            vec![
+                ("AWS_REGION".to_string(), "us-east-1".to_string()),
+                ("PATH".to_string(), "/bin".to_string())
+            ]
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod meta;
 pub mod middleware;
 pub mod people;
 pub mod projects;
+pub mod resources;
 
 use std::sync::Arc;
 
@@ -64,6 +65,7 @@ fn api() -> Api {
     let api = auth::routes(api);
     let api = people::routes(api);
     let api = projects::routes(api);
+    let api = resources::routes(api);
     meta::api_routes(api)
 }
 

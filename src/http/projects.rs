@@ -99,11 +99,11 @@ async fn kill(
     Path(id): Path<String>,
     Json(b): Json<Reason>,
 ) -> Result<Reply<Value>, ApiError> {
-    Ok(Reply(
-        projects::set_killed(&app, &p, &id, true, b.reason)
-            .await?
-            .to_json(),
-    ))
+    let pr = projects::set_killed(&app, &p, &id, true, b.reason).await?;
+    let queued = crate::provisioning::hooks::on_kill(&app, &p, &id, true).await?;
+    let mut v = pr.to_json();
+    v["suspend_runs_queued"] = json!(queued);
+    Ok(Reply(v))
 }
 
 async fn unkill(
@@ -112,11 +112,11 @@ async fn unkill(
     Path(id): Path<String>,
     Json(b): Json<Reason>,
 ) -> Result<Reply<Value>, ApiError> {
-    Ok(Reply(
-        projects::set_killed(&app, &p, &id, false, b.reason)
-            .await?
-            .to_json(),
-    ))
+    let pr = projects::set_killed(&app, &p, &id, false, b.reason).await?;
+    let queued = crate::provisioning::hooks::on_kill(&app, &p, &id, false).await?;
+    let mut v = pr.to_json();
+    v["resume_runs_queued"] = json!(queued);
+    Ok(Reply(v))
 }
 
 #[derive(Deserialize)]
@@ -127,7 +127,6 @@ struct Decommission {
     #[serde(default)]
     confirm: Option<String>,
     #[serde(default)]
-    #[allow(dead_code)]
     destroy_data: Option<bool>,
 }
 
@@ -137,11 +136,22 @@ async fn decommission(
     Path(id): Path<String>,
     Json(b): Json<Decommission>,
 ) -> Result<Reply<Value>, ApiError> {
-    Ok(Reply(
-        projects::decommission(&app, &p, &id, b.reason, b.confirm)
-            .await?
-            .to_json(),
-    ))
+    // Authority and confirmation are checked before any resource is touched.
+    let current = projects::get(&app, &p, &id).await?;
+    let owner = p.email() == Some(current.owner_email.as_str());
+    let mut queued = Value::Null;
+    if b.confirm.as_deref() == Some(id.as_str())
+        && current.lifecycle == "active"
+        && (p.is_admin() || owner)
+    {
+        let destroy_data = b.destroy_data.unwrap_or(false);
+        queued = crate::provisioning::hooks::on_decommission(&app, &p, &id, destroy_data).await?;
+    }
+    let mut v = projects::decommission(&app, &p, &id, b.reason, b.confirm)
+        .await?
+        .to_json();
+    v["destroy_requests"] = queued;
+    Ok(Reply(v))
 }
 
 async fn list_keys(

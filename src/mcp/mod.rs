@@ -5,6 +5,7 @@
 
 mod auth;
 mod error;
+mod provisioning_tools;
 mod server;
 mod tools;
 

@@ -19,6 +19,7 @@ use crate::app::App;
 use crate::auth::{Identity, Principal};
 use crate::error::{Error, Result};
 use crate::governance::{Classification, evidence};
+use crate::provisioning::{query, request};
 use crate::registry::projects;
 use crate::seed::Tier;
 
@@ -93,9 +94,73 @@ impl AsgardMcp {
                     .ok_or_else(|| Error::not_found(format!("seed file {id}")))?;
                 Ok(f.to_full_json())
             }
+            "list_services" => Ok(json!({
+                "services": app.catalog.all().map(|m| m.summary_json()).collect::<Vec<_>>(),
+                "armed": app.config.terraform.is_some(),
+            })),
+            "get_service" => {
+                let id = str_arg(&args, "service");
+                let m = app.catalog.get(id).ok_or_else(|| Error::NotFound {
+                    what: format!("service {id}"),
+                    hint: "call list_services for the catalog".into(),
+                })?;
+                Ok(m.to_json())
+            }
+            "request_resource" => {
+                let id = target_project(p, &args)?;
+                let n = request::NewRequest {
+                    project_id: &id,
+                    service: str_arg(&args, "service"),
+                    name: str_arg(&args, "name"),
+                    spec: args.get("spec"),
+                };
+                request::request_resource(app, p, n).await
+            }
+            "get_request" => query::get_request(app, p, str_arg(&args, "request_id")).await,
+            "list_requests" => {
+                let id = target_project(p, &args)?;
+                let state = args.get("state").and_then(Value::as_str);
+                query::list_requests(app, p, Some(&id), state, 100).await
+            }
+            "list_resources" => {
+                let id = target_project(p, &args)?;
+                let all = args
+                    .get("include_destroyed")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false);
+                query::list_resources(app, p, &id, all).await
+            }
+            "get_resource" => {
+                let id = target_project(p, &args)?;
+                Ok(query::get_resource(app, p, &id, str_arg(&args, "resource"))
+                    .await?
+                    .to_json())
+            }
+            "deprovision_resource" => {
+                let id = target_project(p, &args)?;
+                let r = query::get_resource(app, p, &id, str_arg(&args, "resource")).await?;
+                let confirm = args
+                    .get("confirm")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false);
+                request::deprovision(app, p, &id, &r.id, confirm).await
+            }
+            "get_secret" => query::get_secret(app, p, str_arg(&args, "secret_ref")).await,
+            "list_secrets" => {
+                let id = target_project(p, &args)?;
+                query::list_secrets(app, p, &id).await
+            }
+            "project_cost" => {
+                let id = target_project(p, &args)?;
+                query::project_cost(app, p, &id).await
+            }
             _ => Err(Error::not_found(format!("tool {name}"))),
         }
     }
+}
+
+fn str_arg<'a>(args: &'a Value, key: &str) -> &'a str {
+    args.get(key).and_then(Value::as_str).unwrap_or("")
 }
 
 fn whoami(p: &Principal) -> Value {

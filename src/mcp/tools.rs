@@ -8,14 +8,14 @@ use std::sync::{Arc, OnceLock};
 use rmcp::model::{JsonObject, Tool, ToolAnnotations};
 use serde_json::{Value, json};
 
-fn obj(v: Value) -> Arc<JsonObject> {
+pub(super) fn obj(v: Value) -> Arc<JsonObject> {
     match v {
         Value::Object(m) => Arc::new(m),
         _ => unreachable!("schemas are objects"),
     }
 }
 
-const PROJECT_ID: &str = "Project id (proj-YYYY-NNNN). Optional with a project key (must match it); required with a personal access token.";
+pub(super) const PROJECT_ID: &str = "Project id (proj-YYYY-NNNN). Optional with a project key (must match it); required with a personal access token.";
 
 fn project_schema() -> Value {
     json!({
@@ -41,13 +41,14 @@ fn seed_entry() -> Value {
     }, "required": ["id", "path", "kind", "summary"]})
 }
 
-struct Def {
-    name: &'static str,
-    title: &'static str,
-    description: &'static str,
-    input: Value,
-    output: Value,
-    read_only: bool,
+pub(super) struct Def {
+    pub name: &'static str,
+    pub title: &'static str,
+    pub description: &'static str,
+    pub input: Value,
+    pub output: Value,
+    pub read_only: bool,
+    pub destructive: bool,
 }
 
 fn defs() -> Vec<Def> {
@@ -64,6 +65,7 @@ fn defs() -> Vec<Def> {
                 "can": {"type": "array", "items": {"type": "string"}}
             }, "required": ["kind", "actor", "can"]}),
             read_only: true,
+            destructive: false,
         },
         Def {
             name: "list_groups",
@@ -76,6 +78,7 @@ fn defs() -> Vec<Def> {
                 "open_mode": {"type": "boolean"}
             }, "required": ["groups", "open_mode"]}),
             read_only: true,
+            destructive: false,
         },
         Def {
             name: "register_project",
@@ -94,6 +97,7 @@ fn defs() -> Vec<Def> {
             }, "required": ["name"], "additionalProperties": false}),
             output: project_schema(),
             read_only: false,
+            destructive: false,
         },
         Def {
             name: "get_project",
@@ -102,6 +106,7 @@ fn defs() -> Vec<Def> {
             input: json!({"type": "object", "properties": {"project_id": {"type": "string", "description": PROJECT_ID}}, "additionalProperties": false}),
             output: project_schema(),
             read_only: true,
+            destructive: false,
         },
         Def {
             name: "update_project",
@@ -117,6 +122,7 @@ fn defs() -> Vec<Def> {
             }, "additionalProperties": false}),
             output: project_schema(),
             read_only: false,
+            destructive: false,
         },
         Def {
             name: "promotion_status",
@@ -130,6 +136,7 @@ fn defs() -> Vec<Def> {
                 "signals": {"type": "array", "items": {"type": "string"}}, "auto_approvable": {"type": "boolean"}
             }, "required": ["project_id", "current", "missing"]}),
             read_only: true,
+            destructive: false,
         },
         Def {
             name: "seed_list",
@@ -138,6 +145,7 @@ fn defs() -> Vec<Def> {
             input: json!({"type": "object", "properties": {}, "additionalProperties": false}),
             output: json!({"type": "object", "properties": {"files": {"type": "array", "items": seed_entry()}}, "required": ["files"]}),
             read_only: true,
+            destructive: false,
         },
         Def {
             name: "seed_plan",
@@ -153,6 +161,7 @@ fn defs() -> Vec<Def> {
                 "unmatched_languages": {"type": "array", "items": {"type": "string"}}, "next": {"type": "string"}
             }, "required": ["files", "next"]}),
             read_only: true,
+            destructive: false,
         },
         Def {
             name: "seed_get",
@@ -164,18 +173,23 @@ fn defs() -> Vec<Def> {
                 "title": {"type": "string"}, "summary": {"type": "string"}, "body": {"type": "string"}
             }, "required": ["id", "path", "title", "body"]}),
             read_only: true,
+            destructive: false,
         },
     ]
 }
 
 fn build() -> Vec<Tool> {
-    defs()
-        .into_iter()
+    let mut all = defs();
+    // Provisioning tools go after whoami/list_groups/register/get/update.
+    let tail = all.split_off(5);
+    all.extend(super::provisioning_tools::defs());
+    all.extend(tail);
+    all.into_iter()
         .map(|d| {
             let mut ann = ToolAnnotations::new();
             ann.title = Some(d.title.to_string());
             ann.read_only_hint = Some(d.read_only);
-            ann.destructive_hint = Some(false);
+            ann.destructive_hint = Some(d.destructive);
             ann.open_world_hint = Some(false);
             Tool::new(d.name, d.description, obj(d.input))
                 .with_title(d.title)

@@ -221,6 +221,16 @@ pub async fn fetch_tx(tx: &mut Tx, id: &str) -> Result<Option<Project>> {
         .await)?)
 }
 
+/// A project by id, unscoped: for background work, never for a caller.
+pub async fn fetch_by_id(app: &App, id: &str) -> Result<Project> {
+    let sql = format!("SELECT {PROJECT_COLS} FROM projects WHERE id = $1");
+    on_pool!(app.store.read(), |pool| sqlx::query_as::<_, Project>(&sql)
+        .bind(id)
+        .fetch_optional(pool)
+        .await)?
+    .ok_or_else(|| Error::not_found(format!("project {id}")))
+}
+
 /// A project the caller may see, or `not_found` (never revealing existence).
 pub async fn get(app: &App, p: &Principal, id: &str) -> Result<Project> {
     let sql = format!("SELECT {PROJECT_COLS} FROM projects WHERE id = $1");

@@ -6,6 +6,7 @@
 
 pub mod cipher;
 pub mod key;
+pub mod store;
 
 pub use cipher::{Cipher, Purpose};
 pub use key::MasterKey;

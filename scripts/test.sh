@@ -1,0 +1,209 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
+# Asgard's test command (the README's `./scripts/test.sh`; `.ci/run` calls it).
+#
+# Needs: the Rust toolchain (cargo, rustfmt, clippy), Node.js 20 + npm (npm registry reachable on the
+# first run), python3, curl, PostgreSQL server binaries (initdb, pg_ctl) and psql.
+#
+# Checks, in order (each prints PASS/FAIL with its duration; a failing one prints its log tail):
+#   npm-deps          npm test tools (package.json at the repo root -> node_modules/, Node 22 -> .node22/)
+#   fmt, clippy       cargo fmt --check; cargo clippy --all-targets --locked -- -D warnings
+#   build             cargo build --locked --bins --tests   (once; everything below reuses it)
+#   postgres          a throwaway PostgreSQL on a free port (tests/harness/pg.sh); exports
+#                     ASGARD_TEST_PG_URL=postgres://postgres@127.0.0.1:PORT/asgard_test (superuser:
+#                     integration tests CREATE DATABASE their own per test)
+#   cargo-test        cargo test --locked (unit + integration; integration tests run on SQLite, and on
+#                     Postgres because ASGARD_TEST_PG_URL is set)
+#   runbook-sqlite    tests/e2e/runbook.sh on a fresh SQLite file
+#   runbook-postgres  tests/e2e/runbook.sh on a fresh Postgres database
+#   mcp               tests/mcp/run.sh: MCP conformance suite + TypeScript SDK client
+# Ends with the line `N passed, M failed`; exits 1 if any check failed.
+#
+# Env knobs:
+#   ONLY=a,b      run only checks whose name starts with one of these (ONLY=runbook, ONLY=mcp,
+#                 ONLY=cargo-test, ONLY=lint = fmt+clippy); `build` runs whenever a selected check needs it
+#   SKIP_LINT=1   skip fmt and clippy
+#   TEST_LOG_DIR  where logs go (default target/test-logs, wiped at start)
+#   TAIL_LINES    lines of a failing check's log to print (default 60)
+#   CARGO_TEST_ARGS  extra args after `cargo test --locked` (e.g. "-- --test-threads=1")
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT" || exit 1
+# shellcheck source=../tests/harness/lib.sh
+. "$ROOT/tests/harness/lib.sh"
+
+LOGDIR=${TEST_LOG_DIR:-$ROOT/target/test-logs}
+{ rm -rf "$LOGDIR" && mkdir -p "$LOGDIR"; } || { echo "cannot create $LOGDIR"; exit 1; }
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+BIN=$TARGET/debug/asgard
+export CARGO_TERM_COLOR=never
+# A developer's shell may carry settings that change what the server or the tests do.
+unset ASGARD_DEV_INSECURE ASGARD_DATABASE_URL ASGARD_TEST_PG_URL
+
+PASSED=0
+FAILED=0
+FAILED_NAMES=()
+PGDIR=
+CHECK_PID=
+cleanup() {
+  # The running check (a `timeout` process): SIGTERM makes timeout signal the check's whole process
+  # group, so a suite's own EXIT trap stops the servers it started.
+  if [ -n "$CHECK_PID" ]; then stop_pid "$CHECK_PID" 20; CHECK_PID=; fi
+  if [ -n "$PGDIR" ]; then tests/harness/pg.sh stop "$PGDIR"; PGDIR=; fi
+}
+trap cleanup EXIT
+trap 'echo "interrupted"; exit 130' INT TERM
+
+# selected NAME: is NAME chosen by $ONLY (and not skipped by SKIP_LINT)?
+selected() {
+  local name=$1 p
+  if [ "${SKIP_LINT:-0}" = 1 ] && { [ "$name" = fmt ] || [ "$name" = clippy ]; }; then return 1; fi
+  [ -z "${ONLY:-}" ] && return 0
+  IFS=',' read -ra pats <<<"$ONLY"
+  for p in "${pats[@]}"; do
+    p=${p// /}
+    [ -z "$p" ] && continue
+    if [ "$p" = lint ] && { [ "$name" = fmt ] || [ "$name" = clippy ]; }; then return 0; fi
+    [[ "$name" == "$p"* ]] && return 0
+  done
+  return 1
+}
+any_selected() { local n; for n in "$@"; do selected "$n" && return 0; done; return 1; }
+
+record_fail() { FAILED=$((FAILED + 1)); FAILED_NAMES+=("$1"); }
+
+# check NAME TIMEOUT_SECS CMD...: run CMD with its output in $LOGDIR/NAME.log; one PASS/FAIL line.
+check() {
+  local name=$1 limit=$2 t0 rc log=$LOGDIR/$1.log
+  shift 2
+  t0=$SECONDS
+  echo "---- $name: $*"
+  # In the background + wait, so that an interrupt reaches the EXIT trap at once (see cleanup).
+  timeout --kill-after=15 "$limit" "$@" >"$log" 2>&1 </dev/null &
+  CHECK_PID=$!
+  wait "$CHECK_PID"
+  rc=$?
+  CHECK_PID=
+  if [ "$rc" = 0 ]; then
+    PASSED=$((PASSED + 1))
+    echo "PASS $name ($((SECONDS - t0))s)"
+    return 0
+  fi
+  record_fail "$name"
+  if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+    echo "FAIL $name (timed out after ${limit}s; log: $log)"
+  else
+    echo "FAIL $name (exit $rc, $((SECONDS - t0))s; log: $log)"
+  fi
+  echo "----- last ${TAIL_LINES:-60} lines of $log -----"
+  tail -n "${TAIL_LINES:-60}" "$log" | strip_ansi
+  echo "-----"
+  return 1
+}
+not_run() { record_fail "$1"; echo "FAIL $1 (not run: $2)"; }
+
+# ---- what is needed
+NEED_BUILD=0; any_selected build clippy cargo-test runbook-sqlite runbook-postgres mcp && NEED_BUILD=1
+NEED_PG=0; any_selected postgres cargo-test runbook-postgres && NEED_PG=1
+NEED_NPM=0; any_selected npm-deps mcp && NEED_NPM=1
+
+for tool in cargo node npm python3 curl; do
+  command -v "$tool" >/dev/null || echo "WARNING: $tool not on PATH; checks that use it will fail"
+done
+if [ "$NEED_PG" = 1 ]; then
+  for tool in initdb pg_ctl psql; do
+    command -v "$tool" >/dev/null || echo "WARNING: $tool not on PATH; the postgres check will fail"
+  done
+fi
+echo "asgard tests: logs in $LOGDIR${ONLY:+, ONLY=$ONLY}${SKIP_LINT:+, SKIP_LINT=$SKIP_LINT}"
+
+# ---- npm test tools
+NPM_OK=1
+if [ "$NEED_NPM" = 1 ]; then
+  check npm-deps 900 tests/harness/npm-deps.sh || NPM_OK=0
+fi
+
+# ---- lint (fmt is instant; clippy after the build so compile errors are reported once, by the build)
+if selected fmt; then check fmt 300 cargo fmt --all -- --check; fi
+
+BUILD_OK=0
+if [ "$NEED_BUILD" = 1 ]; then
+  check build 2700 cargo build --locked --bins --tests && BUILD_OK=1
+  if [ "$BUILD_OK" = 1 ] && [ ! -x "$BIN" ]; then
+    echo "  (build passed but $BIN is missing)"; BUILD_OK=0
+    PASSED=$((PASSED - 1)); record_fail build
+  fi
+fi
+
+if selected clippy; then
+  if [ "$BUILD_OK" = 1 ]; then check clippy 1800 cargo clippy --all-targets --locked -- -D warnings
+  else not_run clippy "build failed"; fi
+fi
+
+# ---- throwaway Postgres
+PG_OK=0
+if [ "$NEED_PG" = 1 ] && [ "$NEED_BUILD" = 1 ] && [ "$BUILD_OK" != 1 ]; then
+  echo "  (postgres not started: everything that uses it needs the build)"
+elif [ "$NEED_PG" = 1 ]; then
+  t0=$SECONDS
+  if out=$(tests/harness/pg.sh start 2>"$LOGDIR/postgres.log"); then
+    eval "$out"
+    export ASGARD_TEST_PG_URL
+    PG_OK=1; PASSED=$((PASSED + 1))
+    echo "PASS postgres ($((SECONDS - t0))s; ASGARD_TEST_PG_URL=$ASGARD_TEST_PG_URL)"
+  else
+    record_fail postgres
+    echo "FAIL postgres (could not start a throwaway server; log: $LOGDIR/postgres.log)"
+    tail -n 30 "$LOGDIR/postgres.log"
+  fi
+fi
+
+# ---- cargo test (unit + integration, SQLite and Postgres)
+if selected cargo-test; then
+  if [ "$BUILD_OK" != 1 ]; then not_run cargo-test "build failed"
+  else
+    [ "$PG_OK" = 1 ] || echo "  note: no Postgres; integration tests run on SQLite only (the postgres check failed)"
+    # shellcheck disable=SC2086
+    check cargo-test 2400 cargo test --locked --no-fail-fast ${CARGO_TEST_ARGS:-}
+    # Totals over every test binary (cargo prints one `test result:` line per binary).
+    awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed/) p += $(i-1); if ($(i) ~ /^failed/) f += $(i-1); if ($(i) ~ /^ignored/) g += $(i-1) } }
+         END { if (p + f + g > 0) printf "  cargo test: %d tests passed, %d failed, %d ignored\n", p, f, g }' "$LOGDIR/cargo-test.log"
+  fi
+fi
+
+# ---- end-to-end: the deploy runbook on both engines
+if selected runbook-sqlite; then
+  if [ "$BUILD_OK" != 1 ]; then not_run runbook-sqlite "build failed"
+  else
+    RUNBOOK_LOG_DIR=$LOGDIR/runbook-sqlite check runbook-sqlite 600 tests/e2e/runbook.sh "$BIN" sqlite \
+      && grep -E '^PASS' "$LOGDIR/runbook-sqlite.log" | sed 's/^/  /'
+  fi
+fi
+if selected runbook-postgres; then
+  if [ "$BUILD_OK" != 1 ]; then not_run runbook-postgres "build failed"
+  elif [ "$PG_OK" != 1 ]; then not_run runbook-postgres "no Postgres"
+  else
+    RB_DB=runbook_$(python3 -c 'import secrets;print(secrets.token_hex(4))')
+    if RB_URL=$(tests/harness/pg.sh createdb "$RB_DB" 2>"$LOGDIR/runbook-postgres.createdb.log"); then
+      RUNBOOK_LOG_DIR=$LOGDIR/runbook-postgres check runbook-postgres 600 tests/e2e/runbook.sh "$BIN" "$RB_URL" \
+        && grep -E '^PASS' "$LOGDIR/runbook-postgres.log" | sed 's/^/  /'
+    else
+      not_run runbook-postgres "CREATE DATABASE $RB_DB failed: $(cat "$LOGDIR/runbook-postgres.createdb.log")"
+    fi
+  fi
+fi
+
+# ---- MCP: conformance suite + official TypeScript SDK client
+if selected mcp; then
+  if [ "$BUILD_OK" != 1 ]; then not_run mcp "build failed"
+  elif [ "$NPM_OK" != 1 ]; then not_run mcp "npm dependencies missing"
+  else
+    MCP_LOG_DIR=$LOGDIR/mcp check mcp 900 tests/mcp/run.sh "$BIN" \
+      && grep -E '^(PASS|  PASS)' "$LOGDIR/mcp.log" | sed 's/^/  /'
+  fi
+fi
+
+echo
+if [ "$FAILED" -gt 0 ]; then echo "failed checks: ${FAILED_NAMES[*]} (logs in $LOGDIR)"; fi
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" = 0 ]

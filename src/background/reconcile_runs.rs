@@ -1,0 +1,88 @@
+//! Re-queues provisioning runs whose replica died: a request still
+//! `running` whose resource lease has expired (or vanished) goes back to
+//! `queued`, or to `failed` after three attempts. Terraform state is in the
+//! DB, so the next run resumes from what the dead one last wrote.
+
+use chrono::{Duration, Utc};
+
+use crate::app::App;
+use crate::audit::{self, Event};
+use crate::error::Result;
+use crate::store::Engine;
+
+const MAX_ATTEMPTS: i64 = 3;
+
+pub async fn tick(app: &App) -> Result<()> {
+    let grace = Utc::now() - Duration::seconds(30);
+    let now_sql = match app.store.engine() {
+        Engine::Postgres => "now()",
+        Engine::Sqlite => "$2",
+    };
+    let sql = format!(
+        "SELECT r.id, r.attempts, r.project_id FROM requests r
+         WHERE r.state = 'running' AND r.started_at < $1
+           AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.name = 'resource:' || r.resource_id AND l.expires_at > {now_sql})"
+    );
+    let stale: Vec<(String, i64, String)> = on_pool!(app.store.write(), |p| {
+        sqlx::query_as(&sql)
+            .bind(grace)
+            .bind(Utc::now())
+            .fetch_all(p)
+            .await
+    })?;
+    for (id, attempts, project) in stale {
+        let giving_up = attempts >= MAX_ATTEMPTS;
+        let (state, reason) = if giving_up {
+            (
+                "failed",
+                Some(format!(
+                    "the replica running it stopped {attempts} times; giving up"
+                )),
+            )
+        } else {
+            ("queued", None)
+        };
+        let mut tx = app.store.begin().await?;
+        let n = on_tx!(&mut tx, |c| {
+            sqlx::query("UPDATE requests SET state = $1, error = $2, claimed_by = NULL, updated_at = $3 WHERE id = $4 AND state = 'running'")
+                .bind(state)
+                .bind(&reason)
+                .bind(Utc::now())
+                .bind(&id)
+                .execute(&mut *c)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+        if n == 1 {
+            if giving_up {
+                on_tx!(&mut tx, |c| {
+                    sqlx::query("UPDATE resources SET state = 'failed', last_error = $1 WHERE id = (SELECT resource_id FROM requests WHERE id = $2)")
+                        .bind(&reason)
+                        .bind(&id)
+                        .execute(&mut *c)
+                        .await
+                        .map(|r| r.rows_affected())
+                })?;
+            }
+            let action = if giving_up {
+                "request.abandoned"
+            } else {
+                "request.requeued"
+            };
+            audit::record(
+                &mut tx,
+                Event::system("system:reconciler", action)
+                    .project(&project)
+                    .target(&id)
+                    .reason(reason.as_deref()),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        tracing::warn!(request_id = %id, state, "re-queued a run whose replica stopped");
+    }
+    if app.config.terraform.is_some() {
+        app.work.notify_one();
+    }
+    Ok(())
+}

@@ -1,0 +1,201 @@
+//! `/api/services`, `/api/projects/{id}/resources|cost|secrets` and
+//! `/api/requests`: the provisioning API, the approvals inbox included.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::error::ApiError;
+use super::extract::Json;
+use super::projects::limit_param;
+use super::{Api, AppState, Reply};
+use crate::auth::Principal;
+use crate::error::Error;
+use crate::provisioning::{query, request};
+
+pub fn routes(api: Api) -> Api {
+    api.get("/api/services", list_services)
+        .get("/api/services/{id}", get_service)
+        .get("/api/projects/{id}/resources", list_resources)
+        .post("/api/projects/{id}/resources", request_resource)
+        .get("/api/projects/{id}/resources/{rid}", get_resource)
+        .delete("/api/projects/{id}/resources/{rid}", deprovision)
+        .get("/api/projects/{id}/cost", cost)
+        .get("/api/projects/{id}/secrets", secrets)
+        .get("/api/requests", list_requests)
+        .get("/api/requests/{id}", get_request)
+        .get("/api/requests/{id}/log", run_log)
+        .post("/api/requests/{id}/approve", approve)
+        .post("/api/requests/{id}/reject", reject)
+}
+
+async fn list_services(State(app): State<AppState>, _p: Principal) -> Reply<Value> {
+    Reply(
+        json!({"services": app.catalog.all().map(|m| m.summary_json()).collect::<Vec<_>>(), "armed": app.config.terraform.is_some()}),
+    )
+}
+
+async fn get_service(
+    State(app): State<AppState>,
+    _p: Principal,
+    Path(id): Path<String>,
+) -> Result<Reply<Value>, ApiError> {
+    let m = app
+        .catalog
+        .get(&id)
+        .ok_or_else(|| Error::not_found(format!("service {id}")))?;
+    Ok(Reply(m.to_json()))
+}
+
+async fn list_resources(
+    State(app): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Reply<Value>, ApiError> {
+    let all = q
+        .get("include_destroyed")
+        .is_some_and(|v| v == "true" || v == "1");
+    Ok(Reply(query::list_resources(&app, &p, &id, all).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewResource {
+    service: String,
+    name: String,
+    #[serde(default)]
+    spec: Option<Value>,
+}
+
+async fn request_resource(
+    State(app): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    Json(b): Json<NewResource>,
+) -> Result<(StatusCode, Reply<Value>), ApiError> {
+    let v = request::request_resource(
+        &app,
+        &p,
+        request::NewRequest {
+            project_id: &id,
+            service: &b.service,
+            name: &b.name,
+            spec: b.spec.as_ref(),
+        },
+    )
+    .await?;
+    let status = if v.get("idempotent").is_some() {
+        StatusCode::OK
+    } else {
+        StatusCode::ACCEPTED
+    };
+    Ok((status, Reply(v)))
+}
+
+async fn get_resource(
+    State(app): State<AppState>,
+    p: Principal,
+    Path((id, rid)): Path<(String, String)>,
+) -> Result<Reply<Value>, ApiError> {
+    Ok(Reply(
+        query::get_resource(&app, &p, &id, &rid).await?.to_json(),
+    ))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Confirm {
+    #[serde(default)]
+    confirm: bool,
+}
+
+async fn deprovision(
+    State(app): State<AppState>,
+    p: Principal,
+    Path((id, rid)): Path<(String, String)>,
+    Json(b): Json<Confirm>,
+) -> Result<(StatusCode, Reply<Value>), ApiError> {
+    let r = query::get_resource(&app, &p, &id, &rid).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Reply(request::deprovision(&app, &p, &id, &r.id, b.confirm).await?),
+    ))
+}
+
+async fn cost(
+    State(app): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> Result<Reply<Value>, ApiError> {
+    Ok(Reply(query::project_cost(&app, &p, &id).await?))
+}
+
+async fn secrets(
+    State(app): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> Result<Reply<Value>, ApiError> {
+    Ok(Reply(query::list_secrets(&app, &p, &id).await?))
+}
+
+async fn list_requests(
+    State(app): State<AppState>,
+    p: Principal,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Reply<Value>, ApiError> {
+    let project = q
+        .get("project")
+        .filter(|s| !s.is_empty())
+        .map(String::as_str);
+    let state = q.get("state").filter(|s| !s.is_empty()).map(String::as_str);
+    Ok(Reply(
+        query::list_requests(&app, &p, project, state, limit_param(&q)?).await?,
+    ))
+}
+
+async fn get_request(
+    State(app): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> Result<Reply<Value>, ApiError> {
+    Ok(Reply(query::get_request(&app, &p, &id).await?))
+}
+
+async fn run_log(
+    State(app): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> Result<Reply<Value>, ApiError> {
+    Ok(Reply(query::run_log(&app, &p, &id).await?))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Decision {
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+async fn approve(
+    State(app): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    Json(b): Json<Decision>,
+) -> Result<Reply<Value>, ApiError> {
+    Ok(Reply(request::decide(&app, &p, &id, true, b.reason).await?))
+}
+
+async fn reject(
+    State(app): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    Json(b): Json<Decision>,
+) -> Result<Reply<Value>, ApiError> {
+    Ok(Reply(
+        request::decide(&app, &p, &id, false, b.reason).await?,
+    ))
+}

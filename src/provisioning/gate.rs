@@ -1,0 +1,187 @@
+//! The checks a request passes before it becomes a row: spec against the
+//! service's input schema (locked inputs refused), tier range, the target
+//! allowlist, and whether it needs an approval. Pure functions, unit-tested.
+
+use serde_json::Value;
+
+use crate::catalog::{Manifest, schema};
+use crate::config::AllowedTarget;
+use crate::config::file::AutoApprove;
+use crate::error::{Error, Result};
+use crate::governance::Classification;
+
+/// Validate the agent's spec and return the effective spec (defaults filled).
+pub fn effective_spec(m: &Manifest, spec: Option<&Value>, name: &str) -> Result<Value> {
+    let mut spec = match spec {
+        None | Some(Value::Null) => Value::Object(Default::default()),
+        Some(v @ Value::Object(_)) => v.clone(),
+        Some(_) => {
+            return Err(Error::invalid(
+                "spec",
+                "must be an object of the service's inputs",
+            ));
+        }
+    };
+    let obj = spec.as_object_mut().expect("checked above");
+    // The runbook passes the resource name inside the spec too; accept it
+    // when it agrees with the resource name, since Asgard sets `name` itself.
+    if let Some(n) = obj.get("name") {
+        let props_have_name = m
+            .inputs
+            .get("properties")
+            .and_then(|p| p.get("name"))
+            .is_some();
+        if !props_have_name {
+            if n.as_str() != Some(name) {
+                return Err(Error::invalid_hint(
+                    "spec.name",
+                    "differs from the resource name",
+                    "omit spec.name or make it equal to `name`",
+                ));
+            }
+            obj.remove("name");
+        }
+    }
+    if let Some(k) = m.locked.iter().find(|k| obj.contains_key(*k)) {
+        return Err(Error::invalid_hint(
+            format!("spec.{k}"),
+            "is locked by the operator",
+            "remove it; the operator sets this input for every request",
+        ));
+    }
+    schema::validate("spec", &m.inputs, &mut spec)?;
+    Ok(spec)
+}
+
+pub fn check_tier(m: &Manifest, tier: Classification) -> Result<()> {
+    if tier < m.classification_min || tier > m.classification_max {
+        return Err(Error::forbidden(
+            format!(
+                "service {} is available to projects from {} to {}, and this project is {}",
+                m.id,
+                m.classification_min.as_str(),
+                m.classification_max.as_str(),
+                tier.as_str()
+            ),
+            "promote the project (request_promotion) or pick another service",
+        ));
+    }
+    Ok(())
+}
+
+/// The allowed target account for the service's cloud. Provider-free
+/// services (`cloud: none`) need none.
+pub fn target_account(m: &Manifest, allowed: &[AllowedTarget]) -> Result<Option<String>> {
+    if m.cloud == "none" {
+        return Ok(None);
+    }
+    match allowed.iter().find(|a| a.cloud == m.cloud) {
+        Some(a) => Ok(Some(a.account.clone())),
+        None => {
+            let list: Vec<String> = allowed
+                .iter()
+                .map(|a| format!("{}:{}", a.cloud, a.account))
+                .collect();
+            Err(Error::forbidden(
+                format!(
+                    "no {} account is on this Asgard's allowlist (allowed: {})",
+                    m.cloud,
+                    if list.is_empty() {
+                        "none".to_string()
+                    } else {
+                        list.join(", ")
+                    }
+                ),
+                "ask an operator to add it (ASGARD_TF_ALLOWED or provisioning.allowed)",
+            ))
+        }
+    }
+}
+
+/// Why a request needs a human, or `None` when it may run at once.
+pub fn approval_reason(
+    m: &Manifest,
+    tier: Classification,
+    est_cents: i64,
+    project_committed_cents: i64,
+    aa: &AutoApprove,
+) -> Option<String> {
+    if !m.auto_approvable {
+        return Some(format!("{} always needs an admin's approval", m.id));
+    }
+    if !aa.classifications.contains(&tier) {
+        return Some(format!(
+            "projects at {} need an admin's approval to provision",
+            tier.as_str()
+        ));
+    }
+    let cents = |usd: f64| (usd * 100.0).round() as i64;
+    if est_cents > cents(aa.max_resource_monthly_usd) {
+        return Some(format!(
+            "the estimate is above the auto-approve ceiling of {} USD/month per resource",
+            aa.max_resource_monthly_usd
+        ));
+    }
+    if project_committed_cents + est_cents > cents(aa.max_project_monthly_usd) {
+        return Some(format!(
+            "the project would pass the auto-approve ceiling of {} USD/month",
+            aa.max_project_monthly_usd
+        ));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Catalog;
+    use serde_json::json;
+
+    fn ecs() -> Manifest {
+        Catalog::load(None)
+            .unwrap()
+            .get("ecs-service")
+            .unwrap()
+            .clone()
+    }
+
+    #[test]
+    fn spec_rules() {
+        let c = Catalog::load(None).unwrap();
+        let ecr = c.get("ecr-repository").unwrap();
+        assert!(effective_spec(ecr, Some(&json!({"name": "asgard"})), "asgard").is_ok());
+        assert!(effective_spec(ecr, Some(&json!({"name": "other"})), "asgard").is_err());
+        assert!(effective_spec(ecr, Some(&json!({"nope": 1})), "asgard").is_err());
+        assert!(effective_spec(ecr, Some(&json!([1])), "asgard").is_err());
+        for l in &ecr.locked {
+            let e = effective_spec(ecr, Some(&json!({l.as_str(): true})), "asgard").unwrap_err();
+            assert!(e.message().contains("locked"));
+        }
+        assert!(
+            effective_spec(&ecs(), Some(&json!({})), "web").is_err(),
+            "image etc. are required"
+        );
+    }
+
+    #[test]
+    fn approvals_and_allowlist() {
+        let aa = AutoApprove::default();
+        let m = ecs();
+        assert!(approval_reason(&m, Classification::Poc, 0, 0, &aa).is_some());
+        let c = Catalog::load(None).unwrap();
+        let token = c.get("demo-token").unwrap();
+        assert!(approval_reason(token, Classification::Poc, 0, 0, &aa).is_none());
+        assert!(approval_reason(token, Classification::LightOperational, 0, 0, &aa).is_some());
+        assert!(approval_reason(token, Classification::Poc, 0, 60_000, &aa).is_some());
+        assert_eq!(target_account(token, &[]).unwrap(), None);
+        assert!(target_account(&m, &[]).is_err());
+        let allowed = vec![AllowedTarget {
+            cloud: "aws".into(),
+            account: "123456789012".into(),
+        }];
+        assert_eq!(
+            target_account(&m, &allowed).unwrap().as_deref(),
+            Some("123456789012")
+        );
+    }
+}

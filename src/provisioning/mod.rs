@@ -1,0 +1,143 @@
+//! Provisioning (SPEC §6): resources and the requests that change them. A
+//! request is a row; workers on every replica claim queued rows, take the
+//! resource's lease, and run Terraform through the one runner. The request
+//! path never runs Terraform inline. State moves only by compare-and-set.
+//!
+//! Request states: `planned` (unarmed, nothing created), `pending_approval →
+//! queued → running → fulfilled | failed`, `rejected`. Teardown requests use
+//! the same states; their resource ends `destroyed` or `destroy_failed`.
+
+pub mod backend;
+pub mod gate;
+pub mod hooks;
+pub mod outputs;
+pub mod query;
+pub mod request;
+pub mod runner;
+pub mod worker;
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Resource {
+    pub id: String,
+    pub project_id: String,
+    pub service: String,
+    pub name: String,
+    pub spec: String,
+    pub state: String,
+    pub armed: bool,
+    pub cloud: String,
+    pub account: Option<String>,
+    pub outputs: String,
+    pub estimate_cents: i64,
+    pub suspended: bool,
+    pub last_error: Option<String>,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+pub const RESOURCE_COLS: &str = "id, project_id, service, name, spec, state, armed, cloud, account, outputs, estimate_cents, suspended, last_error, created_by, created_at, updated_at";
+
+impl Resource {
+    pub fn to_json(&self) -> Value {
+        json!({
+            "resource_id": self.id, "project_id": self.project_id, "service": self.service, "name": self.name,
+            "spec": serde_json::from_str::<Value>(&self.spec).unwrap_or(Value::Null),
+            "state": self.state, "armed": self.armed, "cloud": self.cloud, "account": self.account,
+            "outputs": serde_json::from_str::<Value>(&self.outputs).unwrap_or_else(|_| json!({})),
+            "estimate_monthly_usd": crate::registry::cents_to_usd(self.estimate_cents),
+            "suspended": self.suspended, "last_error": self.last_error, "created_by": self.created_by,
+            "created_at": self.created_at, "updated_at": self.updated_at,
+        })
+    }
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Request {
+    pub id: String,
+    pub resource_id: String,
+    pub project_id: String,
+    pub kind: String,
+    pub spec: String,
+    pub state: String,
+    pub needs_approval: bool,
+    pub requested_by: String,
+    pub decided_by: Option<String>,
+    pub decision_reason: Option<String>,
+    pub error: Option<String>,
+    pub attempts: i64,
+    pub claimed_by: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+pub const REQUEST_COLS: &str = "id, resource_id, project_id, kind, spec, state, needs_approval, requested_by, decided_by, decision_reason, error, attempts, claimed_by, created_at, updated_at, started_at, finished_at";
+
+impl Request {
+    /// The request as agents see it; `resource` adds the resource's outputs
+    /// (secrets already replaced by `secret_ref`s).
+    pub fn to_json(&self, resource: Option<&Resource>) -> Value {
+        let mut v = json!({
+            "request_id": self.id, "resource_id": self.resource_id, "project_id": self.project_id,
+            "kind": self.kind, "state": self.state, "needs_approval": self.needs_approval,
+            "spec": serde_json::from_str::<Value>(&self.spec).unwrap_or(Value::Null),
+            "requested_by": self.requested_by, "decided_by": self.decided_by, "decision_reason": self.decision_reason,
+            "failure_reason": self.error, "attempts": self.attempts,
+            "created_at": self.created_at, "updated_at": self.updated_at,
+            "started_at": self.started_at, "finished_at": self.finished_at,
+            "next": next_hint(&self.state),
+        });
+        if let Some(r) = resource {
+            v["service"] = json!(r.service);
+            v["name"] = json!(r.name);
+            v["armed"] = json!(r.armed);
+            v["resource_state"] = json!(r.state);
+            v["outputs"] = serde_json::from_str::<Value>(&r.outputs).unwrap_or_else(|_| json!({}));
+            v["estimate_monthly_usd"] = json!(crate::registry::cents_to_usd(r.estimate_cents));
+        }
+        v
+    }
+}
+
+fn next_hint(state: &str) -> &'static str {
+    match state {
+        "planned" => {
+            "provisioning is not armed here: nothing was created; ask an operator to arm it, then request again"
+        }
+        "pending_approval" => "an admin must approve this request; poll get_request",
+        "queued" | "running" => "poll get_request every few seconds until fulfilled or failed",
+        "fulfilled" => {
+            "read outputs; fetch secret values with get_secret at runtime, never copy them into code"
+        }
+        "failed" => "read failure_reason, fix the spec, and request again",
+        "rejected" => "read decision_reason; change the request or talk to the approver",
+        _ => "poll get_request",
+    }
+}
+
+/// Resource name rule (SPEC §6.3); names become Terraform input, never paths.
+pub fn valid_resource_name(n: &str) -> bool {
+    let b = n.as_bytes();
+    (2..=41).contains(&b.len())
+        && b[0].is_ascii_lowercase()
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn names() {
+        for ok in ["db", "asgard", "my-app-2"] {
+            assert!(super::valid_resource_name(ok), "{ok}");
+        }
+        for bad in ["", "a", "../x", "A", "1db", "a_b", "a/b", &"a".repeat(42)] {
+            assert!(!super::valid_resource_name(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,233 @@
+//! Reads over resources, requests, secrets, cost and run logs, each scoped
+//! to what the caller may see. `get_secret` is the one function that returns
+//! a secret value; it audits `secret.read` without the value.
+
+use serde_json::{Value, json};
+
+use super::{REQUEST_COLS, RESOURCE_COLS, Request, Resource};
+use crate::app::App;
+use crate::audit::{self, Event};
+use crate::auth::Principal;
+use crate::error::{Error, Result};
+use crate::registry::{Project, cents_to_usd, projects};
+use crate::secrets::{Cipher, Purpose, store};
+use crate::store::Tx;
+
+pub async fn resource_tx(tx: &mut Tx, id: &str) -> Result<Resource> {
+    let sql = format!("SELECT {RESOURCE_COLS} FROM resources WHERE id = $1");
+    on_tx!(tx, |c| sqlx::query_as::<_, Resource>(&sql)
+        .bind(id)
+        .fetch_optional(&mut *c)
+        .await)?
+    .ok_or_else(|| Error::not_found(format!("resource {id}")))
+}
+
+pub async fn request_tx(tx: &mut Tx, id: &str) -> Result<Request> {
+    let sql = format!("SELECT {REQUEST_COLS} FROM requests WHERE id = $1");
+    on_tx!(tx, |c| sqlx::query_as::<_, Request>(&sql)
+        .bind(id)
+        .fetch_optional(&mut *c)
+        .await)?
+    .ok_or_else(|| Error::not_found(format!("request {id}")))
+}
+
+pub async fn resource(app: &App, id: &str) -> Result<Option<Resource>> {
+    let sql = format!("SELECT {RESOURCE_COLS} FROM resources WHERE id = $1");
+    Ok(on_pool!(app.store.read(), |p| {
+        sqlx::query_as::<_, Resource>(&sql)
+            .bind(id)
+            .fetch_optional(p)
+            .await
+    })?)
+}
+
+pub async fn request(app: &App, id: &str) -> Result<Option<Request>> {
+    let sql = format!("SELECT {REQUEST_COLS} FROM requests WHERE id = $1");
+    Ok(on_pool!(app.store.read(), |p| {
+        sqlx::query_as::<_, Request>(&sql)
+            .bind(id)
+            .fetch_optional(p)
+            .await
+    })?)
+}
+
+/// A request the caller may see, with its resource.
+pub async fn get_request(app: &App, p: &Principal, id: &str) -> Result<Value> {
+    let req = request(app, id)
+        .await?
+        .ok_or_else(|| Error::not_found(format!("request {id}")))?;
+    projects::get(app, p, &req.project_id)
+        .await
+        .map_err(|_| Error::not_found(format!("request {id}")))?;
+    let res = resource(app, &req.resource_id).await?;
+    Ok(req.to_json(res.as_ref()))
+}
+
+/// Requests of one project, or (admins/auditors, `project = None`) all,
+/// optionally filtered by state — the approvals inbox is `state=pending_approval`.
+pub async fn list_requests(
+    app: &App,
+    p: &Principal,
+    project: Option<&str>,
+    state: Option<&str>,
+    limit: i64,
+) -> Result<Value> {
+    match project {
+        Some(id) => {
+            projects::get(app, p, id).await?;
+        }
+        None if p.reads_everything() => {}
+        None => {
+            return Err(Error::invalid_hint(
+                "project_id",
+                "is required",
+                "pass the project id; only admins and auditors list across projects",
+            ));
+        }
+    }
+    let sql = format!(
+        "SELECT {REQUEST_COLS} FROM requests WHERE ($1 IS NULL OR project_id = $1) AND ($2 IS NULL OR state = $2) ORDER BY created_at DESC LIMIT $3"
+    );
+    let rows: Vec<Request> = on_pool!(app.store.read(), |pool| {
+        sqlx::query_as::<_, Request>(&sql)
+            .bind(project)
+            .bind(state)
+            .bind(limit.clamp(1, 500))
+            .fetch_all(pool)
+            .await
+    })?;
+    Ok(json!({"requests": rows.iter().map(|r| r.to_json(None)).collect::<Vec<_>>()}))
+}
+
+pub async fn list_resources(
+    app: &App,
+    p: &Principal,
+    project: &str,
+    include_destroyed: bool,
+) -> Result<Value> {
+    projects::get(app, p, project).await?;
+    let sql = format!(
+        "SELECT {RESOURCE_COLS} FROM resources WHERE project_id = $1 AND ($2 OR state <> 'destroyed') ORDER BY created_at DESC"
+    );
+    let rows: Vec<Resource> = on_pool!(app.store.read(), |pool| {
+        sqlx::query_as::<_, Resource>(&sql)
+            .bind(project)
+            .bind(include_destroyed)
+            .fetch_all(pool)
+            .await
+    })?;
+    Ok(json!({"resources": rows.iter().map(Resource::to_json).collect::<Vec<_>>()}))
+}
+
+/// A resource by id or by name within the project.
+pub async fn get_resource(
+    app: &App,
+    p: &Principal,
+    project: &str,
+    id_or_name: &str,
+) -> Result<Resource> {
+    projects::get(app, p, project).await?;
+    let sql = format!(
+        "SELECT {RESOURCE_COLS} FROM resources WHERE project_id = $1 AND (id = $2 OR name = $2) ORDER BY updated_at DESC LIMIT 1"
+    );
+    on_pool!(app.store.read(), |pool| sqlx::query_as::<_, Resource>(&sql)
+        .bind(project)
+        .bind(id_or_name)
+        .fetch_optional(pool)
+        .await)?
+    .ok_or_else(|| Error::not_found(format!("resource {id_or_name}")))
+}
+
+/// Budget, committed monthly estimate and breakdown (SPEC §8.6).
+pub async fn project_cost(app: &App, p: &Principal, project: &str) -> Result<Value> {
+    let pr: Project = projects::get(app, p, project).await?;
+    let sql = format!(
+        "SELECT {RESOURCE_COLS} FROM resources WHERE project_id = $1 AND state IN {} ORDER BY name",
+        super::request::COMMITTED
+    );
+    let rows: Vec<Resource> =
+        on_pool!(app.store.read(), |pool| sqlx::query_as::<_, Resource>(&sql)
+            .bind(project)
+            .fetch_all(pool)
+            .await)?;
+    let committed: i64 = rows.iter().map(|r| r.estimate_cents).sum();
+    Ok(json!({
+        "project_id": pr.id,
+        "budget_usd": cents_to_usd(pr.budget_cents),
+        "budget_set": pr.budget_cents > 0,
+        "committed_monthly_usd": cents_to_usd(committed),
+        "remaining_monthly_usd": if pr.budget_cents > 0 { json!(cents_to_usd(pr.budget_cents - committed)) } else { Value::Null },
+        "resources": rows.iter().map(|r| json!({"resource_id": r.id, "service": r.service, "name": r.name, "state": r.state, "estimate_monthly_usd": cents_to_usd(r.estimate_cents)})).collect::<Vec<_>>(),
+        "spend_to_date": {"measurable": false, "note": "Asgard records estimates; actual cloud spend is not read from billing APIs in this version"},
+    }))
+}
+
+/// The caller's own project for a secret: a key's project, or a project the
+/// user has authority over.
+async fn secret_project(app: &App, p: &Principal, project: &str) -> Result<Project> {
+    let pr = projects::get(app, p, project)
+        .await
+        .map_err(|_| Error::not_found("secret"))?;
+    if !pr.writable_by(p) {
+        return Err(Error::forbidden(
+            "secrets are readable only by the project's key, owner, manager or an admin",
+            "use the project's key",
+        ));
+    }
+    Ok(pr)
+}
+
+pub async fn get_secret(app: &App, p: &Principal, secret_ref: &str) -> Result<Value> {
+    let (project, name) = store::parse_ref(secret_ref)?;
+    secret_project(app, p, &project).await?;
+    let (version, value) = store::get(app, &project, &name)
+        .await?
+        .ok_or_else(|| Error::not_found("secret"))?;
+    audit::record_now(
+        &app.store,
+        Event::new(p, "secret.read")
+            .project(&project)
+            .target(secret_ref)
+            .data(json!({"version": version})),
+    )
+    .await?;
+    let text = String::from_utf8_lossy(&value).into_owned();
+    Ok(json!({"secret_ref": secret_ref, "version": version, "value": text}))
+}
+
+pub async fn list_secrets(app: &App, p: &Principal, project: &str) -> Result<Value> {
+    secret_project(app, p, project).await?;
+    let rows = store::list(app, project).await?;
+    Ok(json!({"secrets": rows.iter().map(|s| json!({
+        "name": s.name, "secret_ref": store::secret_ref(project, &s.name), "version": s.version, "created_at": s.created_at,
+    })).collect::<Vec<_>>()}))
+}
+
+/// A request's run log (secrets already redacted before sealing).
+pub async fn run_log(app: &App, p: &Principal, request_id: &str) -> Result<Value> {
+    let req = request(app, request_id)
+        .await?
+        .ok_or_else(|| Error::not_found(format!("request {request_id}")))?;
+    let pr = projects::get(app, p, &req.project_id)
+        .await
+        .map_err(|_| Error::not_found(format!("request {request_id}")))?;
+    if !(pr.writable_by(p) || p.reads_everything()) {
+        return Err(Error::forbidden(
+            "run logs are readable by the project's authority",
+            "ask the owner",
+        ));
+    }
+    let sealed: Option<Vec<u8>> = on_pool!(app.store.read(), |pool| {
+        sqlx::query_scalar("SELECT sealed FROM run_logs WHERE request_id = $1")
+            .bind(request_id)
+            .fetch_optional(pool)
+            .await
+    })?;
+    let Some(sealed) = sealed else {
+        return Ok(json!({"request_id": request_id, "log": null}));
+    };
+    let log = Cipher::new(&app.master_key, Purpose::RunLogs)
+        .open(&sealed, format!("runlog|{request_id}").as_bytes())
+        .map_err(|e| Error::internal(anyhow::anyhow!("run log {request_id}: {e}")))?;
+    Ok(json!({"request_id": request_id, "log": String::from_utf8_lossy(&log)}))
+}

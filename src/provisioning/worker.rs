@@ -1,0 +1,320 @@
+//! The worker pool that runs on every armed replica: claim a queued request
+//! (compare-and-set, skip-locked on Postgres), take the resource's lease
+//! (one run per resource across replicas), renew it every TTL/3 while
+//! Terraform runs, and record the outcome under a fencing check.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use serde_json::{Value, json};
+use tokio::sync::{Semaphore, watch};
+
+use super::runner::{self, Action, RunSpec};
+use super::{REQUEST_COLS, Request, outputs, query};
+use crate::app::App;
+use crate::audit::{self, Event};
+use crate::error::{Error, Result};
+use crate::secrets::{Cipher, Purpose, store as secret_store};
+use crate::store::Engine;
+use crate::store::lease::Lease;
+
+pub async fn run_pool(app: Arc<App>, mut stop: watch::Receiver<bool>) {
+    let Some(tf) = app.config.terraform.clone() else {
+        return;
+    };
+    let permits = Arc::new(Semaphore::new(tf.max_concurrent as usize));
+    loop {
+        let permit = tokio::select! {
+            p = permits.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => return },
+            _ = stop.wait_for(|v| *v) => return,
+        };
+        match claim(&app).await {
+            Ok(Some(req)) => {
+                let app = app.clone();
+                tokio::spawn(async move {
+                    let id = req.id.clone();
+                    if let Err(e) = run_one(&app, req).await {
+                        tracing::error!(request_id = %id, error = ?e, "provisioning run failed to record");
+                    }
+                    drop(permit);
+                    app.work.notify_one();
+                });
+            }
+            Ok(None) => {
+                drop(permit);
+                tokio::select! {
+                    _ = app.work.notified() => {}
+                    _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+                    _ = stop.wait_for(|v| *v) => return,
+                }
+            }
+            Err(e) => {
+                drop(permit);
+                tracing::warn!(error = ?e, "claiming provisioning work failed");
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+        }
+    }
+}
+
+/// Claim the oldest queued request whose resource has nothing running.
+async fn claim(app: &App) -> Result<Option<Request>> {
+    let skip = match app.store.engine() {
+        Engine::Postgres => "FOR UPDATE SKIP LOCKED",
+        Engine::Sqlite => "",
+    };
+    let sql = format!(
+        "UPDATE requests SET state = 'running', claimed_by = $1, attempts = attempts + 1, started_at = $2, updated_at = $2
+         WHERE id = (SELECT r.id FROM requests r WHERE r.state = 'queued'
+                       AND NOT EXISTS (SELECT 1 FROM requests x WHERE x.resource_id = r.resource_id AND x.state = 'running')
+                     ORDER BY r.created_at LIMIT 1 {skip})
+           AND state = 'queued'
+         RETURNING {REQUEST_COLS}"
+    );
+    let now = Utc::now();
+    Ok(on_pool!(app.store.write(), |p| {
+        sqlx::query_as::<_, Request>(&sql)
+            .bind(&app.holder_id)
+            .bind(now)
+            .fetch_optional(p)
+            .await
+    })?)
+}
+
+async fn requeue(app: &App, req: &Request) -> Result<()> {
+    on_pool!(app.store.write(), |p| {
+        sqlx::query("UPDATE requests SET state = 'queued', claimed_by = NULL, attempts = attempts - 1, updated_at = $1 WHERE id = $2 AND state = 'running' AND claimed_by = $3")
+            .bind(Utc::now())
+            .bind(&req.id)
+            .bind(&app.holder_id)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
+async fn run_one(app: &Arc<App>, req: Request) -> Result<()> {
+    let ttl = Duration::from_secs(app.config.lease_ttl_secs);
+    let lease_name = format!("resource:{}", req.resource_id);
+    let Some(lease) = app
+        .store
+        .try_lease(&lease_name, &app.holder_id, ttl)
+        .await?
+    else {
+        // Another replica is running this resource; try again later.
+        requeue(app, &req).await?;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        return Ok(());
+    };
+    // We hold the resource now: any Terraform lock left is from a dead run.
+    on_pool!(app.store.write(), |p| sqlx::query(
+        "DELETE FROM tf_locks WHERE resource_id = $1"
+    )
+    .bind(&req.resource_id)
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()))?;
+
+    let (cancel_tx, cancel_rx) = watch::channel(false);
+    let renewer = {
+        let app = app.clone();
+        let lease = lease.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(ttl / 3).await;
+                match app.store.try_lease(&lease.name, &lease.holder, ttl).await {
+                    Ok(Some(l)) if l.token == lease.token => {}
+                    _ => {
+                        tracing::warn!(lease = %lease.name, "lost the resource lease; stopping the run");
+                        let _ = cancel_tx.send(true);
+                        return;
+                    }
+                }
+            }
+        })
+    };
+    let result = execute(app, &req, &lease, cancel_rx).await;
+    renewer.abort();
+    let recorded = finish(app, &req, &lease, result).await;
+    let _ = app.store.release_lease(&lease).await;
+    recorded
+}
+
+struct Done {
+    ok: bool,
+    reason: Option<String>,
+    outputs: serde_json::Map<String, Value>,
+    secrets: Vec<(String, Vec<u8>)>,
+    log: String,
+    duration_ms: u64,
+}
+
+fn failed(reason: impl Into<String>) -> Done {
+    Done {
+        ok: false,
+        reason: Some(reason.into()),
+        outputs: Default::default(),
+        secrets: vec![],
+        log: String::new(),
+        duration_ms: 0,
+    }
+}
+
+async fn execute(
+    app: &Arc<App>,
+    req: &Request,
+    lease: &Lease,
+    cancel: watch::Receiver<bool>,
+) -> Done {
+    let Some(tf) = app.config.terraform.as_ref() else {
+        return failed("provisioning is not armed");
+    };
+    let Some(backend) = app.backend.as_ref() else {
+        return failed("the state backend is not running");
+    };
+    let res = match query::resource(app, &req.resource_id).await {
+        Ok(Some(r)) => r,
+        _ => return failed("the resource record is missing"),
+    };
+    let Some(m) = app.catalog.get(&res.service) else {
+        return failed(format!(
+            "service {} is no longer in the catalog",
+            res.service
+        ));
+    };
+    let pr = match crate::registry::projects::fetch_by_id(app, &req.project_id).await {
+        Ok(p) => p,
+        Err(_) => return failed("the project is missing"),
+    };
+    if matches!(req.kind.as_str(), "create" | "update") && (pr.killed || pr.lifecycle != "active") {
+        return failed(format!(
+            "project {} is frozen or not active; nothing was changed",
+            pr.id
+        ));
+    }
+    let mut vars: serde_json::Map<String, Value> =
+        serde_json::from_str(&req.spec).unwrap_or_default();
+    if req.kind == "suspend" {
+        for (k, v) in &m.stop_vars {
+            vars.insert(k.clone(), v.clone());
+        }
+    }
+    vars.insert("name".into(), json!(res.name));
+    vars.insert(
+        "tags".into(),
+        json!({"asgard:project": pr.id, "asgard:owner": pr.owner_email, "asgard:cost-center": pr.cost_center.clone().unwrap_or_default(), "asgard:classification": pr.classification}),
+    );
+    let cred = backend.register(&res.id, lease.clone());
+    let spec = RunSpec {
+        bin: &tf.bin,
+        module_dir: tf.modules_dir.join(&m.module),
+        work_dir: tf.work_dir.join(&res.id),
+        vars: Value::Object(vars),
+        env: app.config.child_env.clone(),
+        state_url: backend.state_url(&res.id),
+        lock_url: backend.lock_url(&res.id),
+        backend_password: cred.password.clone(),
+        timeout: Duration::from_secs(m.timeout_secs.min(tf.timeout_secs)),
+    };
+    let action = if req.kind == "destroy" {
+        Action::Destroy
+    } else {
+        Action::Apply
+    };
+    let out = runner::run(spec, action, cancel).await;
+    backend.unregister(&cred);
+    let split = outputs::split(m, &pr.id, &res.name, &out.outputs);
+    Done {
+        ok: out.ok,
+        reason: out.reason,
+        outputs: split.record,
+        secrets: split.secrets,
+        log: out.log,
+        duration_ms: out.duration_ms,
+    }
+}
+
+async fn finish(app: &App, req: &Request, lease: &Lease, done: Done) -> Result<()> {
+    if !app.store.lease_valid(lease).await? {
+        return Err(Error::conflict(
+            "lost the resource lease before recording",
+            "the reconciler re-queues the run",
+        ));
+    }
+    let now = Utc::now();
+    let destroy = req.kind == "destroy";
+    let (req_state, res_state) = match (done.ok, destroy) {
+        (true, true) => ("fulfilled", "destroyed"),
+        (true, false) => ("fulfilled", "fulfilled"),
+        (false, true) => ("failed", "destroy_failed"),
+        (false, false) => ("failed", "failed"),
+    };
+    let reason = done
+        .reason
+        .as_deref()
+        .map(|r| outputs::redact(r, &done.secrets));
+    let mut tx = app.store.begin().await?;
+    let n = on_tx!(&mut tx, |c| {
+        sqlx::query("UPDATE requests SET state = $1, error = $2, finished_at = $3, updated_at = $3 WHERE id = $4 AND state = 'running' AND claimed_by = $5")
+            .bind(req_state).bind(&reason).bind(now).bind(&req.id).bind(&app.holder_id)
+            .execute(&mut *c).await.map(|r| r.rows_affected())
+    })?;
+    if n == 0 {
+        return Err(Error::conflict(
+            "the request was taken over",
+            "nothing recorded",
+        ));
+    }
+    let res = query::resource_tx(&mut tx, &req.resource_id).await?;
+    let cipher = secret_store::cipher(app);
+    if done.ok && destroy {
+        secret_store::delete_prefix(&mut tx, &req.project_id, &format!("{}/", res.name)).await?;
+    }
+    if done.ok && !destroy {
+        for (name, value) in &done.secrets {
+            secret_store::put(&mut tx, &cipher, &req.project_id, name, value).await?;
+        }
+    }
+    let outputs_text = if done.ok && !destroy {
+        Value::Object(done.outputs.clone()).to_string()
+    } else if destroy && done.ok {
+        "{}".into()
+    } else {
+        res.outputs.clone()
+    };
+    let suspended = match req.kind.as_str() {
+        "suspend" => done.ok || res.suspended,
+        "resume" => !done.ok && res.suspended,
+        _ => res.suspended,
+    };
+    on_tx!(&mut tx, |c| {
+        sqlx::query("UPDATE resources SET state = $1, outputs = $2, last_error = $3, suspended = $4, updated_at = $5 WHERE id = $6")
+            .bind(res_state).bind(&outputs_text).bind(&reason).bind(suspended).bind(now).bind(&res.id)
+            .execute(&mut *c).await.map(|r| r.rows_affected())
+    })?;
+    let log = outputs::redact(&done.log, &done.secrets);
+    let sealed = Cipher::new(&app.master_key, Purpose::RunLogs)
+        .seal(log.as_bytes(), format!("runlog|{}", req.id).as_bytes());
+    on_tx!(&mut tx, |c| {
+        sqlx::query("INSERT INTO run_logs (request_id, sealed, created_at) VALUES ($1, $2, $3) ON CONFLICT (request_id) DO UPDATE SET sealed = EXCLUDED.sealed, created_at = EXCLUDED.created_at")
+            .bind(&req.id).bind(sealed).bind(now)
+            .execute(&mut *c).await.map(|r| r.rows_affected())
+    })?;
+    let action = match (done.ok, destroy) {
+        (true, true) => "resource.destroyed",
+        (true, false) => "resource.fulfilled",
+        (false, _) => "resource.failed",
+    };
+    audit::record(
+        &mut tx,
+        Event::system("system:provisioner", action).project(&req.project_id).target(&req.id).reason(reason.as_deref()).data(json!({
+            "service": res.service, "name": res.name, "kind": req.kind, "duration_ms": done.duration_ms,
+            "outputs": done.outputs.keys().collect::<Vec<_>>(), "secrets": done.secrets.len(),
+        })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

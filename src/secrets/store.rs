@@ -1,0 +1,163 @@
+//! The secret store: values sealed with the `Secrets` subkey, bound by AAD to
+//! (project, name, version) so a row cannot be moved to another project or
+//! name. Callers get `secret_ref`s; only `get` (behind the key-gated tool and
+//! its audit entry) ever returns a value.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use zeroize::Zeroizing;
+
+use super::{Cipher, Purpose};
+use crate::app::App;
+use crate::error::{Error, Result};
+use crate::store::Tx;
+
+pub const REF_PREFIX: &str = "asgard://secrets/";
+
+/// `asgard://secrets/<project_id>/<resource name>/<output>`.
+pub fn secret_ref(project_id: &str, name: &str) -> String {
+    format!("{REF_PREFIX}{project_id}/{name}")
+}
+
+/// Split a ref into (project_id, name), refusing anything malformed.
+pub fn parse_ref(r: &str) -> Result<(String, String)> {
+    let bad = || {
+        Error::invalid_hint(
+            "secret_ref",
+            "is not a secret reference",
+            "pass a value like asgard://secrets/proj-2026-0001/db/password from a resource's outputs or list_secrets",
+        )
+    };
+    let rest = r.strip_prefix(REF_PREFIX).ok_or_else(bad)?;
+    let (project, name) = rest.split_once('/').ok_or_else(bad)?;
+    let ok = |s: &str| {
+        !s.is_empty()
+            && s.len() <= 200
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '/' | '.'))
+            && !s.contains("..")
+    };
+    if !project.starts_with("proj-") || !ok(project) || !ok(name) {
+        return Err(bad());
+    }
+    Ok((project.to_string(), name.to_string()))
+}
+
+fn aad(project: &str, name: &str, version: i64) -> Vec<u8> {
+    format!("secret|{project}|{name}|{version}").into_bytes()
+}
+
+pub fn cipher(app: &App) -> Cipher {
+    Cipher::new(&app.master_key, Purpose::Secrets)
+}
+
+/// Store a new version of `name` inside `tx`; returns the version.
+pub async fn put(
+    tx: &mut Tx,
+    cipher: &Cipher,
+    project: &str,
+    name: &str,
+    value: &[u8],
+) -> Result<i64> {
+    let current: Option<i64> = on_tx!(tx, |c| {
+        sqlx::query_scalar("SELECT MAX(version) FROM secrets WHERE project_id = $1 AND name = $2")
+            .bind(project)
+            .bind(name)
+            .fetch_one(&mut *c)
+            .await
+    })?;
+    let version = current.unwrap_or(0) + 1;
+    let sealed = cipher.seal(value, &aad(project, name, version));
+    on_tx!(tx, |c| {
+        sqlx::query("INSERT INTO secrets (id, project_id, name, version, sealed, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(uuid::Uuid::new_v4().to_string())
+            .bind(project)
+            .bind(name)
+            .bind(version)
+            .bind(sealed)
+            .bind(Utc::now())
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected())
+    })?;
+    Ok(version)
+}
+
+/// The latest version's value.
+pub async fn get(
+    app: &App,
+    project: &str,
+    name: &str,
+) -> Result<Option<(i64, Zeroizing<Vec<u8>>)>> {
+    let row: Option<(i64, Vec<u8>)> = on_pool!(app.store.read(), |p| {
+        sqlx::query_as("SELECT version, sealed FROM secrets WHERE project_id = $1 AND name = $2 ORDER BY version DESC LIMIT 1")
+            .bind(project)
+            .bind(name)
+            .fetch_optional(p)
+            .await
+    })?;
+    let Some((version, sealed)) = row else {
+        return Ok(None);
+    };
+    let value = cipher(app)
+        .open(&sealed, &aad(project, name, version))
+        .map_err(|e| Error::internal(anyhow::anyhow!("secret {project}/{name} v{version}: {e}")))?;
+    Ok(Some((version, value)))
+}
+
+#[derive(Debug, Serialize, sqlx::FromRow)]
+pub struct SecretMeta {
+    pub name: String,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn list(app: &App, project: &str) -> Result<Vec<SecretMeta>> {
+    Ok(on_pool!(app.store.read(), |p| {
+        sqlx::query_as::<_, SecretMeta>(
+            "SELECT s.name, s.version, s.created_at FROM secrets s
+             WHERE s.project_id = $1 AND s.version = (SELECT MAX(version) FROM secrets x WHERE x.project_id = s.project_id AND x.name = s.name)
+             ORDER BY s.name",
+        )
+        .bind(project)
+        .fetch_all(p)
+        .await
+    })?)
+}
+
+/// Delete every version of every secret under `prefix` (e.g. `db/`).
+pub async fn delete_prefix(tx: &mut Tx, project: &str, prefix: &str) -> Result<u64> {
+    let like = format!("{}%", prefix.replace(['%', '_'], ""));
+    Ok(on_tx!(tx, |c| {
+        sqlx::query("DELETE FROM secrets WHERE project_id = $1 AND (name LIKE $2)")
+            .bind(project)
+            .bind(&like)
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected())
+    })?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refs_round_trip_and_refuse_junk() {
+        let r = secret_ref("proj-2026-0001", "db/password");
+        assert_eq!(
+            parse_ref(&r).unwrap(),
+            ("proj-2026-0001".into(), "db/password".into())
+        );
+        for bad in [
+            "",
+            "asgard://secrets/",
+            "asgard://secrets/x/y",
+            "asgard://secrets/proj-1/../y",
+            "s3://x/y",
+            "asgard://secrets/proj-1/a b",
+        ] {
+            assert!(parse_ref(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,16 @@
+//! Integration tests: the real `asgard` binary, booted per test on SQLite
+//! and (when ASGARD_TEST_PG_URL is set) on Postgres. See `support`.
+
+mod support;
+
+mod bad_input;
+mod concurrency;
+mod config_errors;
+mod dev_insecure;
+mod leak;
+mod lifecycle;
+mod projects;
+mod roles;
+mod route_walk;
+mod runbook;
+mod sessions;

@@ -1,0 +1,406 @@
+//! Identity over HTTP (SPEC §2, §3.3, §3.5): login, sessions and logout,
+//! personal access tokens, password change, the login throttle, the
+//! same-origin rule for cookie-authenticated writes, security headers and
+//! request ids, and `/api/auth/config`.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::support::{Engine, Opts, TestApp, db};
+
+async fn sessions_and_pats(engine: Engine) {
+    let app = TestApp::spawn(
+        engine,
+        Opts::new().env("ASGARD_SYSTEM_NAME", "Acme Control Plane"),
+    )
+    .await;
+
+    let r = app.get("/api/auth/config", None).await;
+    r.expect(200);
+    let c = r.json();
+    assert_eq!(c["system_name"], "Acme Control Plane");
+    assert_eq!(c["local"], true);
+    assert_eq!(c["oidc"], false);
+    assert_eq!(
+        c["registration"],
+        json!({"require_manager": true, "require_group": true})
+    );
+    assert!(c["version"].as_str().is_some_and(|v| !v.is_empty()));
+
+    // Login: token, expiry, user, and the session cookie.
+    let r = app
+        .post(
+            "/api/auth/login",
+            None,
+            json!({"username": "admin", "password": app.admin_password}),
+        )
+        .await;
+    r.expect(200);
+    let v = r.json();
+    let tok = v["token"].as_str().unwrap().to_string();
+    assert!(v["expires_at"].is_string());
+    assert_eq!(v["user"]["username"], "admin");
+    assert_eq!(v["user"]["role"], "admin");
+    assert!(v["user"].get("password_hash").is_none());
+    let cookie = r.header("set-cookie").expect("set-cookie");
+    assert!(
+        cookie.starts_with(&format!("asgard_session={tok}")),
+        "{cookie}"
+    );
+    for attr in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(cookie.contains(attr), "cookie lacks {attr}: {cookie}");
+    }
+    assert!(
+        !cookie.contains("Secure"),
+        "plain-HTTP loopback cookie marked Secure: {cookie}"
+    );
+
+    // Same answer for a wrong password and an unknown user.
+    let wrong = app
+        .post(
+            "/api/auth/login",
+            None,
+            json!({"username": "admin", "password": "not-the-password"}),
+        )
+        .await
+        .expect_error(401, "invalid_credentials");
+    let unknown = app
+        .post(
+            "/api/auth/login",
+            None,
+            json!({"username": "ghost", "password": "not-the-password"}),
+        )
+        .await
+        .expect_error(401, "invalid_credentials");
+    assert_eq!(wrong["message"], unknown["message"]);
+
+    let r = app.get("/api/auth/me", Some(&tok)).await;
+    r.expect(200);
+    assert_eq!(r.json()["username"], "admin");
+
+    // Personal access tokens: mint (shown once), use, list (no secret), revoke.
+    let pat = app.mint_pat(&tok, "laptop").await;
+    let pat_tok = pat["token"].as_str().unwrap().to_string();
+    assert!(pat_tok.starts_with("asg_pat_"), "{pat_tok}");
+    let exp = chrono::DateTime::parse_from_rfc3339(pat["expires_at"].as_str().unwrap()).unwrap();
+    let days = (exp.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_days();
+    assert!(
+        (89..=90).contains(&days),
+        "default PAT expiry is {days} days"
+    );
+    let r = app.get("/api/auth/me", Some(&pat_tok)).await;
+    r.expect(200);
+    assert_eq!(r.json()["username"], "admin");
+    app.get("/api/projects", Some(&pat_tok)).await.expect(200);
+    let short = app
+        .post(
+            "/api/auth/tokens",
+            Some(&tok),
+            json!({"name": "short", "expires_in_days": 1}),
+        )
+        .await;
+    short.expect(201);
+    let r = app.get("/api/auth/tokens", Some(&tok)).await;
+    r.expect(200);
+    assert!(!r.text.contains(&pat_tok), "the PAT list shows the secret");
+    let list = r.json()["tokens"].as_array().unwrap().clone();
+    assert_eq!(list.len(), 2);
+    let row = list.iter().find(|t| t["id"] == pat["id"]).expect("listed");
+    assert_eq!(row["name"], "laptop");
+    assert!(
+        row.get("token").is_none() && row.get("token_hash").is_none(),
+        "{row}"
+    );
+    assert!(row.get("last_used_at").is_some(), "{row}");
+    assert!(pat_tok.starts_with(row["prefix"].as_str().unwrap()));
+    app.delete(
+        &format!("/api/auth/tokens/{}", pat["id"].as_str().unwrap()),
+        Some(&tok),
+    )
+    .await
+    .expect(204);
+    app.get("/api/auth/me", Some(&pat_tok))
+        .await
+        .expect_error(401, "authentication_required");
+    app.delete(
+        &format!("/api/auth/tokens/{}", pat["id"].as_str().unwrap()),
+        Some(&tok),
+    )
+    .await
+    .expect_error(404, "not_found");
+    let r = app.get("/api/auth/tokens", Some(&tok)).await;
+    let row = r.json()["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == pat["id"])
+        .cloned()
+        .unwrap();
+    assert!(
+        row["revoked_at"].is_string(),
+        "revoked PAT lists revoked_at: {row}"
+    );
+
+    // Logout ends the session (and clears the cookie).
+    let t2 = app.admin_token().await;
+    let r = app.post("/api/auth/logout", Some(&t2), json!({})).await;
+    r.expect(204);
+    assert!(
+        r.header("set-cookie")
+            .unwrap_or_default()
+            .contains("Max-Age=0")
+    );
+    app.get("/api/auth/me", Some(&t2))
+        .await
+        .expect_error(401, "authentication_required");
+    app.get("/api/auth/me", Some(&tok)).await.expect(200);
+
+    // Password change: needs the current one; ends the sessions; the new one works.
+    let new_pw = "a-brand-new-admin-password";
+    app.post(
+        "/api/auth/password",
+        Some(&tok),
+        json!({"current_password": app.admin_password, "new_password": new_pw}),
+    )
+    .await
+    .expect(204);
+    app.get("/api/auth/me", Some(&tok))
+        .await
+        .expect_error(401, "authentication_required");
+    app.post(
+        "/api/auth/login",
+        None,
+        json!({"username": "admin", "password": app.admin_password}),
+    )
+    .await
+    .expect_error(401, "invalid_credentials");
+    let t3 = app.login("admin", new_pw).await;
+    app.post(
+        "/api/auth/password",
+        Some(&t3),
+        json!({"current_password": new_pw, "new_password": app.admin_password}),
+    )
+    .await
+    .expect(204);
+
+    app.leak_scan(&[new_pw]).await;
+}
+
+async fn throttle(engine: Engine) {
+    let app = TestApp::spawn(engine, Opts::new()).await;
+    for _ in 0..5 {
+        app.post(
+            "/api/auth/login",
+            None,
+            json!({"username": "admin", "password": "wrong-password-x"}),
+        )
+        .await
+        .expect_error(401, "invalid_credentials");
+    }
+    // Locked out now, even with the right password.
+    let r = app
+        .post(
+            "/api/auth/login",
+            None,
+            json!({"username": "admin", "password": app.admin_password}),
+        )
+        .await;
+    r.expect_error(429, "too_many_attempts");
+    let wait: u64 = r
+        .header("retry-after")
+        .expect("retry-after")
+        .parse()
+        .expect("seconds");
+    assert!((1..=300).contains(&wait), "retry-after {wait}");
+    // Per (client, username): another name is not locked.
+    app.post(
+        "/api/auth/login",
+        None,
+        json!({"username": "someone", "password": "wrong-password-x"}),
+    )
+    .await
+    .expect_error(401, "invalid_credentials");
+    // Failures are audited, without the password.
+    let counts = db::dump_tables(&app.sandbox).await;
+    let failed: Vec<&String> = counts["audit_events"]
+        .iter()
+        .filter(|r| r.contains("auth.login_failed"))
+        .collect();
+    assert_eq!(failed.len(), 6, "{failed:?}");
+    assert!(failed.iter().all(|r| !r.contains("wrong-password-x")));
+}
+
+async fn same_origin(engine: Engine) {
+    let app = TestApp::spawn(engine, Opts::new()).await;
+    let tok = app.admin_token().await;
+    let cookie = format!("asgard_session={tok}");
+    let ck = ("cookie", cookie.as_str());
+    let body = || Some(br#"{"name":"via-cookie"}"#.to_vec());
+
+    app.send(Method::GET, "/api/auth/me", None, &[ck], None)
+        .await
+        .expect(200);
+    let before = db::row_counts(&app.sandbox).await;
+    for hdrs in [
+        vec![ck, ("origin", "http://evil.example")],
+        vec![ck, ("origin", "null")],
+        vec![ck, ("origin", "http://127.0.0.1:1")],
+        vec![ck, ("sec-fetch-site", "cross-site")],
+        vec![ck, ("sec-fetch-site", "same-site")],
+    ] {
+        app.send(Method::POST, "/api/auth/tokens", None, &hdrs, body())
+            .await
+            .expect_error(403, "cross_origin_refused");
+    }
+    app.send(
+        Method::DELETE,
+        "/api/auth/tokens/x",
+        None,
+        &[ck, ("origin", "http://evil.example")],
+        None,
+    )
+    .await
+    .expect_error(403, "cross_origin_refused");
+    assert_eq!(
+        before,
+        db::row_counts(&app.sandbox).await,
+        "a refused request wrote"
+    );
+
+    // No Origin (a non-browser client), our own origin, or a Bearer token: allowed.
+    app.send(Method::POST, "/api/auth/tokens", None, &[ck], body())
+        .await
+        .expect(201);
+    let own = app.origin();
+    app.send(
+        Method::POST,
+        "/api/auth/tokens",
+        None,
+        &[ck, ("origin", &own), ("sec-fetch-site", "same-origin")],
+        body(),
+    )
+    .await
+    .expect(201);
+    app.send(
+        Method::POST,
+        "/api/auth/tokens",
+        Some(&tok),
+        &[("origin", "http://evil.example")],
+        body(),
+    )
+    .await
+    .expect(201);
+
+    // No permissive CORS.
+    let r = app
+        .send(
+            Method::OPTIONS,
+            "/api/projects",
+            None,
+            &[
+                ("origin", "http://evil.example"),
+                ("access-control-request-method", "POST"),
+            ],
+            None,
+        )
+        .await;
+    assert!(
+        r.header("access-control-allow-origin").is_none(),
+        "CORS allowed: {:?}",
+        r.headers
+    );
+    app.leak_scan(&[]).await;
+}
+
+async fn headers(engine: Engine) {
+    let app = TestApp::spawn(engine, Opts::new()).await;
+    let tok = app.admin_token().await;
+    let mut seen = Vec::new();
+    for (path, t) in [
+        ("/healthz", None),
+        ("/readyz", None),
+        ("/", None),
+        ("/api/auth/config", None),
+        ("/api/projects", None),
+        ("/api/projects", Some(tok.as_str())),
+        ("/api/nope", Some(tok.as_str())),
+    ] {
+        let r = app.get(path, t).await;
+        for (h, v) in [
+            ("x-content-type-options", "nosniff"),
+            ("referrer-policy", "same-origin"),
+            ("x-frame-options", "DENY"),
+        ] {
+            assert_eq!(r.header(h).as_deref(), Some(v), "{path}: {h}");
+        }
+        let id = r.header("x-request-id").unwrap_or_default();
+        assert!(
+            !id.is_empty() && id.len() <= 64,
+            "{path}: x-request-id {id:?}"
+        );
+        if r.status >= 400 {
+            assert_eq!(
+                r.json()["error"]["request_id"],
+                id.as_str(),
+                "{path}: envelope request_id"
+            );
+        }
+        seen.push(id);
+    }
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), 7, "request ids repeat");
+
+    let r = app.get("/", None).await;
+    assert!(
+        r.header("content-type")
+            .unwrap_or_default()
+            .starts_with("text/html")
+    );
+    let csp = r.header("content-security-policy").expect("CSP on HTML");
+    assert!(
+        csp.contains("default-src") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
+    assert_eq!(r.header("x-frame-options").as_deref(), Some("DENY"));
+
+    // An incoming id is kept when safe, replaced when not.
+    let r = app
+        .send(
+            Method::GET,
+            "/healthz",
+            None,
+            &[("x-request-id", "trace-abc_1.2")],
+            None,
+        )
+        .await;
+    assert_eq!(r.header("x-request-id").as_deref(), Some("trace-abc_1.2"));
+    for bad in ["<script>", "a b", &"x".repeat(200)] {
+        let r = app
+            .send(
+                Method::GET,
+                "/healthz",
+                None,
+                &[("x-request-id", bad)],
+                None,
+            )
+            .await;
+        let id = r.header("x-request-id").unwrap_or_default();
+        assert!(
+            !id.is_empty() && id != bad,
+            "unsafe request id echoed: {id:?}"
+        );
+    }
+    // The default system name.
+    assert_eq!(
+        app.get("/api/auth/config", None).await.json()["system_name"],
+        "Asgard"
+    );
+}
+
+crate::both_engines!(
+    sessions_pats_and_logout => sessions_and_pats,
+    login_throttle => throttle,
+    cookie_writes_must_be_same_origin => same_origin,
+    security_headers_and_request_ids => headers,
+);
