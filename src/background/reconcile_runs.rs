@@ -23,13 +23,19 @@ pub async fn tick(app: &App) -> Result<()> {
          WHERE r.state = 'running' AND r.started_at < $1
            AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.name = 'resource:' || r.resource_id AND l.expires_at > {now_sql})"
     );
-    let stale: Vec<(String, i64, String)> = on_pool!(app.store.write(), |p| {
-        sqlx::query_as(&sql)
+    let stale: Vec<(String, i64, String)> = match app.store.engine() {
+        Engine::Postgres => on_pool!(app.store.write(), |p| sqlx::query_as(&sql)
             .bind(grace)
-            .bind(Utc::now())
             .fetch_all(p)
-            .await
-    })?;
+            .await)?,
+        Engine::Sqlite => on_pool!(app.store.write(), |p| {
+            sqlx::query_as(&sql)
+                .bind(grace)
+                .bind(Utc::now())
+                .fetch_all(p)
+                .await
+        })?,
+    };
     for (id, attempts, project) in stale {
         let giving_up = attempts >= MAX_ATTEMPTS;
         let (state, reason) = if giving_up {

@@ -254,7 +254,8 @@ impl Config {
 
         let log_filter = get("ASGARD_LOG")
             .or_else(|| get("RUST_LOG"))
-            .unwrap_or_else(|| "info".into());
+            // rmcp logs every MCP request at info; keep our own info lines readable.
+            .unwrap_or_else(|| "info,rmcp=warn".into());
         let log_format = match get("ASGARD_LOG_FORMAT").as_deref() {
             None | Some("text") => LogFormat::Text,
             Some("json") => LogFormat::Json,

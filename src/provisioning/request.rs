@@ -47,7 +47,7 @@ async fn lock_project(tx: &mut Tx, engine: Engine, id: &str) -> Result<()> {
 
 async fn committed_cents(tx: &mut Tx, project: &str, except_resource: Option<&str>) -> Result<i64> {
     let sql = format!(
-        "SELECT COALESCE(SUM(estimate_cents), 0) FROM resources WHERE project_id = $1 AND state IN {COMMITTED} AND ($2 IS NULL OR id <> $2)"
+        "SELECT CAST(COALESCE(SUM(estimate_cents), 0) AS BIGINT) FROM resources WHERE project_id = $1 AND state IN {COMMITTED} AND ($2 IS NULL OR id <> $2)"
     );
     let v: i64 = on_tx!(tx, |c| sqlx::query_scalar::<_, i64>(&sql)
         .bind(project)
