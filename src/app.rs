@@ -20,6 +20,8 @@ pub struct App {
     pub config: Arc<Config>,
     pub store: Store,
     pub master_key: MasterKey,
+    /// The SQLite key file the master key was read from, if any.
+    pub key_file: Option<std::path::PathBuf>,
     pub throttle: Throttle,
     pub seed: Seed,
     pub catalog: Catalog,
@@ -31,6 +33,8 @@ pub struct App {
     pub holder_id: String,
     /// `ASGARD_DEV_INSECURE` in effect (requested and bound to loopback).
     pub dev_insecure: bool,
+    /// OIDC single sign-on, when configured (discovery runs in the background).
+    pub oidc: Option<Arc<crate::auth::oidc::Oidc>>,
 }
 
 /// Things `serve` reports after building, outside the log stream.
@@ -52,7 +56,7 @@ impl App {
                 "ASGARD_DATABASE_URL_SECRET_ARN: reading the database URL from AWS Secrets Manager is not supported by this build; set ASGARD_DATABASE_URL (e.g. from your orchestrator's secret injection)"
             );
         }
-        let master_key = resolve_key(&config, &mut notes)?;
+        let (master_key, key_file) = resolve_key(&config, &mut notes)?;
         let store = Store::connect(config.database_url.expose(), Duration::from_secs(30)).await?;
         let fp = master_key.fingerprint();
         let stored = store
@@ -102,10 +106,17 @@ impl App {
                 "ASGARD_DEV_INSECURE is ON: requests to /api from loopback without a session act as an admin. Never use this in a deployment."
             );
         }
+        let oidc = match &config.oidc {
+            Some(c) => Some(
+                crate::auth::oidc::Oidc::start(c.clone(), &master_key).context("starting OIDC")?,
+            ),
+            None => None,
+        };
         let app = App {
             config: Arc::new(config),
             store,
             master_key,
+            key_file,
             throttle: Throttle::default(),
             seed,
             catalog,
@@ -113,15 +124,20 @@ impl App {
             backend,
             holder_id: format!("{}-{}", hostname(), uuid::Uuid::new_v4().simple()),
             dev_insecure,
+            oidc,
         };
         Ok((Arc::new(app), notes))
     }
 }
 
-fn resolve_key(config: &Config, notes: &mut BootNotes) -> anyhow::Result<MasterKey> {
+fn resolve_key(
+    config: &Config,
+    notes: &mut BootNotes,
+) -> anyhow::Result<(MasterKey, Option<std::path::PathBuf>)> {
     if let Some(k) = &config.secret_key {
-        return MasterKey::from_hex(k.expose())
-            .map_err(|m| anyhow::anyhow!("ASGARD_SECRET_KEY: {m}"));
+        let key = MasterKey::from_hex(k.expose())
+            .map_err(|m| anyhow::anyhow!("ASGARD_SECRET_KEY: {m}"))?;
+        return Ok((key, None));
     }
     if config.secret_key_secret_arn.is_some() {
         bail!(
@@ -151,7 +167,7 @@ fn resolve_key(config: &Config, notes: &mut BootNotes) -> anyhow::Result<MasterK
         notes.generated_key_file = Some(key_path.clone());
     }
     tracing::warn!(key_file = %key_path.display(), "ASGARD_SECRET_KEY is not set: using the key file beside the SQLite database. Back it up with the database; set ASGARD_SECRET_KEY for anything beyond a trial.");
-    Ok(key)
+    Ok((key, Some(key_path)))
 }
 
 /// Armed means it can really run: refuse the boot otherwise (SPEC §6.2).

@@ -53,6 +53,13 @@ pub enum Command {
         #[arg(default_value = "http://127.0.0.1:8080")]
         url: String,
     },
+    /// Re-seal every secret, Terraform state and run log under
+    /// ASGARD_NEW_SECRET_KEY (the current key stays in ASGARD_SECRET_KEY or
+    /// the SQLite key file). Stop the servers first.
+    RotateKey {
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
     /// Print the version.
     Version,
 }
@@ -156,6 +163,35 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Healthcheck { url } => Ok(healthcheck(&url).await),
+        Command::RotateKey { config } => {
+            let cfg = load(None, config)?;
+            let new = cfg.new_secret_key.clone().context("set ASGARD_NEW_SECRET_KEY to the new 64-hex key (generate one with `asgard keygen`)")?;
+            let new = crate::secrets::MasterKey::from_hex(new.expose())
+                .map_err(|m| anyhow::anyhow!("ASGARD_NEW_SECRET_KEY: {m}"))?;
+            let (app, _) = crate::app::App::build(cfg).await?;
+            let done = crate::secrets::rotate::rotate(&app.store, &app.master_key, &new)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            if let Some(path) = &app.key_file {
+                let tmp = path.with_extension("key.new");
+                std::fs::write(&tmp, format!("{}\n", new.to_hex().as_str()))?;
+                std::fs::rename(&tmp, path)?;
+                eprintln!(
+                    "rotated; the key file {} now holds the new key",
+                    path.display()
+                );
+            } else {
+                eprintln!(
+                    "rotated; restart every replica with ASGARD_SECRET_KEY set to the new key"
+                );
+            }
+            app.store.close().await;
+            println!(
+                "re-sealed {} secrets, {} terraform states, {} run logs",
+                done.secrets, done.states, done.run_logs
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Version => {
             println!("asgard {}", env!("CARGO_PKG_VERSION"));
             Ok(ExitCode::SUCCESS)

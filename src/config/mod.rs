@@ -84,6 +84,8 @@ pub struct Config {
     pub database_url_secret_arn: Option<String>,
     pub secret_key: Option<Secret>,
     pub secret_key_secret_arn: Option<String>,
+    /// `ASGARD_NEW_SECRET_KEY`: the target of `asgard rotate-key`.
+    pub new_secret_key: Option<Secret>,
     pub bind: String,
     pub config_path: Option<PathBuf>,
     pub public_url: Option<String>,
@@ -177,6 +179,14 @@ impl Config {
             None => None,
         };
         let secret_key_secret_arn = get("ASGARD_SECRET_KEY_SECRET_ARN");
+        let new_secret_key = match get("ASGARD_NEW_SECRET_KEY") {
+            Some(k) => {
+                crate::secrets::MasterKey::from_hex(&k)
+                    .map_err(|m| env_err("ASGARD_NEW_SECRET_KEY", m))?;
+                Some(Secret::new(k))
+            }
+            None => None,
+        };
 
         let bind = bind_flag
             .or_else(|| get("ASGARD_BIND"))
@@ -275,6 +285,7 @@ impl Config {
             database_url_secret_arn,
             secret_key,
             secret_key_secret_arn,
+            new_secret_key,
             bind,
             config_path,
             public_url,

@@ -6,6 +6,7 @@
 
 pub mod cipher;
 pub mod key;
+pub mod rotate;
 pub mod store;
 
 pub use cipher::{Cipher, Purpose};
