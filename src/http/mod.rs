@@ -7,6 +7,7 @@ pub mod error;
 pub mod extract;
 pub mod meta;
 pub mod middleware;
+pub mod oidc;
 pub mod people;
 pub mod projects;
 pub mod resources;
@@ -63,6 +64,7 @@ impl Api {
 fn api() -> Api {
     let api = Api::new();
     let api = auth::routes(api);
+    let api = oidc::routes(api);
     let api = people::routes(api);
     let api = projects::routes(api);
     let api = resources::routes(api);
