@@ -93,7 +93,7 @@ impl Manifest {
                 self.module
             ));
         }
-        schema::check_schema("inputs", &self.inputs).or_else(|m| bad(m))?;
+        schema::check_schema("inputs", &self.inputs).or_else(&bad)?;
         if self.inputs.get("type") != Some(&json!("object")) {
             return bad("inputs.type must be \"object\"".into());
         }

@@ -80,6 +80,16 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Json<T> {
                 "send a well-formed JSON object",
             ))
         })?;
+        // Serde reads a struct from an array by position; an API body must
+        // be an object, so anything else is refused here for every route.
+        if !value.is_object() {
+            let e = Error::invalid_hint(
+                "(body)",
+                "must be a JSON object",
+                "send a JSON object of the documented fields",
+            );
+            return Err(BodyRejection(ApiError(e).into_response()));
+        }
         from_value(value)
             .map(Json)
             .map_err(|e| BodyRejection(ApiError(e).into_response()))
@@ -92,19 +102,20 @@ pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Er
     serde_path_to_error::deserialize::<_, T>(value).map_err(|e| {
         let path = e.path().to_string();
         let msg = e.inner().to_string();
-        let field = if let Some(rest) = msg.strip_prefix("unknown field `") {
+        // For unknown and missing fields the path already ends at the key
+        // (unknown) or at its parent (missing).
+        let field = if let Some(rest) = msg.strip_prefix("missing field `") {
             let name = rest.split('`').next().unwrap_or("");
             if path == "." {
                 name.to_string()
             } else {
                 format!("{path}.{name}")
             }
-        } else if let Some(rest) = msg.strip_prefix("missing field `") {
-            let name = rest.split('`').next().unwrap_or("");
+        } else if let Some(rest) = msg.strip_prefix("unknown field `") {
             if path == "." {
-                name.to_string()
+                rest.split('`').next().unwrap_or("").to_string()
             } else {
-                format!("{path}.{name}")
+                path
             }
         } else if path == "." {
             "(body)".to_string()

@@ -104,6 +104,7 @@ pub fn router(app: AppState, extra: Option<Router<AppState>>) -> Router {
     let mut r = meta::public_routes(Router::new())
         .merge(api.router)
         .route("/api", axum::routing::any(api_not_found))
+        .route("/api/", axum::routing::any(api_not_found))
         .route("/api/{*rest}", axum::routing::any(api_not_found));
     if let Some(extra) = extra {
         r = r.merge(extra);

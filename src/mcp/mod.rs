@@ -73,7 +73,7 @@ pub fn router(app: Arc<App>) -> Router<AppState> {
     );
     Router::new()
         .route_service("/mcp", service)
-        .layer(axum::middleware::from_fn_with_state(
+        .route_layer(axum::middleware::from_fn_with_state(
             app,
             auth::require_credential,
         ))

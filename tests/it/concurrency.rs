@@ -43,7 +43,8 @@ fn assert_gap_free(seqs: &[u32], from: u32, to: u32) {
 async fn fifty_parallel(engine: Engine) {
     let app = Arc::new(TestApp::spawn(engine, Opts::new()).await);
     let tok = app.admin_token().await;
-    let seqs = register_in_parallel(&[app.clone()], &[tok.clone()], 50).await;
+    let seqs =
+        register_in_parallel(std::slice::from_ref(&app), std::slice::from_ref(&tok), 50).await;
     assert_gap_free(&seqs, 1, 50);
 
     let r = app.get("/api/projects?limit=500", Some(&tok)).await;
@@ -91,7 +92,7 @@ async fn two_replicas() {
         .expect_error(401, "authentication_required");
 
     // Registrations split over both replicas stay distinct and gap-free.
-    let seqs = register_in_parallel(&[a.clone(), b.clone()], &[tb.clone()], 40).await;
+    let seqs = register_in_parallel(&[a.clone(), b.clone()], std::slice::from_ref(&tb), 40).await;
     assert_gap_free(&seqs, 2, 41);
     let from_b = b.secrets();
     let mut extra: Vec<&str> = from_b.iter().map(String::as_str).collect();

@@ -3,10 +3,12 @@
 
 mod support;
 
+mod bad_fields;
 mod bad_input;
 mod concurrency;
 mod config_errors;
 mod dev_insecure;
+mod http_conventions;
 mod leak;
 mod lifecycle;
 mod projects;

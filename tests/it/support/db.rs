@@ -160,3 +160,23 @@ pub async fn snapshot(sb: &Sandbox) -> (BTreeMap<String, Vec<String>>, BTreeMap<
         .collect();
     (stable, counts)
 }
+
+/// What changed between two snapshots (empty = nothing written).
+pub fn changes(
+    before: &(BTreeMap<String, Vec<String>>, BTreeMap<String, usize>),
+    after: &(BTreeMap<String, Vec<String>>, BTreeMap<String, usize>),
+) -> Vec<String> {
+    let mut out = Vec::new();
+    if before.1 != after.1 {
+        out.push(format!(
+            "row counts changed: {:?} -> {:?}",
+            before.1, after.1
+        ));
+    }
+    for (t, rows) in &before.0 {
+        if Some(rows) != after.0.get(t) {
+            out.push(format!("table {t} changed"));
+        }
+    }
+    out
+}

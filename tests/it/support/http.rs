@@ -237,7 +237,7 @@ impl Resp {
         if e["code"] != code {
             return Err(format!("{what}: expected code {code}: {}", self.text));
         }
-        if !e["message"].as_str().is_some_and(|m| !m.is_empty()) || !e["hint"].is_string() {
+        if e["message"].as_str().is_none_or(str::is_empty) || !e["hint"].is_string() {
             return Err(format!(
                 "{what}: error without message or hint: {}",
                 self.text

@@ -20,9 +20,16 @@ fn needles(secret: &str) -> Vec<String> {
 }
 
 impl TestApp {
-    /// Scan everything for every credential this test saw. `extra` adds
-    /// values the helpers could not see (e.g. passwords typed by the test).
+    /// Scan everything for every credential this test saw, and fail on any
+    /// finding. `extra` adds values the helpers could not see (e.g.
+    /// passwords typed by the test).
     pub async fn leak_scan(&self, extra: &[&str]) {
+        let found = self.find_leaks(extra).await;
+        assert!(found.is_empty(), "LEAKS:\n  - {}", found.join("\n  - "));
+    }
+
+    /// Where credentials appear in plaintext (empty = clean).
+    pub async fn find_leaks(&self, extra: &[&str]) -> Vec<String> {
         let mut secrets = self.secrets();
         secrets.extend(extra.iter().map(|s| s.to_string()));
         secrets.sort();
@@ -87,16 +94,19 @@ impl TestApp {
         }
         corpus.push(("GET /api/audit".into(), audit));
 
+        let mut found = Vec::new();
         for s in &secrets {
             for n in needles(s) {
                 for (place, text) in &corpus {
-                    assert!(
-                        !text.contains(&n),
-                        "LEAK: a credential ({}…) appears in plaintext in {place}",
-                        &n[..n.len().min(12)]
-                    );
+                    if text.contains(&n) {
+                        found.push(format!(
+                            "a credential ({}…) appears in plaintext in {place}",
+                            &n[..n.len().min(12)]
+                        ));
+                    }
                 }
             }
         }
+        found
     }
 }
