@@ -99,13 +99,72 @@ pub async fn require_credential(
     match resolve::bearer(&app.store, tok, resolve::MCP, rid).await {
         Ok(Some(p)) => {
             req.extensions_mut().insert(p);
-            next.run(req).await
+            match screen_body(req).await {
+                Ok(req) => next.run(req).await,
+                Err(resp) => resp,
+            }
         }
         Ok(None) => unauthorized(
             "the credential is unknown, revoked, expired, or its project is frozen or decommissioned (session tokens are not accepted here)",
         ),
         Err(e) => crate::http::error::ApiError(e).into_response(),
     }
+}
+
+const MAX_BODY: usize = 1024 * 1024;
+
+fn jsonrpc_error(status: StatusCode, code: i64, message: String) -> Response {
+    let body = serde_json::json!({"jsonrpc": "2.0", "id": null, "error": {"code": code, "message": message}});
+    let mut r = (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response();
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        // The rest of an oversized body is not read; the connection cannot be reused.
+        r.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    r
+}
+
+/// Read a POST body (bounded) and answer syntax errors with JSON-RPC errors
+/// (-32700 parse error, -32600 invalid request) before the SDK, which would
+/// answer them with a plain-text 4xx.
+async fn screen_body(req: Request) -> Result<Request, Response> {
+    if req.method() != axum::http::Method::POST {
+        return Ok(req);
+    }
+    let (parts, body) = req.into_parts();
+    let bytes = match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(b) => b,
+        Err(_) => {
+            return Err(jsonrpc_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                -32600,
+                format!("request body larger than {MAX_BODY} bytes"),
+            ));
+        }
+    };
+    match serde_json::from_slice::<serde_json::Value>(&bytes) {
+        Err(e) => {
+            return Err(jsonrpc_error(
+                StatusCode::BAD_REQUEST,
+                -32700,
+                format!("parse error: {e}"),
+            ));
+        }
+        Ok(v) if !(v.is_object() || v.as_array().is_some_and(|a| !a.is_empty())) => {
+            return Err(jsonrpc_error(
+                StatusCode::BAD_REQUEST,
+                -32600,
+                "invalid request: expected a JSON-RPC object".into(),
+            ));
+        }
+        Ok(_) => {}
+    }
+    Ok(Request::from_parts(parts, axum::body::Body::from(bytes)))
 }
 
 #[cfg(test)]
