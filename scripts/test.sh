@@ -203,6 +203,19 @@ if selected mcp; then
   fi
 fi
 
+# ---- provisioning: Terraform + moto against the binary (runner, bad input, e2e, self-deploy, leak scan on
+# SQLite; runner, faults and leak scan on Postgres when the postgres check started one). Selected alone it
+# reuses the existing binary; ONLY=build,postgres,provisioning gives it a fresh build and Postgres.
+if selected provisioning; then
+  if [ "$NEED_BUILD" = 1 ] && [ "$BUILD_OK" != 1 ]; then not_run provisioning "build failed"
+  elif [ ! -x "$BIN" ]; then not_run provisioning "no binary at $BIN (ONLY=build,provisioning)"
+  else
+    [ "$PG_OK" = 1 ] || echo "  note: no Postgres; provisioning runs on SQLite only (fault tests skipped)"
+    PROV_LOG_DIR=$LOGDIR/provisioning check provisioning 2400 tests/provisioning/run.sh "$BIN" \
+      && sed -n '/^Wall times/,$p' "$LOGDIR/provisioning.log" | sed 's/^/  /'
+  fi
+fi
+
 echo
 if [ "$FAILED" -gt 0 ]; then echo "failed checks: ${FAILED_NAMES[*]} (logs in $LOGDIR)"; fi
 echo "$PASSED passed, $FAILED failed"

@@ -59,6 +59,31 @@ fn escape(s: &str) -> String {
         .replace('\'', "&#39;")
 }
 
+/// A sentence for the page: escaped, first letter upper-cased, and
+/// `backticked` parts shown as code.
+fn sentence(s: &str) -> String {
+    let s = s.trim().trim_end_matches('.');
+    let mut chars = s.chars();
+    let s = match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect::<String>(),
+        None => String::new(),
+    };
+    let parts: Vec<String> = s.split('`').map(escape).collect();
+    let mut out = String::new();
+    for (i, p) in parts.iter().enumerate() {
+        if i % 2 == 1 && i + 1 < parts.len() {
+            out.push_str(&format!("<code>{p}</code>"));
+        } else {
+            if i % 2 == 1 {
+                out.push('`');
+            }
+            out.push_str(p);
+        }
+    }
+    out.push('.');
+    out
+}
+
 /// The error page. `data-code` carries the stable code for tests and
 /// support; the reference is the request id in the server log.
 pub fn error_page(system_name: &str, f: &Failure, request_id: Option<&str>) -> Response {
@@ -75,12 +100,12 @@ pub fn error_page(system_name: &str, f: &Failure, request_id: Option<&str>) -> R
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
 <title>Sign-in failed · {name}</title></head><body>\
-<main id=\"sso-error\" data-code=\"{code}\"><h1>{title}</h1><p>{detail}.</p><p>{hint}</p>\
+<main id=\"sso-error\" data-code=\"{code}\"><h1>{title}</h1><p>{detail}</p><p>{hint}</p>\
 <p>{retry}<a href=\"/\">Back to {name}</a></p>\
 <p><small>Error code: <code>{code}</code>{reference}</small></p></main></body></html>",
         code = r.code(),
         title = escape(r.title()),
-        detail = escape(f.detail.trim_end_matches('.')),
+        detail = sentence(&f.detail),
         hint = escape(r.hint()),
     );
     let status = StatusCode::from_u16(r.status()).unwrap_or(StatusCode::BAD_REQUEST);
@@ -235,6 +260,16 @@ mod tests {
         assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(r.headers()[header::RETRY_AFTER], "10");
         assert!(escape("<a href=\"x\">'").find(['<', '"', '\'']).is_none());
+    }
+
+    #[test]
+    fn sentences() {
+        assert_eq!(
+            sentence("the IdP said `x<y`."),
+            "The IdP said <code>x&lt;y</code>."
+        );
+        assert_eq!(sentence("odd ` tick"), "Odd ` tick.");
+        assert_eq!(sentence(""), ".");
     }
 
     #[test]

@@ -179,6 +179,27 @@ def tf_state_version(a: Asgard, resource_id: str) -> int | None:
     return int(out) if ok and out.strip().isdigit() else None
 
 
+def child_env_check(ctx: Ctx, a: Asgard) -> None:
+    """SPEC §6.5: the Terraform child gets an explicit environment without Asgard's own secrets."""
+    end = time.monotonic() + 60
+    while time.monotonic() < end:
+        for p in children_named(a.proc.pid, "terraform") if a.proc else []:
+            try:
+                raw = Path(f"/proc/{p}/environ").read_bytes()
+            except OSError:
+                continue
+            env = dict(x.split("=", 1) for x in raw.decode(errors="replace").split("\0") if "=" in x)
+            bad = sorted(k for k in env if k.startswith("ASGARD_"))
+            vals = [k for k, v in env.items() if ctx.secret_key in v or ctx.admin_pw in v]
+            R.check(not bad and not vals and env.get("AWS_ENDPOINT_URL") == ctx.endpoint
+                    and "TF_HTTP_PASSWORD" in env,
+                    "the Terraform child's environment: provider settings, a backend credential, no ASGARD_*",
+                    f"{len(env)} vars: {' '.join(sorted(env))}", f"ASGARD_* {bad}, secret values in {vals}")
+            return
+        time.sleep(0.3)
+    R.skip("the Terraform child's environment", "no terraform child seen within 60 s")
+
+
 # ---------------------------------------------------------------- 1. runner (demo-token)
 
 
@@ -397,9 +418,8 @@ def suite_bad(ctx: Ctx, a: Asgard) -> None:
     if R.check(st == 200 and (b or {}).get("killed") is True, "kill switch freezes the project",
                fail_detail=f"{st} {raw[:300]}"):
         r = mf.request("demo-token", "frozen-tok")
-        R.check(r.is_error and r.code in ("project_frozen", "http_401"),
-                "request with a frozen project's key refused (project_frozen, or the key itself refused: 401)",
-                r.code or "", r.brief())
+        R.check(r.is_error and r.status == 401,
+                "a frozen project's key is refused at /mcp (401, SPEC §5.1)", r.code or "", r.brief())
         st, b, raw = a.rest("POST", f"/api/projects/{pf}/resources", {"service": "demo-token", "name": "frozen-tok"})
         R.check(st == 409 and (b or {}).get("error", {}).get("code") == "project_frozen",
                 "request in a frozen project -> 409 project_frozen (REST, admin)", fail_detail=f"{st} {raw[:300]}")
@@ -610,6 +630,7 @@ def suite_e2e(ctx: Ctx, a: Asgard) -> None:
             R.check(st == 200 and (b or {}).get("state") in ("queued", "running"),
                     f"admin approves {slow[name][0]} (queued)", fail_detail=f"{st} {raw[:300]}")
             rids[name] = rid
+        child_env_check(ctx, a)
         done = m.wait_many(list(pending.values()), 900, poll=1.0)
         for name, rid in pending.items():
             d, t = done[rid]
@@ -857,8 +878,10 @@ def suite_selfdeploy(ctx: Ctx, a: Asgard) -> None:
 def leak_scan(ctx: Ctx, a: Asgard, engine: str, db_url: str, others: list[Asgard], work_dirs: list[Path]) -> None:
     R.suite = f"leak-{engine}"
     vals = {k: v for k, v in ctx.secrets.items() if v}
-    if not R.check(len(vals) >= 3, "secret values collected for the scan", f"{len(vals)}: {', '.join(vals)}"):
+    if not vals:
+        R.skip("leak scan", "no secret values were produced on this engine (run it with the other suites)")
         return
+    R.ok("secret values collected for the scan", f"{len(vals)}: {', '.join(vals)}")
     vals_master = dict(vals)
     vals_master["ASGARD_SECRET_KEY"] = ctx.secret_key
     vals_master["ASGARD_ADMIN_PASSWORD"] = ctx.admin_pw
@@ -1052,11 +1075,13 @@ def suite_faults(ctx: Ctx, db_url: str) -> list[Asgard]:
         return [A, B]
     aws = ctx.aws
     assert aws
-    # Kill once Terraform has persisted an intermediate state snapshot through the http backend (it does so
-    # about every 20 s during an apply) while the RDS create is still in flight: the re-run must start from it.
+    # Kill while the RDS create is in flight, after Terraform had the chance to persist an intermediate
+    # snapshot through the http backend (it does when a resource completes >= 20 s after the previous one;
+    # for rds-postgres nothing completes in that window, so usually there is none). If there is one, the
+    # re-run must start from it.
     applying_since = time.monotonic()
     before = None
-    while time.monotonic() - applying_since < 60 and pid_alive(tf_pid):
+    while time.monotonic() - applying_since < 25 and pid_alive(tf_pid):
         before = tf_state_version(A, res_id)
         if before:
             break
@@ -1066,7 +1091,7 @@ def suite_faults(ctx: Ctx, db_url: str) -> list[Asgard]:
             f"{time.monotonic() - applying_since:.0f}s into the apply, intermediate state version {before}",
             f"terraform alive {pid_alive(tf_pid)}, instance in moto {rc == 0}")
     if not before:
-        R.note("Terraform persisted no intermediate state within 60 s of the apply")
+        R.note("Terraform had persisted no intermediate state snapshot when the replica was killed")
     survivor = B if victim is A else A
     mS = survivor.mcp(key)
     kill_at = time.time()
@@ -1102,8 +1127,9 @@ def suite_faults(ctx: Ctx, db_url: str) -> list[Asgard]:
         R.check(rc == 0 and len(j["DBInstances"]) == 1, "exactly one fault-db instance exists")
         ctx.add_secret("faults rds password", secret_of(mS, d.get("outputs") or {}, "password") or "")
     else:
-        R.note(f"outcome: failed with reason {reason[:300]!r} — the killed apply had created the instance "
-               "before Terraform could record it, so the re-run cannot adopt it (Terraform semantics)")
+        R.note(f"outcome: failed with reason {reason[:300]!r}. The killed apply had already created cloud "
+               "objects Terraform had not yet recorded (it persists a snapshot only when a resource completes "
+               ">= 20 s after the last one), so the re-run cannot adopt them (Terraform semantics)")
     # the leftovers of the killed run: scratch only, never state
     entries, states = tree_report(victim.work_dir)
     real_states = [s for s in states if not s.startswith(".terraform/") and "/.terraform/" not in s]
@@ -1125,6 +1151,13 @@ def suite_faults(ctx: Ctx, db_url: str) -> list[Asgard]:
         dd = mS.wait(dp.data["request_id"], 420, poll=1.0)
         R.check(dd.get("resource_state") == "destroyed", "fault-db deprovisioned through the survivor",
                 fail_detail=fmt_state(dd))
+        if d.get("state") != "fulfilled":
+            rc, j, _ = aws("rds", "describe-db-instances", "--db-instance-identifier", "fault-db")
+            rc2, _, _ = aws("secretsmanager", "describe-secret", "--secret-id", "fault-db/connection")
+            orphans = [n for n, c in (("rds instance fault-db", rc), ("secret fault-db/connection", rc2)) if c == 0]
+            if orphans:
+                R.note("the record says destroyed, but these objects of the killed run are still in the cloud "
+                       f"(never in Terraform's state): {', '.join(orphans)}")
     return [A, B]
 
 

@@ -20,6 +20,12 @@
 //   wrong-aud     ID token re-signed (real key) for another client
 //   rotate        publish a second key "k2" in the JWKS from now on and sign with it (key rotation)
 //   name=NAME     override the `name` claim (profile refresh); empty resets it
+//   auth=post     the token endpoint refuses client_secret_basic with 401 invalid_client and accepts
+//                 client_secret_post (how Auth0 treats an application set to "Client Secret (Post)");
+//                 auth=basic resets
+//   hold=1        do not redirect the browser to the client's callback: show a page whose
+//                 <a id="callback"> holds the callback URL instead (the test delivers it itself);
+//                 hold=0 resets
 import crypto from 'node:crypto';
 import Provider from 'oidc-provider';
 
@@ -42,7 +48,7 @@ const k1 = rsaKey('k1');     // the provider's own signing key
 const k2 = rsaKey('k2');     // published only after `rotate`
 const rogue = rsaKey('rogue'); // never published
 
-const state = { mode: 'normal', rotated: false, name: '' };
+const state = { mode: 'normal', rotated: false, name: '', hold: false, auth: 'basic' };
 
 const b64u = (b) => Buffer.from(b).toString('base64url');
 function resign(idToken, key, change) {
@@ -118,10 +124,37 @@ provider.use(async (ctx, next) => {
       if (q.mode === 'rotate') state.rotated = true;
     }
     if (q.name !== undefined) state.name = q.name;
-    ctx.body = { mode: state.mode, rotated: state.rotated, name: state.name };
+    if (q.hold !== undefined) state.hold = q.hold === '1';
+    if (q.auth !== undefined) state.auth = q.auth === 'post' ? 'post' : 'basic';
+    ctx.body = { ...state };
     return;
   }
+  if (ctx.path === '/token' && ctx.method === 'POST' && state.auth === 'post') {
+    if (ctx.get('authorization')) {
+      console.log('idp: refused client_secret_basic (post-only client)');
+      ctx.status = 401;
+      ctx.body = { error: 'invalid_client', error_description: 'this client must use client_secret_post' };
+      return;
+    }
+    // The registered client uses Basic: move the posted credentials into the header for oidc-provider.
+    const chunks = [];
+    for await (const c of ctx.req) chunks.push(c);
+    const { client_id: id, client_secret: secret, ...rest } = Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString()));
+    if (id && secret) {
+      ctx.req.headers.authorization = `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+      console.log('idp: accepted client_secret_post');
+    }
+    ctx.request.body = rest;
+  }
   await next();
+  const location = ctx.response.get('Location');
+  if (state.hold && location && location.startsWith(redirectUri)) {
+    ctx.remove('Location');
+    ctx.status = 200;
+    ctx.type = 'html';
+    const href = location.replaceAll('&', '&amp;').replaceAll('"', '&quot;').replaceAll('<', '&lt;');
+    ctx.body = `<!doctype html><title>held</title><a id="callback" href="${href}">continue to the client</a>`;
+  }
   if (ctx.path === '/jwks' && state.rotated && ctx.body?.keys) {
     ctx.body = { keys: [...ctx.body.keys, k2.pub] };
   }

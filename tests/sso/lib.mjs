@@ -105,22 +105,19 @@ async function finish(page, resp) {
   return { status: resp.status(), setCookie, url: page.url(), code };
 }
 
-// Sign in at the IdP but stop the callback before it reaches Asgard; returns the callback URL.
+// Sign in at the IdP but stop before the callback reaches Asgard (the IdP's `hold` mode shows the
+// callback URL instead of redirecting to it); returns the callback URL.
 export async function captureCallback(page, login) {
-  let captured;
-  await page.route(`${CALLBACK()}**`, (route) => {
-    captured = route.request().url();
-    return route.fulfill({ status: 200, contentType: 'text/plain', body: 'captured by the test' });
-  });
+  await idp({ hold: '1' });
   try {
     await page.goto(`${env.base}/api/auth/oidc/login`);
     await signInAtIdp(page, login);
-    await page.waitForURL((u) => u.href.startsWith(CALLBACK()), { timeout: 20000 });
+    const href = await page.locator('a#callback').getAttribute('href', { timeout: 15000 });
+    assert(href && href.startsWith(CALLBACK()), `callback URL captured: ${href}`);
+    return href;
   } finally {
-    await page.unroute(`${CALLBACK()}**`);
+    await idp({ hold: '0' });
   }
-  assert(captured, 'the callback URL was captured');
-  return captured;
 }
 
 // Deliver a callback URL to Asgard in this page.

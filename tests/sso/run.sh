@@ -25,7 +25,8 @@ T0=$SECONDS
 WORK=$(mktemp -d /tmp/asgard-sso.XXXXXX)
 LOGS=${SSO_LOG_DIR:-$WORK/logs}
 mkdir -p "$LOGS"
-SPID= IPID=
+SPID=""
+IPID=""
 # shellcheck disable=SC2317  # called by the EXIT trap
 cleanup() {
   stop_pid "$SPID" 10
@@ -36,7 +37,8 @@ trap cleanup EXIT
 trap 'exit 143' TERM
 trap 'exit 130' INT
 
-PASSED=0 FAILED=0
+PASSED=0
+FAILED=0
 pass() { PASSED=$((PASSED + 1)); echo "PASS $1"; }
 fail() { FAILED=$((FAILED + 1)); echo "FAIL $1"; [ -n "${2:-}" ] && [ -s "$2" ] && head -c 1500 "$2" && echo; }
 finish() {
@@ -113,11 +115,12 @@ else
 fi
 
 # ---- 2. the IdP comes up; SSO starts working without a restart --------------------------------------
+t_up=$SECONDS
 IDP_PORT=$IDP_PORT REDIRECT_URI="$BASE/api/auth/oidc/callback" CLIENT_SECRET="$CLIENT_SECRET" \
   node "$ROOT/tests/sso/idp.mjs" >"$LOGS/idp.log" 2>&1 &
 IPID=$!
 wait_http "$IDP/.well-known/openid-configuration" 30 "$IPID" || die "the test IdP did not start" "$LOGS/idp.log"
-t_up=$SECONDS ready=
+ready=
 for _ in $(seq 1 120); do
   code=$(curl -s -o /dev/null -D "$WORK/login.h" -w '%{http_code}' "$BASE/api/auth/oidc/login")
   [ "$code" = 302 ] && { ready=1; break; }
@@ -126,7 +129,7 @@ done
 loc=$(grep -i '^location:' "$WORK/login.h" | tr -d '\r' | cut -d' ' -f2-)
 if [ -n "$ready" ] && [[ "$loc" == "$IDP/auth?"* ]] && [[ "$loc" == *code_challenge_method=S256* ]] \
    && [[ "$loc" == *"&state="* ]] && [[ "$loc" == *"&nonce="* ]] && [[ "$loc" == *response_type=code* ]]; then
-  pass "SSO starts working $((SECONDS - t_up)) s after the IdP comes up (302 to the IdP with PKCE S256, state, nonce)"
+  pass "SSO starts working $((SECONDS - t_up)) s after the IdP is started (302 to the IdP with PKCE S256, state, nonce)"
 else
   die "SSO did not become ready within 60 s of the IdP coming up (last: $code $loc)" "$LOGS/asgard.log"
 fi

@@ -118,6 +118,9 @@ fn basic_auth(id: &str, secret: &str) -> String {
 }
 
 /// Exchange the authorization code (with the PKCE verifier) for tokens.
+/// When the provider refuses the client authentication method
+/// (`invalid_client`) and discovery lists another one, that one is tried: a
+/// failed client authentication does not redeem the code.
 pub async fn exchange_code(
     http: &reqwest::Client,
     provider: &Provider,
@@ -125,6 +128,66 @@ pub async fn exchange_code(
     code: &str,
     verifier: &str,
 ) -> Result<TokenResponse, Failure> {
+    let methods = &provider.token_auth;
+    for (i, method) in methods.iter().enumerate() {
+        let (status, bytes) = token_request(http, provider, cfg, code, verifier, *method).await?;
+        if (200..300).contains(&status) {
+            return serde_json::from_slice::<TokenResponse>(&bytes).map_err(|_| {
+                Failure::new(
+                    Reason::BadToken,
+                    "the token endpoint's answer is not a valid token response",
+                )
+            });
+        }
+        if (300..400).contains(&status) {
+            tracing::warn!(
+                status,
+                "oidc: the token endpoint answered with a redirect; refused"
+            );
+            return Err(Failure::new(
+                Reason::IdpUnreachable,
+                "the token endpoint answered with a redirect, which Asgard does not follow",
+            ));
+        }
+        let err = serde_json::from_slice::<OAuthError>(&bytes).ok();
+        if let Some(e) = &err
+            && e.error == "invalid_client"
+            && i + 1 < methods.len()
+        {
+            tracing::info!(method = ?method, "oidc: the token endpoint refused this client authentication method; trying the next");
+            continue;
+        }
+        return Err(match err {
+            Some(e) if (400..500).contains(&status) => {
+                tracing::info!(status, error = %e.error, "oidc: the token endpoint refused the code");
+                Failure::new(
+                    Reason::CodeRejected,
+                    format!(
+                        "the token endpoint said `{}`{}",
+                        clip(&e.error, 64),
+                        e.error_description
+                            .map(|d| format!(": {}", clip(&d, 200)))
+                            .unwrap_or_default()
+                    ),
+                )
+            }
+            _ => unreachable_idp("token endpoint", &format!("HTTP {status}")),
+        });
+    }
+    Err(Failure::new(
+        Reason::CodeRejected,
+        "no client authentication method was accepted",
+    ))
+}
+
+async fn token_request(
+    http: &reqwest::Client,
+    provider: &Provider,
+    cfg: &OidcConfig,
+    code: &str,
+    verifier: &str,
+    method: TokenAuth,
+) -> Result<(u16, Vec<u8>), Failure> {
     let mut form: Vec<(&str, &str)> = vec![
         ("grant_type", "authorization_code"),
         ("code", code),
@@ -133,8 +196,12 @@ pub async fn exchange_code(
     ];
     let mut req = http
         .post(provider.token_endpoint.clone())
-        .header(reqwest::header::ACCEPT, "application/json");
-    match provider.token_auth {
+        .header(reqwest::header::ACCEPT, "application/json")
+        .header(
+            reqwest::header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded",
+        );
+    match method {
         TokenAuth::Basic => {
             req = req.header(
                 reqwest::header::AUTHORIZATION,
@@ -150,54 +217,13 @@ pub async fn exchange_code(
         .extend_pairs(form)
         .finish();
     let resp = req
-        .header(
-            reqwest::header::CONTENT_TYPE,
-            "application/x-www-form-urlencoded",
-        )
         .body(encoded)
         .send()
         .await
         .map_err(|e| unreachable_idp("token endpoint", &describe(&e)))?;
-    let (status, bytes) = body(resp)
+    body(resp)
         .await
-        .map_err(|e| unreachable_idp("token endpoint", &e.to_string()))?;
-    if (200..300).contains(&status) {
-        return serde_json::from_slice::<TokenResponse>(&bytes).map_err(|_| {
-            Failure::new(
-                Reason::BadToken,
-                "the token endpoint's answer is not a valid token response",
-            )
-        });
-    }
-    if (300..400).contains(&status) {
-        tracing::warn!(
-            status,
-            "oidc: the token endpoint answered with a redirect; refused"
-        );
-        return Err(Failure::new(
-            Reason::IdpUnreachable,
-            "the token endpoint answered with a redirect, which Asgard does not follow",
-        ));
-    }
-    match serde_json::from_slice::<OAuthError>(&bytes) {
-        Ok(e) if (400..500).contains(&status) => {
-            tracing::info!(status, error = %e.error, "oidc: the token endpoint refused the code");
-            Err(Failure::new(
-                Reason::CodeRejected,
-                format!(
-                    "the token endpoint said `{}`{}",
-                    clip(&e.error, 64),
-                    e.error_description
-                        .map(|d| format!(": {}", clip(&d, 200)))
-                        .unwrap_or_default()
-                ),
-            ))
-        }
-        _ => {
-            tracing::warn!(status, "oidc: the token endpoint failed");
-            Err(unreachable_idp("token endpoint", &format!("HTTP {status}")))
-        }
-    }
+        .map_err(|e| unreachable_idp("token endpoint", &e.to_string()))
 }
 
 /// The userinfo claims (JSON only; a signed/encrypted userinfo is ignored).

@@ -34,7 +34,8 @@ pub struct Provider {
     pub token_endpoint: Url,
     pub userinfo_endpoint: Option<Url>,
     pub jwks_uri: Url,
-    pub token_auth: TokenAuth,
+    /// Client authentication methods to try, in order.
+    pub token_auth: Vec<TokenAuth>,
 }
 
 #[derive(Deserialize)]
@@ -89,17 +90,25 @@ pub fn parse_metadata(configured_issuer: &str, body: &[u8]) -> Result<Provider, 
     {
         return Err("the provider does not support PKCE with S256".into());
     }
-    let token_auth = match &m.token_endpoint_auth_methods_supported {
-        None => TokenAuth::Basic,
-        Some(list) if list.iter().any(|a| a == "client_secret_basic") => TokenAuth::Basic,
-        Some(list) if list.iter().any(|a| a == "client_secret_post") => TokenAuth::Post,
-        Some(_) => {
-            return Err(
-                "the provider's token endpoint accepts neither client_secret_basic nor client_secret_post"
-                    .into(),
-            );
-        }
+    // Basic first (the OAuth default); Post as a fallback when both are listed,
+    // because some providers (Auth0) enforce the one method set per client.
+    let token_auth: Vec<TokenAuth> = match &m.token_endpoint_auth_methods_supported {
+        None => vec![TokenAuth::Basic],
+        Some(list) => [
+            ("client_secret_basic", TokenAuth::Basic),
+            ("client_secret_post", TokenAuth::Post),
+        ]
+        .into_iter()
+        .filter(|(name, _)| list.iter().any(|a| a == name))
+        .map(|(_, t)| t)
+        .collect(),
     };
+    if token_auth.is_empty() {
+        return Err(
+            "the provider's token endpoint accepts neither client_secret_basic nor client_secret_post"
+                .into(),
+        );
+    }
     Ok(Provider {
         authorization_endpoint: endpoint("authorization_endpoint", &m.authorization_endpoint)?,
         token_endpoint: endpoint("token_endpoint", &m.token_endpoint)?,
@@ -257,7 +266,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(p.issuer, "https://idp.example");
-        assert_eq!(p.token_auth, TokenAuth::Basic);
+        assert_eq!(p.token_auth, vec![TokenAuth::Basic]);
         assert!(
             parse_metadata(
                 "https://other.example",
@@ -282,8 +291,23 @@ mod tests {
             parse_metadata("https://idp.example", &post)
                 .unwrap()
                 .token_auth,
-            TokenAuth::Post
+            vec![TokenAuth::Post]
         );
+        let both = doc(
+            "https://idp.example",
+            serde_json::json!({"token_endpoint_auth_methods_supported": ["private_key_jwt", "client_secret_post", "client_secret_basic"]}),
+        );
+        assert_eq!(
+            parse_metadata("https://idp.example", &both)
+                .unwrap()
+                .token_auth,
+            vec![TokenAuth::Basic, TokenAuth::Post]
+        );
+        let neither = doc(
+            "https://idp.example",
+            serde_json::json!({"token_endpoint_auth_methods_supported": ["private_key_jwt"]}),
+        );
+        assert!(parse_metadata("https://idp.example", &neither).is_err());
         let no_pkce = doc(
             "https://idp.example",
             serde_json::json!({"code_challenge_methods_supported": ["plain"]}),

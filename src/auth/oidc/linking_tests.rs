@@ -104,17 +104,75 @@ fn usernames() {
     ))));
 }
 
-async fn temp_store() -> (Store, std::path::PathBuf) {
-    let dir = std::env::temp_dir().join(format!(
-        "asgard-oidc-test-{}",
-        uuid::Uuid::new_v4().simple()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    let url = format!("sqlite://{}/t.db", dir.display());
-    let store = Store::connect(&url, std::time::Duration::from_secs(5))
+/// A fresh store: a SQLite file, or a new database on `ASGARD_TEST_PG_URL`
+/// (`None` when Postgres is not available; the caller skips).
+async fn fresh_store(postgres: bool) -> Option<(Store, Box<dyn FnOnce() + Send>)> {
+    use sqlx::Connection;
+    if !postgres {
+        let dir = std::env::temp_dir().join(format!(
+            "asgard-oidc-test-{}",
+            uuid::Uuid::new_v4().simple()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let store = Store::connect(
+            &format!("sqlite://{}/t.db", dir.display()),
+            std::time::Duration::from_secs(5),
+        )
         .await
         .unwrap();
-    (store, dir)
+        return Some((store, Box::new(move || drop(std::fs::remove_dir_all(dir)))));
+    }
+    let Some(base) = std::env::var("ASGARD_TEST_PG_URL")
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+    else {
+        eprintln!("note: ASGARD_TEST_PG_URL is not set; skipping the Postgres run");
+        return None;
+    };
+    let name = format!("t_oidc_{}", uuid::Uuid::new_v4().simple());
+    let mut c = sqlx::PgConnection::connect(&base).await.unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut c)
+        .await
+        .unwrap();
+    let _ = c.close().await;
+    let head = base
+        .split('?')
+        .next()
+        .unwrap()
+        .rsplit_once('/')
+        .unwrap()
+        .0
+        .to_string();
+    let store = Store::connect(&format!("{head}/{name}"), std::time::Duration::from_secs(5))
+        .await
+        .unwrap();
+    let cleanup = move || {
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                if let Ok(mut c) = sqlx::PgConnection::connect(&base).await {
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&mut c)
+                        .await;
+                }
+            })
+        })
+        .join();
+    };
+    Some((store, Box::new(cleanup)))
+}
+
+async fn exec(store: &Store, sql: &str, arg: &str) {
+    on_pool!(store.write(), |p| sqlx::query(sql)
+        .bind(arg)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))
+    .unwrap();
 }
 
 fn profile(sub: &str, email: Option<&str>, groups: Option<&[&str]>) -> Profile {
@@ -128,18 +186,28 @@ fn profile(sub: &str, email: Option<&str>, groups: Option<&[&str]>) -> Profile {
 }
 
 #[tokio::test]
-async fn sign_in_creates_links_and_refreshes() {
-    let (store, dir) = temp_store().await;
+async fn sign_in_sqlite() {
+    sign_in_creates_links_and_refreshes(false).await
+}
+
+#[tokio::test]
+async fn sign_in_postgres() {
+    sign_in_creates_links_and_refreshes(true).await
+}
+
+async fn sign_in_creates_links_and_refreshes(postgres: bool) {
+    let Some((store, cleanup)) = fresh_store(postgres).await else {
+        return;
+    };
     users::ensure_bootstrap_admin(&store, "admin", Some("correct-horse-battery"))
         .await
         .unwrap();
-    sqlx::query("UPDATE users SET email = 'admin@corp.example' WHERE username = 'admin'")
-        .execute(match store.write() {
-            crate::store::PoolRef::Sqlite(p) => p,
-            crate::store::PoolRef::Pg(_) => unreachable!(),
-        })
-        .await
-        .unwrap();
+    exec(
+        &store,
+        "UPDATE users SET email = $1 WHERE username = 'admin'",
+        "admin@corp.example",
+    )
+    .await;
     let iss = "https://idp.example";
     let admins = vec!["asgard-admins".to_string()];
 
@@ -205,7 +273,7 @@ async fn sign_in_creates_links_and_refreshes() {
     .unwrap();
     assert_eq!((b.username.as_str(), b.email.as_deref()), ("alice-2", None));
 
-    // demoting the only other admin is fine; the last active admin keeps the role
+    // leaving the admin group removes the role (another active admin remains)
     let a3 = sign_in(
         &store,
         iss,
@@ -217,14 +285,12 @@ async fn sign_in_creates_links_and_refreshes() {
     assert_eq!(a3.role, "member");
 
     // a disabled account is refused
-    sqlx::query("UPDATE users SET active = FALSE WHERE id = $1")
-        .bind(&a.id)
-        .execute(match store.write() {
-            crate::store::PoolRef::Sqlite(p) => p,
-            crate::store::PoolRef::Pg(_) => unreachable!(),
-        })
-        .await
-        .unwrap();
+    exec(
+        &store,
+        "UPDATE users SET active = FALSE WHERE id = $1",
+        &a.id,
+    )
+    .await;
     let e = sign_in(
         &store,
         iss,
@@ -236,5 +302,82 @@ async fn sign_in_creates_links_and_refreshes() {
     assert_eq!(e.reason, Reason::AccountDisabled);
 
     store.close().await;
-    let _ = std::fs::remove_dir_all(dir);
+    cleanup();
+}
+
+#[tokio::test]
+async fn pending_sqlite() {
+    pending_sign_ins_are_single_use(false).await
+}
+
+#[tokio::test]
+async fn pending_postgres() {
+    pending_sign_ins_are_single_use(true).await
+}
+
+async fn pending_sign_ins_are_single_use(postgres: bool) {
+    use super::super::{Oidc, discovery, flow};
+    let Some((store, cleanup)) = fresh_store(postgres).await else {
+        return;
+    };
+    let cfg = crate::config::OidcConfig {
+        issuer: "http://127.0.0.1:9".into(),
+        client_id: "asgard".into(),
+        client_secret: crate::config::Secret::new("s"),
+        redirect_uri: "http://127.0.0.1:1/api/auth/oidc/callback".into(),
+        scopes: vec!["openid".into(), "email".into()],
+        admin_groups: vec![],
+        groups_claim: "groups".into(),
+    };
+    let oidc = Oidc::start(cfg, &crate::secrets::MasterKey::generate()).unwrap();
+    let provider = discovery::parse_metadata(
+        "https://idp.example",
+        br#"{"issuer":"https://idp.example","authorization_endpoint":"https://idp.example/auth?tenant=t","token_endpoint":"https://idp.example/token","jwks_uri":"https://idp.example/jwks"}"#,
+    )
+    .unwrap();
+    let url = flow::begin(&oidc, &store, &provider, "browser-1", "/projects")
+        .await
+        .unwrap();
+    let q: std::collections::HashMap<String, String> = url.query_pairs().into_owned().collect();
+    assert_eq!(q["tenant"], "t", "the endpoint's own query is kept");
+    assert_eq!(
+        (
+            q["response_type"].as_str(),
+            q["code_challenge_method"].as_str()
+        ),
+        ("code", "S256")
+    );
+    assert_eq!(q["scope"], "openid email");
+    let p = flow::take(&oidc, &store, &q["state"])
+        .await
+        .unwrap()
+        .expect("pending sign-in");
+    assert_eq!(
+        (p.nonce.as_str(), p.return_to.as_str()),
+        (q["nonce"].as_str(), "/projects")
+    );
+    assert_eq!(flow::challenge(&p.verifier), q["code_challenge"]);
+    assert!(flow::check(&p, Some("browser-1"), chrono::Utc::now()).is_ok());
+    assert!(
+        flow::take(&oidc, &store, &q["state"])
+            .await
+            .unwrap()
+            .is_none(),
+        "single use"
+    );
+    assert!(
+        flow::take(&oidc, &store, "made-up")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let left: i64 = on_pool!(store.read(), |p| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM oidc_logins"
+    )
+    .fetch_one(p)
+    .await)
+    .unwrap();
+    assert_eq!(left, 0);
+    store.close().await;
+    cleanup();
 }

@@ -43,13 +43,21 @@ fn text(v: &Value, name: &str, max: usize) -> Option<String> {
     (!s.is_empty()).then(|| s.chars().take(max).collect())
 }
 
-fn verified(v: &Value) -> bool {
-    match v.get("email_verified") {
-        Some(Value::Bool(b)) => *b,
+fn truthy(v: Option<&Value>) -> Option<bool> {
+    match v? {
+        Value::Bool(b) => Some(*b),
         // Some providers (e.g. AWS Cognito) send the string "true".
-        Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
-        _ => false,
+        Value::String(s) => Some(s.eq_ignore_ascii_case("true")),
+        _ => None,
     }
+}
+
+/// `email_verified`; when a provider does not send it, Microsoft Entra ID's
+/// optional `xms_edov` ("email domain owner verified") counts.
+fn verified(v: &Value) -> bool {
+    truthy(v.get("email_verified"))
+        .or_else(|| truthy(v.get("xms_edov")))
+        .unwrap_or(false)
 }
 
 fn groups(v: &Value, name: &str) -> Option<Vec<String>> {
