@@ -216,6 +216,13 @@ if selected provisioning; then
   fi
 fi
 
+# ---- sso: real oidc-provider + headless Chromium against the binary
+if selected sso; then
+  if [ ! -x "$BIN" ]; then not_run sso "no binary at $BIN"
+  else SSO_LOG_DIR=$LOGDIR/sso check sso 900 tests/sso/run.sh "$BIN"
+  fi
+fi
+
 echo
 if [ "$FAILED" -gt 0 ]; then echo "failed checks: ${FAILED_NAMES[*]} (logs in $LOGDIR)"; fi
 echo "$PASSED passed, $FAILED failed"
