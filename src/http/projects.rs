@@ -138,6 +138,8 @@ async fn decommission(
 ) -> Result<Reply<Value>, ApiError> {
     // Authority and confirmation are checked before any resource is touched.
     let current = projects::get(&app, &p, &id).await?;
+    // Refuse a bad reason before any resource is queued for destruction.
+    crate::registry::validate::text("reason", b.reason.as_deref().unwrap_or(""), 500)?;
     let owner = p.email() == Some(current.owner_email.as_str());
     let mut queued = Value::Null;
     if b.confirm.as_deref() == Some(id.as_str())
