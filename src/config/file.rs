@@ -179,7 +179,10 @@ impl FileConfig {
         }
         let de = serde_yaml::Deserializer::from_str(text);
         let cfg: FileConfig = serde_path_to_error::deserialize(de).map_err(|e| {
+            // serde_path_to_error renders a map key it could not parse as "?";
+            // the message already names the bad key, so point at the map.
             let path = e.path().to_string();
+            let path = path.strip_suffix(".?").map(str::to_string).unwrap_or(path);
             let inner = e.into_inner().to_string();
             ConfigError::File {
                 source_name: source.to_string(),
@@ -343,10 +346,11 @@ provisioning:
 
     #[test]
     fn errors_name_the_path() {
-        assert_eq!(path_of("grups: []"), "(root)");
+        // An unknown key is named itself, so a typo is easy to spot.
+        assert_eq!(path_of("grups: []"), "grups");
         assert_eq!(
             path_of("groups:\n- { key: x, display_name: X, colour: red }"),
-            "groups[0]"
+            "groups[0].colour"
         );
         assert_eq!(
             path_of("review: { poc_window_days: soon }"),

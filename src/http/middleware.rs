@@ -117,20 +117,21 @@ fn host_of(req: &Request) -> Option<&str> {
 }
 
 pub fn is_loopback_host(host: &str) -> bool {
+    // A bare IPv6 address ("::1") has colons of its own, so try it whole first.
+    if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+        return ip.is_loopback();
+    }
     let h = if let Some(rest) = host.strip_prefix('[') {
         rest.split(']').next().unwrap_or("")
     } else {
-        host.rsplit_once(':')
-            .map(|(h, p)| {
-                if p.chars().all(|c| c.is_ascii_digit()) {
-                    h
-                } else {
-                    host
-                }
-            })
-            .unwrap_or(host)
+        match host.rsplit_once(':') {
+            Some((h, p)) if p.chars().all(|c| c.is_ascii_digit()) => h,
+            _ => host,
+        }
     };
-    matches!(h, "localhost" | "127.0.0.1" | "::1") || h.starts_with("127.")
+    h == "localhost"
+        || h.parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Cookie-authenticated writes must come from our own origin.
