@@ -11,6 +11,7 @@ pub mod store;
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod aws;
 pub mod background;
 pub mod catalog;
 pub mod cli;
