@@ -12,6 +12,10 @@ use super::oidc::load_oidc;
 use super::provisioning::{child_env, load_provisioning};
 use super::{Config, ConfigError, LogFormat, Secret, env_err, parse_bool};
 
+/// How to get a Secrets Manager value into the process until Asgard can
+/// fetch it itself.
+const ARN_HINT: &str = "inject the secret as an environment variable, e.g. the ECS task definition's `secrets` or a Kubernetes secretKeyRef";
+
 impl Config {
     /// Build the configuration from an environment map and optional CLI
     /// overrides (`--bind`, `--config`). CLI flags win over env, env over file.
@@ -54,10 +58,21 @@ impl Config {
         };
 
         let database_url_secret_arn = get("ASGARD_DATABASE_URL_SECRET_ARN");
+        // SPEC §1.2: the ARN is only consulted when the URL itself is unset.
+        // Fetching from AWS is not built, so that case refuses the boot
+        // rather than silently falling back to the default SQLite file.
         let database_url = match get("ASGARD_DATABASE_URL") {
             Some(u) => {
                 validate_db_url(&u)?;
                 u
+            }
+            None if database_url_secret_arn.is_some() => {
+                return Err(env_err(
+                    "ASGARD_DATABASE_URL_SECRET_ARN",
+                    format!(
+                        "reading the database URL from AWS Secrets Manager is not supported yet; set ASGARD_DATABASE_URL instead ({ARN_HINT})"
+                    ),
+                ));
             }
             None => "sqlite://asgard.db".to_string(),
         };
@@ -71,6 +86,16 @@ impl Config {
             None => None,
         };
         let secret_key_secret_arn = get("ASGARD_SECRET_KEY_SECRET_ARN");
+        // Same rule as the DB URL: without this refusal a SQLite boot would
+        // quietly generate a key file instead of using the operator's key.
+        if secret_key.is_none() && secret_key_secret_arn.is_some() {
+            return Err(env_err(
+                "ASGARD_SECRET_KEY_SECRET_ARN",
+                format!(
+                    "reading the master key from AWS Secrets Manager is not supported yet; set ASGARD_SECRET_KEY instead ({ARN_HINT})"
+                ),
+            ));
+        }
         let new_secret_key = match get("ASGARD_NEW_SECRET_KEY") {
             Some(k) => {
                 crate::secrets::MasterKey::from_hex(&k)

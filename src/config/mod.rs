@@ -198,6 +198,37 @@ mod tests {
     }
 
     #[test]
+    fn secret_arns_are_refused_only_when_they_would_be_used() {
+        // Set without the plain variable: refused, naming the ARN variable.
+        for (var, plain) in [
+            ("ASGARD_DATABASE_URL_SECRET_ARN", "ASGARD_DATABASE_URL"),
+            ("ASGARD_SECRET_KEY_SECRET_ARN", "ASGARD_SECRET_KEY"),
+        ] {
+            let arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:x";
+            let e = Config::load(&env(&[(var, arn)]), None, None)
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(var) && e.contains("not supported"), "{e}");
+            assert!(e.contains(plain), "the refusal names the fix: {e}");
+            assert!(!e.contains(arn), "no need to echo the ARN: {e}");
+        }
+        // The plain variable wins (SPEC §1.2), even when it equals the default.
+        let c = Config::load(
+            &env(&[
+                ("ASGARD_DATABASE_URL", "sqlite://asgard.db"),
+                ("ASGARD_DATABASE_URL_SECRET_ARN", "arn:x"),
+                ("ASGARD_SECRET_KEY", &"ab".repeat(32)),
+                ("ASGARD_SECRET_KEY_SECRET_ARN", "arn:y"),
+            ]),
+            None,
+            None,
+        )
+        .unwrap();
+        assert_eq!(c.database_url.expose(), "sqlite://asgard.db");
+        assert!(c.secret_key.is_some());
+    }
+
+    #[test]
     fn booleans() {
         for t in ["1", "TRUE", "yes", "On"] {
             assert!(parse_bool("X", t).unwrap());
