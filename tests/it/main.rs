@@ -6,6 +6,7 @@ mod support;
 mod bad_fields;
 mod bad_input;
 mod cli_commands;
+mod cli_hints;
 mod concurrency;
 mod config_errors;
 mod dev_insecure;
