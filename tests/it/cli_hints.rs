@@ -83,3 +83,45 @@ async fn api_fallback_hints_name_real_routes() {
         }
     }
 }
+
+/// docs/config.md names every variable and `asgard.yaml` key that
+/// `src/config` reads, so the reference cannot silently fall behind.
+#[test]
+fn config_doc_lists_every_variable_and_key() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let doc = std::fs::read_to_string(root.join("docs/config.md")).unwrap();
+    let mut files = Vec::new();
+    rust_files(&root.join("src/config"), &mut files);
+    let mut missing = Vec::new();
+    for f in &files {
+        let text = std::fs::read_to_string(f).unwrap();
+        // Quoted variable names: "ASGARD_X" (the bare prefix is a filter).
+        for part in text.split('"').skip(1).step_by(2) {
+            let is_var = (part.starts_with("ASGARD_") && part.len() > 7) || part == "RUST_LOG";
+            if is_var
+                && part.chars().all(|c| c.is_ascii_uppercase() || c == '_')
+                && !doc.contains(&format!("`{part}`"))
+            {
+                missing.push(part.to_string());
+            }
+        }
+        // YAML keys: the public fields of the file schema.
+        if f.ends_with("file.rs") {
+            for line in text.lines() {
+                let Some(rest) = line.trim().strip_prefix("pub ") else {
+                    continue;
+                };
+                let Some((name, _)) = rest.split_once(':') else {
+                    continue;
+                };
+                if name.chars().all(|c| c.is_ascii_lowercase() || c == '_') && !doc.contains(name) {
+                    missing.push(name.to_string());
+                }
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "docs/config.md does not mention {missing:?}"
+    );
+}
