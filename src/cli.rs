@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
+use crate::app::BootMode;
 use crate::config::{Config, LogFormat};
 
 #[derive(Parser)]
@@ -127,9 +128,13 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Migrate { config } => {
             let cfg = load(None, config)?;
             init_tracing(&cfg.log_filter, cfg.log_format);
-            let (app, _) = crate::app::App::build(cfg).await?;
+            let (app, _) = crate::app::App::build(cfg, BootMode::Maintenance).await?;
             app.store.close().await;
             println!("migrations applied ({})", app.store.engine().as_str());
+            // Say where the admin comes from, so nobody hunts for a password here.
+            eprintln!(
+                "note: `asgard serve` creates the bootstrap admin on its first boot and prints its one-time password there"
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::CheckConfig { config } => {
@@ -149,11 +154,13 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         } => {
             let cfg = load(None, config)?;
             let username = user.unwrap_or_else(|| cfg.admin_user.clone());
-            let (app, _) = crate::app::App::build(cfg).await?;
+            let (app, _) = crate::app::App::build(cfg, BootMode::Maintenance).await?;
             let row = crate::auth::users::by_login(&app.store, &username)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e:?}"))?
-                .with_context(|| format!("no user `{username}`"))?;
+                .with_context(|| {
+                    format!("no user `{username}` (the bootstrap admin is created by the first `asgard serve`)")
+                })?;
             let pw = crate::auth::password::generate();
             crate::auth::users::set_password(&app.store, &row.id, pw.clone(), None)
                 .await
@@ -165,31 +172,8 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Healthcheck { url } => Ok(healthcheck(&url).await),
         Command::RotateKey { config } => {
             let cfg = load(None, config)?;
-            let new = cfg.new_secret_key.clone().context("set ASGARD_NEW_SECRET_KEY to the new 64-hex key (generate one with `asgard keygen`)")?;
-            let new = crate::secrets::MasterKey::from_hex(new.expose())
-                .map_err(|m| anyhow::anyhow!("ASGARD_NEW_SECRET_KEY: {m}"))?;
-            let (app, _) = crate::app::App::build(cfg).await?;
-            let done = crate::secrets::rotate::rotate(&app.store, &app.master_key, &new)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-            if let Some(path) = &app.key_file {
-                let tmp = path.with_extension("key.new");
-                std::fs::write(&tmp, format!("{}\n", new.to_hex().as_str()))?;
-                std::fs::rename(&tmp, path)?;
-                eprintln!(
-                    "rotated; the key file {} now holds the new key",
-                    path.display()
-                );
-            } else {
-                eprintln!(
-                    "rotated; restart every replica with ASGARD_SECRET_KEY set to the new key"
-                );
-            }
-            app.store.close().await;
-            println!(
-                "re-sealed {} secrets, {} terraform states, {} run logs",
-                done.secrets, done.states, done.run_logs
-            );
+            init_tracing(&cfg.log_filter, cfg.log_format);
+            rotate_key(cfg).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Version => {
@@ -216,7 +200,7 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         },
         if cfg.oidc.is_some() { "on" } else { "off" }
     );
-    let (app, notes) = crate::app::App::build(cfg).await?;
+    let (app, notes) = crate::app::App::build(cfg, BootMode::Serve).await?;
     if let Some(pw) = notes.generated_admin_password {
         // Printed once, straight to stderr and never through the log stream.
         eprintln!(
@@ -237,6 +221,55 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         .run_until_stopped(crate::server::shutdown_signal())
         .await?;
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// `asgard rotate-key`: re-seal under ASGARD_NEW_SECRET_KEY. With a SQLite
+/// key file the new key is staged (mode 0600) before the database changes and
+/// moved into place after the commit, so at no point is the only copy of the
+/// key in use missing or world-readable.
+async fn rotate_key(cfg: Config) -> anyhow::Result<()> {
+    let new = cfg.new_secret_key.clone().context(
+        "set ASGARD_NEW_SECRET_KEY to the new 64-hex key (generate one with `asgard keygen`)",
+    )?;
+    let new = crate::secrets::MasterKey::from_hex(new.expose())
+        .map_err(|m| anyhow::anyhow!("ASGARD_NEW_SECRET_KEY: {m}"))?;
+    let (app, _) = crate::app::App::build(cfg, BootMode::Maintenance).await?;
+    if new.fingerprint() == app.master_key.fingerprint() {
+        app.store.close().await;
+        anyhow::bail!("ASGARD_NEW_SECRET_KEY is the key already in use; nothing to rotate");
+    }
+    let staged = match &app.key_file {
+        Some(path) => Some(
+            new.stage_file(path)
+                .with_context(|| format!("writing the new key beside {}", path.display()))?,
+        ),
+        None => None,
+    };
+    let done = crate::secrets::rotate::rotate(&app.store, &app.master_key, &new)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"));
+    app.store.close().await;
+    let done = done?;
+    match (staged, &app.key_file) {
+        (Some(staged), Some(path)) => {
+            staged.commit().with_context(|| {
+                format!(
+                    "the database now uses the new key, but moving it into {} failed; write ASGARD_NEW_SECRET_KEY into that file (mode 0600) before the next start",
+                    path.display()
+                )
+            })?;
+            eprintln!(
+                "rotated; the key file {} now holds the new key",
+                path.display()
+            );
+        }
+        _ => eprintln!("rotated; restart every replica with ASGARD_SECRET_KEY set to the new key"),
+    }
+    println!(
+        "re-sealed {} secrets, {} terraform states, {} run logs",
+        done.secrets, done.states, done.run_logs
+    );
     Ok(())
 }
 

@@ -105,7 +105,14 @@ pub fn validate_field(name: &str, value: &Value) -> Result<Option<Value>> {
         return Err(Error::invalid_hint(
             field,
             "unknown evidence field",
-            "see the evidence field list in docs/governance.md",
+            format!(
+                "known evidence fields: {} (docs/governance.md describes each)",
+                EVIDENCE_FIELDS
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         ));
     };
     if value.is_null() {

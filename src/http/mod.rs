@@ -85,7 +85,7 @@ async fn api_not_found() -> impl IntoResponse {
         StatusCode::NOT_FOUND,
         "not_found",
         "no such API route",
-        "see GET /api/openapi.json or docs/api.md for the routes",
+        "the routes are listed in docs/api.md (there is no machine-readable API description yet)",
     )
 }
 
@@ -94,7 +94,7 @@ async fn method_not_allowed() -> impl IntoResponse {
         StatusCode::METHOD_NOT_ALLOWED,
         "method_not_allowed",
         "this route does not accept that method",
-        "see docs/api.md for the methods each route takes",
+        "docs/api.md lists the methods each route takes",
     )
 }
 

@@ -163,6 +163,10 @@ fn str_arg<'a>(args: &'a Value, key: &str) -> &'a str {
     args.get(key).and_then(Value::as_str).unwrap_or("")
 }
 
+/// `whoami`: who the caller is and, accurately, what that allows. A project
+/// key has its project's capabilities, scoped to that one project: the tools
+/// that need a person (registering, keys, approvals, tier changes, kill) are
+/// out of reach, which an agent should know before it tries.
 fn whoami(p: &Principal) -> Value {
     match &p.identity {
         Identity::ProjectKey {
@@ -170,19 +174,47 @@ fn whoami(p: &Principal) -> Value {
         } => json!({
             "kind": "project_key", "actor": format!("key:{prefix}"), "project_id": project_id,
             "user": null, "role": null,
-            "can": ["read this project", "update this project's description and evidence", "read guidance (seed_*)", "list groups"],
+            "can": [
+                format!("read project {project_id}: get_project, promotion_status, project_cost (project_id may be omitted)"),
+                "update its description and evidence with update_project",
+                "request, follow and deprovision its resources: request_resource, get_request, list_requests, list_resources, get_resource, deprovision_resource (within its budget; some requests wait for a human's approval)",
+                "read its secrets: list_secrets, get_secret (every read is audited)",
+                "browse the service catalog (list_services, get_service), the groups (list_groups) and agent guidance (seed_list, seed_plan, seed_get)",
+            ],
+            "cannot": [
+                format!("act on any project other than {project_id} (another project_id is refused)"),
+                "change the project's name, budget, manager, owner, group or data class (ask its owner or manager)",
+                "register projects, mint or revoke keys, approve requests, change the tier, or kill or decommission a project (these need a person: a personal access token or the dashboard)",
+            ],
         }),
         Identity::User { user, .. } => {
-            let can: Vec<&str> = match user.role {
-                crate::auth::Role::Admin => vec!["everything"],
-                crate::auth::Role::Auditor => vec!["read every project", "read guidance (seed_*)"],
-                crate::auth::Role::Member => vec![
-                    "register projects you own or manage",
-                    "read and update projects you own or manage",
-                    "read guidance (seed_*)",
-                ],
+            let (can, cannot): (Vec<&str>, Vec<&str>) = match user.role {
+                crate::auth::Role::Admin => (
+                    vec![
+                        "everything, across every project: register and update projects, request and deprovision resources, read secrets (audited)",
+                    ],
+                    vec![],
+                ),
+                crate::auth::Role::Auditor => (
+                    vec![
+                        "read every project, request and resource (pass project_id)",
+                        "browse the service catalog, the groups and agent guidance (seed_*)",
+                    ],
+                    vec![
+                        "change anything (auditors are read-only)",
+                        "read secret values",
+                    ],
+                ),
+                crate::auth::Role::Member => (
+                    vec![
+                        "register projects with yourself as owner or manager (register_project)",
+                        "read and update projects you own or manage, request, follow and deprovision their resources and read their secrets (pass project_id)",
+                        "browse the service catalog, the groups and agent guidance (seed_*)",
+                    ],
+                    vec!["see or act on projects you neither own nor manage"],
+                ),
             };
-            json!({"kind": "user", "actor": p.actor(), "project_id": null, "user": user, "role": user.role.as_str(), "can": can})
+            json!({"kind": "user", "actor": p.actor(), "project_id": null, "user": user, "role": user.role.as_str(), "can": can, "cannot": cannot})
         }
     }
 }
@@ -359,5 +391,64 @@ impl ServerHandler for AsgardMcp {
             Ok(v) => CallToolResult::structured(v),
             Err(e) => tool_error(e),
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whoami_for_a_project_key_is_scoped_and_honest() {
+        let p = Principal {
+            identity: Identity::ProjectKey {
+                key_id: "k1".into(),
+                prefix: "asg_abcd".into(),
+                project_id: "proj-2026-0001".into(),
+            },
+            request_id: None,
+        };
+        let w = whoami(&p);
+        let text = |k: &str| {
+            w[k].as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+                .join(" | ")
+        };
+        let (can, cannot) = (text("can"), text("cannot"));
+        // What a key really does (SPEC §5.2, §5.3): its project's tools.
+        for tool in [
+            "get_project",
+            "update_project",
+            "request_resource",
+            "deprovision_resource",
+            "get_secret",
+            "project_cost",
+            "seed_plan",
+        ] {
+            assert!(can.contains(tool), "`can` should mention {tool}: {can}");
+            let def = tools::find(tool).expect("a real tool");
+            assert_eq!(def.name, tool);
+        }
+        assert!(can.contains("proj-2026-0001"), "{can}");
+        // And what it does not: other projects, person-only actions.
+        for limit in [
+            "other than proj-2026-0001",
+            "register projects",
+            "mint or revoke keys",
+        ] {
+            assert!(
+                cannot.contains(limit),
+                "`cannot` should say {limit}: {cannot}"
+            );
+        }
+        let schema = tools::find("whoami")
+            .unwrap()
+            .output_schema
+            .clone()
+            .unwrap();
+        assert!(schema["properties"].get("cannot").is_some());
     }
 }

@@ -56,14 +56,15 @@ fn defs() -> Vec<Def> {
         Def {
             name: "whoami",
             title: "Who am I",
-            description: "Start here. Returns who you are acting as (a project key or a user's personal access token), the project a key is locked to, and what you may do. Next: seed_plan for guidance, or get_project.",
+            description: "Start here. Returns who you are acting as (a project key or a user's personal access token), the project a key is locked to, what you may do (`can`) and what you may not (`cannot`). A project key acts only on its own project. Next: seed_plan for guidance, or get_project.",
             input: json!({"type": "object", "properties": {}, "additionalProperties": false}),
             output: json!({"type": "object", "properties": {
                 "kind": {"type": "string", "enum": ["project_key", "user"]},
                 "actor": {"type": "string"}, "project_id": {"type": ["string", "null"]},
                 "user": {"type": ["object", "null"]}, "role": {"type": ["string", "null"]},
-                "can": {"type": "array", "items": {"type": "string"}}
-            }, "required": ["kind", "actor", "can"]}),
+                "can": {"type": "array", "items": {"type": "string"}, "description": "What this credential may do, naming the tools."},
+                "cannot": {"type": "array", "items": {"type": "string"}, "description": "What it may not do (and who can)."}
+            }, "required": ["kind", "actor", "can", "cannot"]}),
             read_only: true,
             destructive: false,
         },

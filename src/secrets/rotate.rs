@@ -2,9 +2,11 @@
 //! transaction (secrets, Terraform state, run logs) and store the new key's
 //! fingerprint. Either all rows move to the new key or none do. Rows are
 //! opened with their own associated data, so a tampered row stops the
-//! rotation instead of being silently re-sealed.
+//! rotation instead of being silently re-sealed. The rotation is audited as
+//! `key.rotated` (actor `system:cli`) with both key fingerprints.
 
 use super::{Cipher, MasterKey, Purpose};
+use crate::audit::Event;
 use crate::error::{Error, Result};
 use crate::store::Store;
 
@@ -122,6 +124,19 @@ pub async fn rotate(store: &Store, old: &MasterKey, new: &MasterKey) -> Result<R
             .await
             .map(|r| r.rows_affected())
     })?;
+    // Audited in the same transaction (SPEC §0.5). Fingerprints identify the
+    // keys without revealing them; no key material goes into the event.
+    crate::audit::record(
+        &mut tx,
+        Event::system("system:cli", "key.rotated").data(serde_json::json!({
+            "old_fingerprint": old.fingerprint(),
+            "new_fingerprint": new.fingerprint(),
+            "secrets": done.secrets,
+            "terraform_states": done.states,
+            "run_logs": done.run_logs,
+        })),
+    )
+    .await?;
     tx.commit().await?;
     Ok(done)
 }

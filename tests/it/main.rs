@@ -5,6 +5,8 @@ mod support;
 
 mod bad_fields;
 mod bad_input;
+mod cli_commands;
+mod cli_hints;
 mod concurrency;
 mod config_errors;
 mod dev_insecure;
