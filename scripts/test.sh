@@ -17,6 +17,10 @@
 #   runbook-sqlite    tests/e2e/runbook.sh on a fresh SQLite file
 #   runbook-postgres  tests/e2e/runbook.sh on a fresh Postgres database
 #   mcp               tests/mcp/run.sh: MCP conformance suite + TypeScript SDK client
+#   secret-arn        tests/aws/secret_arn.sh: boot secrets read from Secrets Manager (moto, signatures
+#                     checked), database on the throwaway Postgres
+#   provisioning      tests/provisioning/run.sh: Terraform + moto (runner, e2e, self-deploy, faults)
+#   sso               tests/sso/run.sh: a real oidc-provider in headless Chromium
 # Ends with the line `N passed, M failed`; exits 1 if any check failed.
 #
 # Env knobs:
@@ -103,8 +107,8 @@ check() {
 not_run() { record_fail "$1"; echo "FAIL $1 (not run: $2)"; }
 
 # ---- what is needed
-NEED_BUILD=0; any_selected build clippy cargo-test runbook-sqlite runbook-postgres mcp && NEED_BUILD=1
-NEED_PG=0; any_selected postgres cargo-test runbook-postgres && NEED_PG=1
+NEED_BUILD=0; any_selected build clippy cargo-test runbook-sqlite runbook-postgres mcp secret-arn && NEED_BUILD=1
+NEED_PG=0; any_selected postgres cargo-test runbook-postgres secret-arn && NEED_PG=1
 NEED_NPM=0; any_selected npm-deps mcp && NEED_NPM=1
 
 for tool in cargo node npm python3 curl; do
@@ -200,6 +204,20 @@ if selected mcp; then
   else
     MCP_LOG_DIR=$LOGDIR/mcp check mcp 900 tests/mcp/run.sh "$BIN" \
       && grep -E '^(PASS|  PASS)' "$LOGDIR/mcp.log" | sed 's/^/  /'
+  fi
+fi
+
+# ---- boot secrets from AWS Secrets Manager (moto), as the runbook's ECS self-deploy starts Asgard
+if selected secret-arn; then
+  if [ "$BUILD_OK" != 1 ]; then not_run secret-arn "build failed"
+  else
+    ARN_URL=
+    if [ "$PG_OK" = 1 ]; then
+      ARN_DB=arn_$(python3 -c 'import secrets;print(secrets.token_hex(4))')
+      ARN_URL=$(tests/harness/pg.sh createdb "$ARN_DB" 2>"$LOGDIR/secret-arn.createdb.log") || ARN_URL=
+    fi
+    check secret-arn 600 tests/aws/secret_arn.sh "$BIN" $ARN_URL \
+      && grep -E '^PASS' "$LOGDIR/secret-arn.log" | sed 's/^/  /'
   fi
 fi
 

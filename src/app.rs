@@ -71,18 +71,13 @@ impl App {
             generated_admin_password: None,
             generated_key_file: None,
         };
-        // The plain variables win over the ARNs (SPEC §1.2); the loader has
-        // already refused an ARN that would have been needed.
-        if config.database_url_secret_arn.is_some() {
-            tracing::warn!(
-                "ASGARD_DATABASE_URL_SECRET_ARN is ignored because ASGARD_DATABASE_URL is set"
-            );
+        // The plain variables win over the ARNs (SPEC §1.2).
+        for var in &config.ignored_arns {
+            tracing::warn!("{var} is ignored because its plain variable is set");
         }
-        if config.secret_key_secret_arn.is_some() {
-            tracing::warn!(
-                "ASGARD_SECRET_KEY_SECRET_ARN is ignored because ASGARD_SECRET_KEY is set"
-            );
-        }
+        // Boot step 2: values that live in AWS Secrets Manager.
+        let mut config = config;
+        crate::aws::resolve_boot_secrets(&mut config).await?;
         // Everything that can refuse the boot without the database goes
         // first, so such a refusal creates no database and no key file.
         let resolved = resolve_key(&config)?;

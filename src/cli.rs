@@ -186,21 +186,26 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
 async fn serve(cfg: Config) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let bind = cfg.bind.clone();
+    let (app, notes) = crate::app::App::build(cfg, BootMode::Serve).await?;
+    // After the build: the database URL may have come from Secrets Manager.
     let mode = format!(
         "store={} provisioning={} oidc={}",
-        if cfg.is_postgres() {
+        if app.config.is_postgres() {
             "postgres"
         } else {
             "sqlite"
         },
-        if cfg.terraform.is_some() {
+        if app.config.terraform.is_some() {
             "armed"
         } else {
             "unarmed"
         },
-        if cfg.oidc.is_some() { "on" } else { "off" }
+        if app.config.oidc.is_some() {
+            "on"
+        } else {
+            "off"
+        }
     );
-    let (app, notes) = crate::app::App::build(cfg, BootMode::Serve).await?;
     if let Some(pw) = notes.generated_admin_password {
         // Printed once, straight to stderr and never through the log stream.
         eprintln!(

@@ -14,7 +14,6 @@ use super::{Config, ConfigError, LogFormat, Secret, env_err, parse_bool};
 
 /// How to get a Secrets Manager value into the process until Asgard can
 /// fetch it itself.
-const ARN_HINT: &str = "inject the secret as an environment variable, e.g. the ECS task definition's `secrets` or a Kubernetes secretKeyRef";
 
 impl Config {
     /// Build the configuration from an environment map and optional CLI
@@ -57,23 +56,20 @@ impl Config {
             }
         };
 
-        let database_url_secret_arn = get("ASGARD_DATABASE_URL_SECRET_ARN");
-        // SPEC §1.2: the ARN is only consulted when the URL itself is unset.
-        // Fetching from AWS is not built, so that case refuses the boot
-        // rather than silently falling back to the default SQLite file.
+        // SPEC §1.2: an ARN is only consulted when its plain variable is unset; it is then
+        // read from Secrets Manager at boot (crate::aws). Until then the URL is empty, which
+        // nothing reads before App::build resolves it.
+        let mut ignored_arns = Vec::new();
+        let mut database_url_secret_arn = get("ASGARD_DATABASE_URL_SECRET_ARN");
         let database_url = match get("ASGARD_DATABASE_URL") {
             Some(u) => {
                 validate_db_url(&u)?;
+                if database_url_secret_arn.take().is_some() {
+                    ignored_arns.push("ASGARD_DATABASE_URL_SECRET_ARN");
+                }
                 u
             }
-            None if database_url_secret_arn.is_some() => {
-                return Err(env_err(
-                    "ASGARD_DATABASE_URL_SECRET_ARN",
-                    format!(
-                        "reading the database URL from AWS Secrets Manager is not supported yet; set ASGARD_DATABASE_URL instead ({ARN_HINT})"
-                    ),
-                ));
-            }
+            None if database_url_secret_arn.is_some() => String::new(),
             None => "sqlite://asgard.db".to_string(),
         };
 
@@ -85,16 +81,9 @@ impl Config {
             }
             None => None,
         };
-        let secret_key_secret_arn = get("ASGARD_SECRET_KEY_SECRET_ARN");
-        // Same rule as the DB URL: without this refusal a SQLite boot would
-        // quietly generate a key file instead of using the operator's key.
-        if secret_key.is_none() && secret_key_secret_arn.is_some() {
-            return Err(env_err(
-                "ASGARD_SECRET_KEY_SECRET_ARN",
-                format!(
-                    "reading the master key from AWS Secrets Manager is not supported yet; set ASGARD_SECRET_KEY instead ({ARN_HINT})"
-                ),
-            ));
+        let mut secret_key_secret_arn = get("ASGARD_SECRET_KEY_SECRET_ARN");
+        if secret_key.is_some() && secret_key_secret_arn.take().is_some() {
+            ignored_arns.push("ASGARD_SECRET_KEY_SECRET_ARN");
         }
         let new_secret_key = match get("ASGARD_NEW_SECRET_KEY") {
             Some(k) => {
@@ -202,6 +191,7 @@ impl Config {
             database_url_secret_arn,
             secret_key,
             secret_key_secret_arn,
+            ignored_arns,
             new_secret_key,
             bind,
             config_path,

@@ -70,10 +70,15 @@ pub enum LogFormat {
 
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// Empty until boot when it comes from `database_url_secret_arn`.
     pub database_url: Secret,
+    /// `ASGARD_DATABASE_URL_SECRET_ARN`, kept only when `ASGARD_DATABASE_URL` is unset.
     pub database_url_secret_arn: Option<String>,
     pub secret_key: Option<Secret>,
+    /// `ASGARD_SECRET_KEY_SECRET_ARN`, kept only when `ASGARD_SECRET_KEY` is unset.
     pub secret_key_secret_arn: Option<String>,
+    /// ARN variables set beside their plain variable, which wins; the boot warns about them.
+    pub ignored_arns: Vec<&'static str>,
     /// `ASGARD_NEW_SECRET_KEY`: the target of `asgard rotate-key`.
     pub new_secret_key: Option<Secret>,
     pub bind: String,
@@ -120,8 +125,15 @@ impl Config {
     /// `asgard check-config`.
     pub fn redacted_summary(&self) -> serde_json::Value {
         serde_json::json!({
-            "database": redact_db_url(self.database_url.expose()),
-            "secret_key": self.secret_key.as_ref().map(|_| "[set]"),
+            "database": match &self.database_url_secret_arn {
+                Some(arn) => format!("from Secrets Manager ({arn})"),
+                None => redact_db_url(self.database_url.expose()),
+            },
+            "secret_key": match (&self.secret_key, &self.secret_key_secret_arn) {
+                (Some(_), _) => Some("[set]".to_string()),
+                (None, Some(arn)) => Some(format!("from Secrets Manager ({arn})")),
+                (None, None) => None,
+            },
             "bind": self.bind,
             "config_path": self.config_path.as_ref().map(|p| p.display().to_string()),
             "public_url": self.public_url,
@@ -198,20 +210,21 @@ mod tests {
     }
 
     #[test]
-    fn secret_arns_are_refused_only_when_they_would_be_used() {
-        // Set without the plain variable: refused, naming the ARN variable.
-        for (var, plain) in [
-            ("ASGARD_DATABASE_URL_SECRET_ARN", "ASGARD_DATABASE_URL"),
-            ("ASGARD_SECRET_KEY_SECRET_ARN", "ASGARD_SECRET_KEY"),
-        ] {
-            let arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:x";
-            let e = Config::load(&env(&[(var, arn)]), None, None)
-                .unwrap_err()
-                .to_string();
-            assert!(e.contains(var) && e.contains("not supported"), "{e}");
-            assert!(e.contains(plain), "the refusal names the fix: {e}");
-            assert!(!e.contains(arn), "no need to echo the ARN: {e}");
-        }
+    fn secret_arns_are_kept_only_when_they_would_be_used() {
+        let arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:x";
+        // Without the plain variables: kept, to be read at boot.
+        let c = Config::load(
+            &env(&[
+                ("ASGARD_DATABASE_URL_SECRET_ARN", arn),
+                ("ASGARD_SECRET_KEY_SECRET_ARN", arn),
+            ]),
+            None,
+            None,
+        )
+        .unwrap();
+        assert_eq!(c.database_url_secret_arn.as_deref(), Some(arn));
+        assert_eq!(c.secret_key_secret_arn.as_deref(), Some(arn));
+        assert!(c.ignored_arns.is_empty());
         // The plain variable wins (SPEC §1.2), even when it equals the default.
         let c = Config::load(
             &env(&[
@@ -226,6 +239,9 @@ mod tests {
         .unwrap();
         assert_eq!(c.database_url.expose(), "sqlite://asgard.db");
         assert!(c.secret_key.is_some());
+        assert_eq!(c.database_url_secret_arn, None);
+        assert_eq!(c.secret_key_secret_arn, None);
+        assert_eq!(c.ignored_arns.len(), 2);
     }
 
     #[test]

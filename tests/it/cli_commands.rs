@@ -166,8 +166,9 @@ async fn refused_boot_writes_no_key_file() {
 }
 
 /// SPEC §1.2: an ARN is only read when the plain variable is unset. Set
-/// alone it is refused (not built yet); beside the plain variable it is
-/// ignored, even when the URL equals the default.
+/// alone it is read from Secrets Manager (here: none reachable, so the boot
+/// is refused and nothing is created; tests/aws covers the real reads); beside
+/// the plain variable it is ignored, even when the URL equals the default.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn secret_arns() {
     let arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:asgard-db";
@@ -176,12 +177,18 @@ async fn secret_arns() {
         &sb,
         Opts::new()
             .unset("ASGARD_DATABASE_URL")
-            .env("ASGARD_DATABASE_URL_SECRET_ARN", arn),
+            .env("ASGARD_DATABASE_URL_SECRET_ARN", arn)
+            // No AWS credentials of any kind, so the read fails fast and says why.
+            .unset("AWS_ACCESS_KEY_ID")
+            .unset("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+            .unset("AWS_CONTAINER_CREDENTIALS_FULL_URI")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+            .env("AWS_EC2_METADATA_DISABLED", "true"),
     )
     .await;
     assert!(!st.success());
     assert!(
-        out.contains("ASGARD_DATABASE_URL_SECRET_ARN") && out.contains("not supported"),
+        out.contains("ASGARD_DATABASE_URL_SECRET_ARN") && out.contains("no AWS credentials"),
         "{out}"
     );
     assert!(
