@@ -5,6 +5,7 @@ mod support;
 
 mod bad_fields;
 mod bad_input;
+mod cache;
 mod concurrency;
 mod config_errors;
 mod dev_insecure;
