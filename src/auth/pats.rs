@@ -136,14 +136,8 @@ struct Row {
     role: String,
 }
 
-/// The active user behind a PAT (unrevoked, unexpired).
-pub async fn resolve(store: &Store, tok: &str) -> Result<Option<(String, UserInfo)>> {
-    Ok(lookup(store, &token::hash(tok), Utc::now())
-        .await?
-        .map(|(pid, user, _)| (pid, user)))
-}
-
-/// `resolve` by token hash, with how long the answer holds without a write.
+/// The active user behind a PAT (by its hash; unrevoked, unexpired), with
+/// how long the answer holds without a write.
 pub async fn lookup(
     store: &Store,
     hash: &str,

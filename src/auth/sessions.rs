@@ -57,14 +57,8 @@ struct Row {
     role: String,
 }
 
-/// The active user behind a session token, sliding its expiry.
-pub async fn resolve(store: &Store, tok: &str) -> Result<Option<UserInfo>> {
-    Ok(lookup(store, &token::hash(tok), Utc::now())
-        .await?
-        .map(|(user, _)| user))
-}
-
-/// `resolve` by token hash, with how long the answer holds without a write.
+/// The active user behind a session token (by its hash), sliding its
+/// expiry, with how long the answer holds without a write.
 pub async fn lookup(
     store: &Store,
     hash: &str,

@@ -158,15 +158,9 @@ struct Row {
 /// read-only on the hot path.
 const USE_EVERY: Duration = Duration::seconds(60);
 
-/// The identity behind a project key: unrevoked, unexpired, and its project
-/// active and not killed.
-pub async fn resolve(store: &Store, key: &str) -> Result<Option<Identity>> {
-    Ok(lookup(store, &token::hash(key), Utc::now())
-        .await?
-        .map(|(identity, _)| identity))
-}
-
-/// `resolve` by key hash, with how long the answer holds without a write.
+/// The identity behind a project key (by its hash): unrevoked, unexpired,
+/// and its project active and not killed; with how long the answer holds
+/// without a write.
 pub async fn lookup(
     store: &Store,
     hash: &str,
