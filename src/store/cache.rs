@@ -36,19 +36,30 @@ impl Generation {
     }
 }
 
-/// A bounded map whose entries are valid for one generation.
+/// A map whose entries are valid for one generation, bounded by a total
+/// weight (entries for credentials, bytes for pages).
 pub struct GenCache<K, V> {
     generation: Arc<Generation>,
-    map: Mutex<HashMap<K, (u64, V)>>,
-    cap: usize,
+    map: Mutex<Entries<K, V>>,
+    max_weight: usize,
+    weigh: fn(&V) -> usize,
+}
+
+struct Entries<K, V> {
+    map: HashMap<K, (u64, V)>,
+    weight: usize,
 }
 
 impl<K: Hash + Eq, V: Clone> GenCache<K, V> {
-    pub fn new(generation: Arc<Generation>, cap: usize) -> Self {
+    pub fn new(generation: Arc<Generation>, max_weight: usize, weigh: fn(&V) -> usize) -> Self {
         GenCache {
             generation,
-            map: Mutex::new(HashMap::new()),
-            cap,
+            map: Mutex::new(Entries {
+                map: HashMap::new(),
+                weight: 0,
+            }),
+            max_weight,
+            weigh,
         }
     }
 
@@ -60,8 +71,10 @@ impl<K: Hash + Eq, V: Clone> GenCache<K, V> {
     /// The entry, if it was read under the current generation.
     pub fn get(&self, key: &K) -> Option<V> {
         let current = self.generation.current();
-        let map = self.map.lock().unwrap_or_else(|e| e.into_inner());
-        map.get(key)
+        let entries = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .map
+            .get(key)
             .filter(|(g, _)| *g == current)
             .map(|(_, v)| v.clone())
     }
@@ -73,21 +86,26 @@ impl<K: Hash + Eq, V: Clone> GenCache<K, V> {
         if tag != current {
             return;
         }
-        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() >= self.cap && !map.contains_key(&key) {
-            map.retain(|_, (g, _)| *g == current);
-            if map.len() >= self.cap {
-                map.clear();
+        let w = (self.weigh)(&value);
+        if w > self.max_weight {
+            return;
+        }
+        let mut e = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, old)) = e.map.remove(&key) {
+            e.weight -= (self.weigh)(&old);
+        }
+        if e.weight + w > self.max_weight {
+            // Entries of older generations are dead: drop them first.
+            let weigh = self.weigh;
+            e.map.retain(|_, (g, _)| *g == current);
+            e.weight = e.map.values().map(|(_, v)| weigh(v)).sum();
+            if e.weight + w > self.max_weight {
+                e.map.clear();
+                e.weight = 0;
             }
         }
-        map.insert(key, (tag, value));
-    }
-
-    pub fn remove(&self, key: &K) {
-        self.map
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(key);
+        e.weight += w;
+        e.map.insert(key, (tag, value));
     }
 }
 
@@ -112,8 +130,9 @@ pub struct Caches {
 impl Caches {
     pub fn new(generation: Arc<Generation>) -> Self {
         Caches {
-            credentials: GenCache::new(generation.clone(), 10_000),
-            project_lists: GenCache::new(generation, 256),
+            credentials: GenCache::new(generation.clone(), 10_000, |_| 1),
+            // Pages are 0.5 KB per project; 8 MiB holds hundreds of them.
+            project_lists: GenCache::new(generation, 8 << 20, Bytes::len),
         }
     }
 }
@@ -125,7 +144,7 @@ mod tests {
     #[test]
     fn entries_die_with_their_generation() {
         let g = Arc::new(Generation::default());
-        let c: GenCache<&str, u32> = GenCache::new(g.clone(), 2);
+        let c: GenCache<&str, u32> = GenCache::new(g.clone(), 2, |_| 1);
         let tag = c.generation();
         c.insert("a", tag, 1);
         assert_eq!(c.get(&"a"), Some(1));
@@ -139,11 +158,19 @@ mod tests {
     #[test]
     fn bounded() {
         let g = Arc::new(Generation::default());
-        let c: GenCache<u32, u32> = GenCache::new(g, 2);
+        let c: GenCache<u32, u32> = GenCache::new(g, 10, |v| *v as usize);
         for i in 0..10 {
             c.insert(i, 0, i);
+            let e = c.map.lock().unwrap();
+            assert!(e.weight <= 10);
+            assert_eq!(
+                e.weight,
+                e.map.values().map(|(_, v)| *v as usize).sum::<usize>()
+            );
         }
-        assert!(c.map.lock().unwrap().len() <= 2);
         assert_eq!(c.get(&9), Some(9));
+        // Heavier than the whole budget: not stored.
+        c.insert(11, 0, 11);
+        assert_eq!(c.get(&11), None);
     }
 }
