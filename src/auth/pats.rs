@@ -5,11 +5,16 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::resolve::Lifetime;
 use super::{Principal, UserInfo, token};
 use crate::audit::{self, Event};
 use crate::error::{Error, Result};
 use crate::registry::validate;
 use crate::store::Store;
+
+/// `last_used_at` is written at most this often per token, so use stays
+/// read-only on the hot path.
+const USE_EVERY: Duration = Duration::seconds(60);
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -123,6 +128,7 @@ pub async fn revoke(store: &Store, p: &Principal, id: &str) -> Result<()> {
 struct Row {
     pid: String,
     last_used_at: Option<DateTime<Utc>>,
+    expires_at: DateTime<Utc>,
     id: String,
     username: String,
     email: Option<String>,
@@ -130,24 +136,30 @@ struct Row {
     role: String,
 }
 
-/// The active user behind a PAT (unrevoked, unexpired).
-pub async fn resolve(store: &Store, tok: &str) -> Result<Option<(String, UserInfo)>> {
-    let now = Utc::now();
+/// The active user behind a PAT (by its hash; unrevoked, unexpired), with
+/// how long the answer holds without a write.
+pub async fn lookup(
+    store: &Store,
+    hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<(String, UserInfo, Lifetime)>> {
     let row: Option<Row> = on_pool!(store.read(), |p| {
         sqlx::query_as(
-            "SELECT t.id AS pid, t.last_used_at, u.id, u.username, u.email, u.display_name, u.role
+            "SELECT t.id AS pid, t.last_used_at, t.expires_at, u.id, u.username, u.email, u.display_name, u.role
              FROM pats t JOIN users u ON u.id = t.user_id
              WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2 AND u.active = TRUE",
         )
-        .bind(token::hash(tok))
+        .bind(hash)
         .bind(now)
         .fetch_optional(p)
         .await
     })?;
     let Some(r) = row else { return Ok(None) };
-    if r.last_used_at
-        .is_none_or(|t| now - t > Duration::seconds(60))
-    {
+    let lifetime = Lifetime {
+        valid_until: r.expires_at,
+        refresh_at: r.last_used_at.map_or(now, |t| t + USE_EVERY),
+    };
+    if r.last_used_at.is_none_or(|t| now - t > USE_EVERY) {
         on_pool!(store.write(), |p| {
             sqlx::query("UPDATE pats SET last_used_at = $1 WHERE id = $2")
                 .bind(now)
@@ -166,5 +178,6 @@ pub async fn resolve(store: &Store, tok: &str) -> Result<Option<(String, UserInf
             display_name: r.display_name,
             role: super::Role::parse(&r.role).unwrap_or(super::Role::Member),
         },
+        lifetime,
     )))
 }

@@ -1,11 +1,30 @@
 //! Turning a presented credential into a `Principal`. Which kinds a door
 //! accepts is the caller's choice: `/api` takes sessions and PATs, `/mcp`
 //! takes PATs and project keys (never a session).
+//!
+//! On SQLite a resolved credential is cached in process by token hash, in
+//! the generation-checked cache of `store::cache`: a revoke, logout, kill,
+//! decommission, deactivation or role change is a write, and every write
+//! drops every cached credential, so it takes effect on the next request.
+//! Expiry is time, not a write, so each entry also carries its expiry. On
+//! Postgres other replicas write too, so every request asks the database.
+
+use chrono::{DateTime, Utc};
 
 use super::{Identity, Principal, Via, pats, sessions, token};
 use crate::error::Result;
 use crate::registry::keys;
 use crate::store::Store;
+use crate::store::cache::Credential;
+
+/// How long a resolved credential holds with no write in between: until it
+/// expires, and until its throttled use record is due (which only the
+/// database path writes).
+#[derive(Debug, Clone, Copy)]
+pub struct Lifetime {
+    pub valid_until: DateTime<Utc>,
+    pub refresh_at: DateTime<Utc>,
+}
 
 #[derive(Debug, Clone, Copy)]
 pub struct Accept {
@@ -33,27 +52,49 @@ pub async fn bearer(
     accept: Accept,
     request_id: Option<String>,
 ) -> Result<Option<Principal>> {
-    let identity = match token::classify(tok) {
-        Some(token::Kind::Session) if accept.session => {
-            sessions::resolve(store, tok)
-                .await?
-                .map(|user| Identity::User {
-                    user,
-                    via: Via::Session,
-                })
-        }
-        Some(token::Kind::Pat) if accept.pat => {
-            pats::resolve(store, tok)
-                .await?
-                .map(|(_, user)| Identity::User {
-                    user,
-                    via: Via::Pat,
-                })
-        }
-        Some(token::Kind::ProjectKey) if accept.project_key => keys::resolve(store, tok).await?,
-        _ => None,
+    let kind = match token::classify(tok) {
+        Some(k @ token::Kind::Session) if accept.session => k,
+        Some(k @ token::Kind::Pat) if accept.pat => k,
+        Some(k @ token::Kind::ProjectKey) if accept.project_key => k,
+        _ => return Ok(None),
     };
-    Ok(identity.map(|identity| Principal {
+    let hash = token::hash(tok);
+    let now = Utc::now();
+    let cache = store.caches().map(|c| &c.credentials);
+    if let Some(hit) = cache.and_then(|c| c.get(&hash))
+        && now < hit.valid_until
+        && now < hit.refresh_at
+    {
+        return Ok(Some(Principal {
+            identity: hit.identity,
+            request_id,
+        }));
+    }
+    // Taken before the query: see `store::cache` for why.
+    let tag = cache.map(|c| c.generation());
+    let found = match kind {
+        token::Kind::Session => sessions::lookup(store, &hash, now).await?.map(|(user, l)| {
+            let via = Via::Session;
+            (Identity::User { user, via }, l)
+        }),
+        token::Kind::Pat => pats::lookup(store, &hash, now).await?.map(|(_, user, l)| {
+            let via = Via::Pat;
+            (Identity::User { user, via }, l)
+        }),
+        token::Kind::ProjectKey => keys::lookup(store, &hash, now).await?,
+    };
+    let Some((identity, lifetime)) = found else {
+        return Ok(None);
+    };
+    if let (Some(cache), Some(tag)) = (cache, tag) {
+        let entry = Credential {
+            identity: identity.clone(),
+            valid_until: lifetime.valid_until,
+            refresh_at: lifetime.refresh_at,
+        };
+        cache.insert(hash, tag, entry);
+    }
+    Ok(Some(Principal {
         identity,
         request_id,
     }))

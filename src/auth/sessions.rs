@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use super::resolve::Lifetime;
 use super::{UserInfo, token};
 use crate::error::Result;
 use crate::store::Store;
@@ -47,6 +48,7 @@ pub async fn create(store: &Store, user_id: &str) -> Result<NewSession> {
 struct Row {
     sid: String,
     last_seen_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
     absolute_expires_at: DateTime<Utc>,
     id: String,
     username: String,
@@ -55,22 +57,32 @@ struct Row {
     role: String,
 }
 
-/// The active user behind a session token, sliding its expiry.
-pub async fn resolve(store: &Store, tok: &str) -> Result<Option<UserInfo>> {
-    let now = Utc::now();
+/// The active user behind a session token (by its hash), sliding its
+/// expiry, with how long the answer holds without a write.
+pub async fn lookup(
+    store: &Store,
+    hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<(UserInfo, Lifetime)>> {
     let row: Option<Row> = on_pool!(store.read(), |p| {
         sqlx::query_as(
-            "SELECT s.id AS sid, s.last_seen_at, s.absolute_expires_at,
+            "SELECT s.id AS sid, s.last_seen_at, s.expires_at, s.absolute_expires_at,
                     u.id, u.username, u.email, u.display_name, u.role
              FROM sessions s JOIN users u ON u.id = s.user_id
              WHERE s.token_hash = $1 AND s.expires_at > $2 AND s.absolute_expires_at > $2 AND u.active = TRUE",
         )
-        .bind(token::hash(tok))
+        .bind(hash)
         .bind(now)
         .fetch_optional(p)
         .await
     })?;
     let Some(r) = row else { return Ok(None) };
+    // Until the next sliding update is due; that update is a write, so an
+    // entry cached before it is dropped by the generation bump anyway.
+    let lifetime = Lifetime {
+        valid_until: r.expires_at.min(r.absolute_expires_at),
+        refresh_at: r.last_seen_at + TOUCH_EVERY,
+    };
     if now - r.last_seen_at > TOUCH_EVERY {
         let exp = (now + IDLE).min(r.absolute_expires_at);
         on_pool!(store.write(), |p| {
@@ -83,13 +95,14 @@ pub async fn resolve(store: &Store, tok: &str) -> Result<Option<UserInfo>> {
                 .map(|r| r.rows_affected())
         })?;
     }
-    Ok(Some(UserInfo {
+    let user = UserInfo {
         id: r.id,
         username: r.username,
         email: r.email,
         display_name: r.display_name,
         role: super::Role::parse(&r.role).unwrap_or(super::Role::Member),
-    }))
+    };
+    Ok(Some((user, lifetime)))
 }
 
 pub async fn end(store: &Store, tok: &str) -> Result<bool> {

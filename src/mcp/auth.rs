@@ -147,29 +147,48 @@ async fn screen_body(req: Request) -> Result<Request, Response> {
             ));
         }
     };
-    match serde_json::from_slice::<serde_json::Value>(&bytes) {
-        Err(e) => {
-            return Err(jsonrpc_error(
-                StatusCode::BAD_REQUEST,
-                -32700,
-                format!("parse error: {e}"),
-            ));
-        }
-        Ok(v) if !(v.is_object() || v.as_array().is_some_and(|a| !a.is_empty())) => {
-            return Err(jsonrpc_error(
-                StatusCode::BAD_REQUEST,
-                -32600,
-                "invalid request: expected a JSON-RPC object".into(),
-            ));
-        }
-        Ok(_) => {}
+    // Syntax is checked without building a tree (the SDK parses the body
+    // again); the shape check needs only the first tokens.
+    if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&bytes) {
+        return Err(jsonrpc_error(
+            StatusCode::BAD_REQUEST,
+            -32700,
+            format!("parse error: {e}"),
+        ));
+    }
+    if !object_or_nonempty_array(&bytes) {
+        return Err(jsonrpc_error(
+            StatusCode::BAD_REQUEST,
+            -32600,
+            "invalid request: expected a JSON-RPC object".into(),
+        ));
     }
     Ok(Request::from_parts(parts, axum::body::Body::from(bytes)))
 }
 
+/// Whether valid JSON text is an object or a non-empty array.
+fn object_or_nonempty_array(json: &[u8]) -> bool {
+    let mut rest = json.iter().filter(|b| !b.is_ascii_whitespace());
+    match rest.next() {
+        Some(b'{') => true,
+        Some(b'[') => rest.next() != Some(&b']'),
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::host_allowed;
+    use super::{host_allowed, object_or_nonempty_array};
+
+    #[test]
+    fn shapes() {
+        for ok in [&b"{}"[..], b" {\"a\":1}", b"[1]", b" [ {} ]"] {
+            assert!(object_or_nonempty_array(ok));
+        }
+        for bad in [&b"[]"[..], b" [ ] ", b"1", b"\"x\"", b"null"] {
+            assert!(!object_or_nonempty_array(bad));
+        }
+    }
 
     #[test]
     fn hosts() {

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use super::projects::fetch_tx;
 use crate::app::App;
 use crate::audit::{self, Event};
+use crate::auth::resolve::Lifetime;
 use crate::auth::{Identity, Principal, token};
 use crate::error::{Error, Result};
 use crate::store::Store;
@@ -150,28 +151,39 @@ struct Row {
     prefix: String,
     project_id: String,
     last_used_at: Option<DateTime<Utc>>,
+    expires_at: Option<DateTime<Utc>>,
 }
 
-/// The identity behind a project key: unrevoked, unexpired, and its project
-/// active and not killed.
-pub async fn resolve(store: &Store, key: &str) -> Result<Option<Identity>> {
-    let now = Utc::now();
+/// `last_used_at` is written at most this often per key, so use stays
+/// read-only on the hot path.
+const USE_EVERY: Duration = Duration::seconds(60);
+
+/// The identity behind a project key (by its hash): unrevoked, unexpired,
+/// and its project active and not killed; with how long the answer holds
+/// without a write.
+pub async fn lookup(
+    store: &Store,
+    hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<(Identity, Lifetime)>> {
     let row: Option<Row> = on_pool!(store.read(), |p| {
         sqlx::query_as(
-            "SELECT k.id, k.prefix, k.project_id, k.last_used_at
+            "SELECT k.id, k.prefix, k.project_id, k.last_used_at, k.expires_at
              FROM project_keys k JOIN projects pr ON pr.id = k.project_id
              WHERE k.key_hash = $1 AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > $2)
                AND pr.lifecycle = 'active' AND pr.killed = FALSE",
         )
-        .bind(token::hash(key))
+        .bind(hash)
         .bind(now)
         .fetch_optional(p)
         .await
     })?;
     let Some(r) = row else { return Ok(None) };
-    if r.last_used_at
-        .is_none_or(|t| now - t > Duration::seconds(60))
-    {
+    let lifetime = Lifetime {
+        valid_until: r.expires_at.unwrap_or(DateTime::<Utc>::MAX_UTC),
+        refresh_at: r.last_used_at.map_or(now, |t| t + USE_EVERY),
+    };
+    if r.last_used_at.is_none_or(|t| now - t > USE_EVERY) {
         on_pool!(store.write(), |p| {
             sqlx::query("UPDATE project_keys SET last_used_at = $1 WHERE id = $2")
                 .bind(now)
@@ -181,9 +193,10 @@ pub async fn resolve(store: &Store, key: &str) -> Result<Option<Identity>> {
                 .map(|r| r.rows_affected())
         })?;
     }
-    Ok(Some(Identity::ProjectKey {
+    let identity = Identity::ProjectKey {
         key_id: r.id,
         prefix: r.prefix,
         project_id: r.project_id,
-    }))
+    };
+    Ok(Some((identity, lifetime)))
 }

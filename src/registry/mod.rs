@@ -8,7 +8,9 @@ pub mod projects;
 pub mod validate;
 
 use chrono::{DateTime, Utc};
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::auth::Principal;
 use crate::error::{Error, Result};
@@ -39,33 +41,76 @@ pub struct Project {
 
 pub const PROJECT_COLS: &str = "id, name, description, owner_email, manager_email, grp, cost_center, classification, data_class, budget_cents, lifecycle, killed, killed_reason, review_date, review_state, extensions_used, evidence, created_by, created_at, updated_at";
 
+/// A project as the API shows it, serialized straight from the row (no
+/// intermediate `Value` tree). Fields are in alphabetical order, the order
+/// the `json!` rendering this replaced produced, so the bytes are unchanged.
+#[derive(Serialize)]
+pub struct ProjectView<'a> {
+    budget_usd: f64,
+    classification: &'a str,
+    cost_center: Option<&'a str>,
+    created_at: &'a DateTime<Utc>,
+    created_by: &'a str,
+    data_class: &'a str,
+    description: Option<&'a str>,
+    /// Stored as JSON text: passed through, not re-parsed into a tree.
+    evidence: &'a RawValue,
+    group: Option<&'a str>,
+    killed: bool,
+    killed_reason: Option<&'a str>,
+    lifecycle: &'a str,
+    manager_email: &'a str,
+    name: &'a str,
+    owner_email: &'a str,
+    project_id: &'a str,
+    review: ReviewView<'a>,
+    updated_at: &'a DateTime<Utc>,
+}
+
+#[derive(Serialize)]
+struct ReviewView<'a> {
+    date: Option<&'a DateTime<Utc>>,
+    extensions_used: i64,
+    state: &'a str,
+}
+
 impl Project {
-    pub fn to_json(&self) -> Value {
-        let evidence: Value = serde_json::from_str(&self.evidence).unwrap_or_else(|_| json!({}));
-        json!({
-            "project_id": self.id,
-            "name": self.name,
-            "description": self.description,
-            "owner_email": self.owner_email,
-            "manager_email": self.manager_email,
-            "group": self.grp,
-            "cost_center": self.cost_center,
-            "classification": self.classification,
-            "data_class": self.data_class,
-            "budget_usd": cents_to_usd(self.budget_cents),
-            "lifecycle": self.lifecycle,
-            "killed": self.killed,
-            "killed_reason": self.killed_reason,
-            "review": {
-                "date": self.review_date,
-                "state": self.review_state,
-                "extensions_used": self.extensions_used,
+    pub fn view(&self) -> ProjectView<'_> {
+        // Evidence is written by `serde_json::to_string` of a BTreeMap, so it
+        // is already compact with sorted keys; anything unreadable shows as {}.
+        let evidence: &RawValue = match serde_json::from_str::<&RawValue>(&self.evidence) {
+            Ok(v) if v.get().starts_with('{') => v,
+            _ => empty_object(),
+        };
+        ProjectView {
+            budget_usd: cents_to_usd(self.budget_cents),
+            classification: &self.classification,
+            cost_center: self.cost_center.as_deref(),
+            created_at: &self.created_at,
+            created_by: &self.created_by,
+            data_class: &self.data_class,
+            description: self.description.as_deref(),
+            evidence,
+            group: self.grp.as_deref(),
+            killed: self.killed,
+            killed_reason: self.killed_reason.as_deref(),
+            lifecycle: &self.lifecycle,
+            manager_email: &self.manager_email,
+            name: &self.name,
+            owner_email: &self.owner_email,
+            project_id: &self.id,
+            review: ReviewView {
+                date: self.review_date.as_ref(),
+                extensions_used: self.extensions_used,
+                state: &self.review_state,
             },
-            "evidence": evidence,
-            "created_by": self.created_by,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-        })
+            updated_at: &self.updated_at,
+        }
+    }
+
+    /// The view as a `Value`, for callers that add fields to it.
+    pub fn to_json(&self) -> Value {
+        serde_json::to_value(self.view()).unwrap_or(Value::Null)
     }
 
     /// Whether `p` may see this project: admins, auditors, its owner or
@@ -117,6 +162,11 @@ impl Project {
         }
         Ok(())
     }
+}
+
+fn empty_object() -> &'static RawValue {
+    static EMPTY: std::sync::OnceLock<Box<RawValue>> = std::sync::OnceLock::new();
+    EMPTY.get_or_init(|| RawValue::from_string("{}".into()).unwrap_or_default())
 }
 
 pub fn cents_to_usd(c: i64) -> f64 {

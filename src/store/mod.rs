@@ -7,12 +7,21 @@
 //! SQLite runs with one writer connection (the engine has one writer anyway;
 //! serialising in the pool avoids SQLITE_BUSY upgrade failures) and a pool of
 //! readers in WAL mode. A lock file beside the database enforces one process.
+//!
+//! Because a SQLite database has exactly one process, that process sees every
+//! write, so on SQLite the store keeps in-process caches (`cache`) that are
+//! exact: every write through `write()` or `begin()` bumps a generation
+//! counter after it has committed, and a cached entry is served only while
+//! the generation it was read under is still current. Postgres has several
+//! replicas writing one database, so it gets no cache.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
+
+pub use cache::{Caches, Generation};
 
 use anyhow::Context;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -46,26 +55,73 @@ pub enum PoolRef<'a> {
     Pg(&'a PgPool),
 }
 
-/// An open transaction of one engine; what `on_tx!` matches on.
+/// The writer pool, borrowed for one statement. Dropping it (at the end of
+/// the statement that used it, after the write's `await` has returned, so
+/// after SQLite's autocommit) bumps the generation, which invalidates every
+/// cached read.
+pub struct WriteRef<'a> {
+    pool: PoolRef<'a>,
+    generation: &'a Generation,
+}
+
+impl Drop for WriteRef<'_> {
+    fn drop(&mut self) {
+        self.generation.bump();
+    }
+}
+
+/// What `on_pool!` accepts: a reader `PoolRef` or the writer's `WriteRef`.
+pub trait AsPool {
+    fn as_pool(&self) -> PoolRef<'_>;
+}
+
+impl AsPool for PoolRef<'_> {
+    fn as_pool(&self) -> PoolRef<'_> {
+        match self {
+            PoolRef::Sqlite(p) => PoolRef::Sqlite(p),
+            PoolRef::Pg(p) => PoolRef::Pg(p),
+        }
+    }
+}
+
+impl AsPool for WriteRef<'_> {
+    fn as_pool(&self) -> PoolRef<'_> {
+        self.pool.as_pool()
+    }
+}
+
+/// An open transaction of one engine; what `on_tx!` matches on. The SQLite
+/// one carries the generation to bump once it has committed.
 pub enum Tx {
-    Sqlite(Transaction<'static, Sqlite>),
+    Sqlite(Transaction<'static, Sqlite>, Arc<Generation>),
     Pg(Transaction<'static, Postgres>),
 }
 
 impl Tx {
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         match self {
-            Tx::Sqlite(t) => t.commit().await,
+            Tx::Sqlite(t, generation) => {
+                let r = t.commit().await;
+                // After the commit, never before: a reader that saw the old
+                // generation may have read the old rows, and must not keep
+                // them. (A commit whose future is dropped half-way is covered
+                // by the writer pool's `after_release` hook.)
+                generation.bump();
+                r
+            }
             Tx::Pg(t) => t.commit().await,
         }
     }
 }
 
 /// Run `$body` with `$p` bound to the engine's pool (`&SqlitePool` / `&PgPool`).
+/// `$pool` is `store.read()` or `store.write()`; the latter's guard lives to
+/// the end of the enclosing statement, so it bumps the generation after the
+/// write has completed.
 #[macro_export]
 macro_rules! on_pool {
     ($pool:expr, |$p:ident| $body:expr) => {
-        match $pool {
+        match $crate::store::AsPool::as_pool(&$pool) {
             $crate::store::PoolRef::Sqlite($p) => $body,
             $crate::store::PoolRef::Pg($p) => $body,
         }
@@ -78,7 +134,7 @@ macro_rules! on_pool {
 macro_rules! on_tx {
     ($tx:expr, |$c:ident| $body:expr) => {
         match $tx {
-            $crate::store::Tx::Sqlite(t) => {
+            $crate::store::Tx::Sqlite(t, _) => {
                 let $c = &mut **t;
                 $body
             }
@@ -93,6 +149,10 @@ macro_rules! on_tx {
 #[derive(Clone)]
 pub struct Store {
     pools: Pools,
+    /// Bumped after every write commits (see the module doc).
+    generation: Arc<Generation>,
+    /// SQLite only: caches that the generation keeps exact.
+    caches: Option<Arc<Caches>>,
     /// Held for the process lifetime: the SQLite single-process lock.
     _lock: Option<Arc<File>>,
 }
@@ -113,19 +173,32 @@ impl Store {
         }
     }
 
-    /// Pool for single-statement writes (SQLite: the one writer).
-    pub fn write(&self) -> PoolRef<'_> {
-        match &self.pools {
+    /// Pool for single-statement writes (SQLite: the one writer). Use it
+    /// only inside `on_pool!`, so the guard bumps the generation after the
+    /// statement.
+    pub fn write(&self) -> WriteRef<'_> {
+        let pool = match &self.pools {
             Pools::Sqlite { write, .. } => PoolRef::Sqlite(write),
             Pools::Pg(p) => PoolRef::Pg(p),
+        };
+        WriteRef {
+            pool,
+            generation: &self.generation,
         }
     }
 
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         Ok(match &self.pools {
-            Pools::Sqlite { write, .. } => Tx::Sqlite(write.begin().await?),
+            Pools::Sqlite { write, .. } => {
+                Tx::Sqlite(write.begin().await?, self.generation.clone())
+            }
             Pools::Pg(p) => Tx::Pg(p.begin().await?),
         })
+    }
+
+    /// The in-process caches: `Some` on SQLite only.
+    pub fn caches(&self) -> Option<&Caches> {
+        self.caches.as_deref()
     }
 
     /// Connect (retrying for up to `patience`), create the SQLite file and its
@@ -150,6 +223,8 @@ impl Store {
                 .context("running Postgres migrations")?;
             return Ok(Store {
                 pools: Pools::Pg(pool),
+                generation: Arc::default(),
+                caches: None,
                 _lock: None,
             });
         }
@@ -167,10 +242,27 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
+        let generation = Arc::new(Generation::default());
+        let released = generation.clone();
+        // The connections are in-process handles that cannot drop like a
+        // socket, and sqlx's test before acquire costs two thread hand-offs
+        // per query; it stays off on both SQLite pools.
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
             .acquire_timeout(Duration::from_secs(30))
+            .test_before_acquire(false)
+            // A write whose future was dropped mid-way still runs to the end
+            // on sqlx's worker thread, after the `WriteRef`/`Tx` bump. The
+            // ping queues behind it, so this second bump comes after it.
+            .after_release(move |conn, _| {
+                let generation = released.clone();
+                Box::pin(async move {
+                    sqlx::Connection::ping(conn).await?;
+                    generation.bump();
+                    Ok(true)
+                })
+            })
             .connect_with(base.clone())
             .await
             .with_context(|| format!("opening SQLite database {}", path.display()))?;
@@ -178,14 +270,25 @@ impl Store {
             .run(&write)
             .await
             .context("running SQLite migrations")?;
+        // About one reader per core: each is an OS thread, and more of them
+        // only compete for the same cores (WAL readers never wait for the
+        // writer). Two at least, so one slow read cannot stall the rest.
+        let readers = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+            .clamp(2, 8) as u32;
         let read = SqlitePoolOptions::new()
-            .max_connections(8)
+            .max_connections(readers)
             .min_connections(1)
+            .test_before_acquire(false)
             .connect_with(base.read_only(true))
             .await
             .context("opening SQLite readers")?;
+        let caches = Some(Arc::new(Caches::new(generation.clone())));
         Ok(Store {
             pools: Pools::Sqlite { write, read },
+            generation,
+            caches,
             _lock: Some(Arc::new(lock)),
         })
     }
@@ -285,4 +388,5 @@ fn take_process_lock(db: &Path) -> anyhow::Result<File> {
     }
 }
 
+pub mod cache;
 pub mod lease;

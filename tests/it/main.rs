@@ -5,6 +5,7 @@ mod support;
 
 mod bad_fields;
 mod bad_input;
+mod cache;
 mod cli_commands;
 mod cli_hints;
 mod concurrency;

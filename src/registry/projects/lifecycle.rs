@@ -1,0 +1,260 @@
+//! Changing a registered project: merge-patch, kill/unkill, decommission.
+//! Each runs in one transaction with its audit row.
+
+use chrono::Utc;
+use serde_json::{Value, json};
+
+use super::fetch_tx;
+use super::register::resolve_group;
+use crate::app::App;
+use crate::audit::{self, Event};
+use crate::auth::{Principal, Role};
+use crate::error::{Error, Result};
+use crate::governance::evidence;
+use crate::registry::Project;
+use crate::registry::input;
+
+pub async fn patch(app: &App, p: &Principal, id: &str, body: &Value) -> Result<Project> {
+    let patch = input::parse_patch(body)?;
+    let mut tx = app.store.begin().await?;
+    let cur = fetch_tx(&mut tx, id)
+        .await?
+        .filter(|c| c.visible_to(p))
+        .ok_or_else(|| Error::not_found(format!("project {id}")))?;
+    // Agents with the project's key may update description and evidence; the
+    // rest needs authority (SPEC §4.2, §5.3).
+    let key_only = patch.name.is_none()
+        && patch.budget_cents.is_none()
+        && patch.manager_email.is_none()
+        && patch.owner_email.is_none()
+        && patch.group.is_none()
+        && patch.data_class.is_none();
+    if !(cur.has_authority(p) || (key_only && cur.writable_by(p))) {
+        cur.require_authority(p)?;
+    }
+    if cur.lifecycle == "decommissioned" {
+        return Err(Error::conflict(
+            format!("project {id} is decommissioned"),
+            "decommissioned projects are read-only",
+        ));
+    }
+    if (patch.owner_email.is_some() || patch.group.is_some()) && !p.is_admin() {
+        return Err(Error::forbidden(
+            "only an admin may change owner_email or group",
+            "ask an admin",
+        ));
+    }
+    let mut changed: Vec<String> = Vec::new();
+    let mut next = cur.clone();
+    if let Some(v) = patch.name.filter(|v| *v != cur.name) {
+        next.name = v;
+        changed.push("name".into());
+    }
+    if let Some(v) = patch.description.filter(|v| *v != cur.description) {
+        next.description = v;
+        changed.push("description".into());
+    }
+    if let Some(v) = patch.budget_cents.filter(|v| *v != cur.budget_cents) {
+        next.budget_cents = v;
+        changed.push("budget_usd".into());
+    }
+    if let Some(v) = patch.manager_email.filter(|v| *v != cur.manager_email) {
+        next.manager_email = v;
+        changed.push("manager_email".into());
+    }
+    if let Some(v) = patch.owner_email.filter(|v| *v != cur.owner_email) {
+        next.owner_email = v;
+        changed.push("owner_email".into());
+    }
+    if let Some(v) = patch.data_class.filter(|v| *v != cur.data_class) {
+        next.data_class = v;
+        changed.push("data_class".into());
+    }
+    if let Some(g) = patch.group.filter(|g| Some(g) != cur.grp.as_ref()) {
+        let (grp, cc) = resolve_group(app, Some(&g), true)?;
+        next.grp = grp;
+        next.cost_center = cc;
+        changed.push("group".into());
+    }
+    if !patch.evidence.is_empty() {
+        let mut ev: evidence::Evidence = serde_json::from_str(&cur.evidence).unwrap_or_default();
+        for (k, v) in patch.evidence {
+            let before = ev.get(&k).cloned();
+            match v {
+                Some(v) => ev.insert(k.clone(), v),
+                None => ev.remove(&k),
+            };
+            if ev.get(&k) != before.as_ref() {
+                changed.push(format!("evidence.{k}"));
+            }
+        }
+        next.evidence = serde_json::to_string(&ev).map_err(Error::internal)?;
+    }
+    if changed.is_empty() {
+        return Ok(cur);
+    }
+    on_tx!(&mut tx, |c| {
+        sqlx::query(
+            "UPDATE projects SET name = $1, description = $2, budget_cents = $3, manager_email = $4, owner_email = $5,
+               grp = $6, cost_center = $7, data_class = $8, evidence = $9, updated_at = $10 WHERE id = $11",
+        )
+        .bind(&next.name)
+        .bind(&next.description)
+        .bind(next.budget_cents)
+        .bind(&next.manager_email)
+        .bind(&next.owner_email)
+        .bind(&next.grp)
+        .bind(&next.cost_center)
+        .bind(&next.data_class)
+        .bind(&next.evidence)
+        .bind(Utc::now())
+        .bind(id)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    audit::record(
+        &mut tx,
+        Event::new(p, "project.updated")
+            .project(id)
+            .target(id)
+            .data(json!({"changed": changed})),
+    )
+    .await?;
+    let out = fetch_tx(&mut tx, id)
+        .await?
+        .ok_or_else(|| Error::not_found("project"))?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// Freeze (`kill = true`) or thaw a project. Frozen projects' keys stop
+/// working and provisioning refuses them.
+pub async fn set_killed(
+    app: &App,
+    p: &Principal,
+    id: &str,
+    kill: bool,
+    reason: Option<String>,
+) -> Result<Project> {
+    let reason = match (kill, reason) {
+        (true, Some(r)) => Some(crate::registry::validate::text("reason", &r, 500)?),
+        (true, None) => return Err(Error::invalid("reason", "is required to kill a project")),
+        (false, r) => crate::registry::validate::opt_text("reason", r.as_deref(), 500)?,
+    };
+    let mut tx = app.store.begin().await?;
+    let cur = fetch_tx(&mut tx, id)
+        .await?
+        .filter(|c| c.visible_to(p))
+        .ok_or_else(|| Error::not_found(format!("project {id}")))?;
+    cur.require_authority(p)?;
+    if cur.lifecycle != "active" {
+        return Err(Error::conflict(
+            format!("project {id} is {}", cur.lifecycle),
+            "nothing to do",
+        ));
+    }
+    if cur.killed == kill {
+        return Ok(cur);
+    }
+    on_tx!(&mut tx, |c| {
+        sqlx::query(
+            "UPDATE projects SET killed = $1, killed_reason = $2, updated_at = $3 WHERE id = $4",
+        )
+        .bind(kill)
+        .bind(if kill { reason.clone() } else { None })
+        .bind(Utc::now())
+        .bind(id)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    let action = if kill {
+        "project.killed"
+    } else {
+        "project.unkilled"
+    };
+    audit::record(
+        &mut tx,
+        Event::new(p, action)
+            .project(id)
+            .target(id)
+            .reason(reason.as_deref()),
+    )
+    .await?;
+    let out = fetch_tx(&mut tx, id)
+        .await?
+        .ok_or_else(|| Error::not_found("project"))?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// Decommission: admin or owner, confirmed by repeating the project id.
+/// Revokes every key and marks the project decommissioned. (Resource
+/// teardown joins this when provisioning lands.)
+pub async fn decommission(
+    app: &App,
+    p: &Principal,
+    id: &str,
+    reason: Option<String>,
+    confirm: Option<String>,
+) -> Result<Project> {
+    let reason = crate::registry::validate::text("reason", reason.as_deref().unwrap_or(""), 500)?;
+    if confirm.as_deref() != Some(id) {
+        return Err(Error::invalid_hint(
+            "confirm",
+            "must equal the project id",
+            format!("send \"confirm\": \"{id}\""),
+        ));
+    }
+    let mut tx = app.store.begin().await?;
+    let cur = fetch_tx(&mut tx, id)
+        .await?
+        .filter(|c| c.visible_to(p))
+        .ok_or_else(|| Error::not_found(format!("project {id}")))?;
+    let owner = p.role() == Some(Role::Member) && p.email() == Some(cur.owner_email.as_str());
+    if !(p.is_admin() || owner) {
+        return Err(Error::forbidden(
+            "only an admin or the project's owner may decommission it",
+            "ask the owner or an admin",
+        ));
+    }
+    if cur.lifecycle == "decommissioned" {
+        return Ok(cur);
+    }
+    let now = Utc::now();
+    let revoked = on_tx!(&mut tx, |c| {
+        sqlx::query(
+            "UPDATE project_keys SET revoked_at = $1 WHERE project_id = $2 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    on_tx!(&mut tx, |c| {
+        sqlx::query(
+            "UPDATE projects SET lifecycle = 'decommissioned', updated_at = $1 WHERE id = $2",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    audit::record(
+        &mut tx,
+        Event::new(p, "project.decommissioned")
+            .project(id)
+            .target(id)
+            .reason(Some(&reason))
+            .data(json!({"keys_revoked": revoked})),
+    )
+    .await?;
+    let out = fetch_tx(&mut tx, id)
+        .await?
+        .ok_or_else(|| Error::not_found("project"))?;
+    tx.commit().await?;
+    Ok(out)
+}

@@ -1,0 +1,213 @@
+//! Registering a project. Ids are `proj-YYYY-NNNN` from a per-year counter
+//! bumped inside the registering transaction (an upsert both engines
+//! serialise), so concurrent registrations get distinct, gap-free ids.
+
+use chrono::{Datelike, Duration, Utc};
+use serde_json::{Value, json};
+
+use super::fetch_tx;
+use crate::app::App;
+use crate::audit::{self, Event};
+use crate::auth::Principal;
+use crate::error::{Error, Result};
+use crate::governance::{Classification, evidence};
+use crate::registry::Project;
+use crate::registry::input::{self, NewProject};
+
+const MAX_PER_YEAR: i64 = 9_999;
+
+pub async fn register(
+    app: &App,
+    p: &Principal,
+    body: &Value,
+    default_owner: Option<&str>,
+) -> Result<Project> {
+    p.require_writer()?;
+    if p.key_project().is_some() {
+        return Err(Error::forbidden(
+            "a project key is locked to its project and cannot register new ones",
+            "use a personal access token (PAT) or the dashboard to register a project",
+        ));
+    }
+    let mut n: NewProject = input::parse_new(body)?;
+    let reg = app.config.file.registration;
+    if n.owner_email.is_none() {
+        n.owner_email = default_owner.map(str::to_string);
+    }
+    let owner = n
+        .owner_email
+        .clone()
+        .ok_or_else(|| Error::invalid("owner_email", "is required"))?;
+    let manager = match n.manager_email.clone() {
+        Some(m) => m,
+        None if reg.require_manager => return Err(Error::invalid("manager_email", "is required")),
+        None => owner.clone(),
+    };
+    if !p.is_admin() {
+        let me = p.email().ok_or_else(|| {
+            Error::forbidden(
+                "your account has no email, so it cannot own or manage a project",
+                "ask an admin to register it",
+            )
+        })?;
+        if me != owner && me != manager {
+            return Err(Error::forbidden(
+                "members may only register projects they own or manage",
+                "set owner_email or manager_email to your own email",
+            ));
+        }
+    }
+    let (group, cost_center) = resolve_group(app, n.group.as_deref(), reg.require_group)?;
+    check_tier_at_registration(app, p, &n)?;
+
+    let now = Utc::now();
+    let review_date = match n.classification {
+        Classification::Poc => {
+            Some(now + Duration::days(app.config.file.review.poc_window_days as i64))
+        }
+        _ => recurring_review(&n.evidence),
+    };
+    let evidence_json = serde_json::to_string(&n.evidence).map_err(Error::internal)?;
+    let year = now.year() as i64;
+
+    let mut tx = app.store.begin().await?;
+    let seq: i64 = on_tx!(&mut tx, |c| {
+        sqlx::query_scalar(
+            "INSERT INTO project_counters (year, last) VALUES ($1, 1)
+             ON CONFLICT (year) DO UPDATE SET last = project_counters.last + 1 RETURNING last",
+        )
+        .bind(year)
+        .fetch_one(&mut *c)
+        .await
+    })?;
+    if seq > MAX_PER_YEAR {
+        return Err(Error::conflict(
+            format!(
+                "{year} already has {MAX_PER_YEAR} projects, the most an id proj-YYYY-NNNN can number"
+            ),
+            "decommission unused projects is not enough: ask an operator to raise the limit in a new id format",
+        ));
+    }
+    let id = format!("proj-{year:04}-{seq:04}");
+    on_tx!(&mut tx, |c| {
+        sqlx::query(
+            "INSERT INTO projects (id, name, description, owner_email, manager_email, grp, cost_center, classification,
+               data_class, budget_cents, lifecycle, killed, review_date, review_state, extensions_used, evidence,
+               created_by, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'active', FALSE, $11, 'ok', 0, $12, $13, $14, $14)",
+        )
+        .bind(&id)
+        .bind(&n.name)
+        .bind(&n.description)
+        .bind(&owner)
+        .bind(&manager)
+        .bind(&group)
+        .bind(&cost_center)
+        .bind(n.classification.as_str())
+        .bind(&n.data_class)
+        .bind(n.budget_cents)
+        .bind(review_date)
+        .bind(&evidence_json)
+        .bind(p.actor())
+        .bind(now)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    audit::record(
+        &mut tx,
+        Event::new(p, "project.registered").project(&id).target(&id).data(json!({
+            "name": n.name, "owner_email": owner, "manager_email": manager, "group": group,
+            "classification": n.classification.as_str(), "budget_usd": crate::registry::cents_to_usd(n.budget_cents),
+        })),
+    )
+    .await?;
+    let project = fetch_tx(&mut tx, &id)
+        .await?
+        .ok_or_else(|| Error::internal(anyhow::anyhow!("project vanished")))?;
+    tx.commit().await?;
+    Ok(project)
+}
+
+pub(super) fn resolve_group(
+    app: &App,
+    group: Option<&str>,
+    required: bool,
+) -> Result<(Option<String>, Option<String>)> {
+    let groups = &app.config.file.groups;
+    let Some(g) = group.filter(|g| !g.is_empty()) else {
+        return if required {
+            Err(Error::invalid_hint(
+                "group",
+                "is required",
+                "pick one of the groups from GET /api/groups",
+            ))
+        } else {
+            Ok((None, None))
+        };
+    };
+    if groups.is_empty() {
+        // Open mode: any well-formed group key, no cost center.
+        if !crate::config::file::valid_group_key(g) {
+            return Err(Error::invalid(
+                "group",
+                "must match ^[a-z][a-z0-9_-]{0,39}$",
+            ));
+        }
+        return Ok((Some(g.to_string()), None));
+    }
+    match groups.iter().find(|x| x.key == g && x.active) {
+        Some(x) => Ok((Some(x.key.clone()), x.cost_center.clone())),
+        None => {
+            let keys: Vec<&str> = groups
+                .iter()
+                .filter(|x| x.active)
+                .map(|x| x.key.as_str())
+                .collect();
+            Err(Error::invalid_hint(
+                "group",
+                format!("`{g}` is not an active group of this Asgard"),
+                format!("use one of: {}", keys.join(", ")),
+            ))
+        }
+    }
+}
+
+fn check_tier_at_registration(app: &App, p: &Principal, n: &NewProject) -> Result<()> {
+    if n.classification == Classification::Poc {
+        return Ok(());
+    }
+    if n.classification > Classification::LightOperational {
+        return Err(Error::invalid_hint(
+            "classification",
+            "projects register at poc or light-operational",
+            "register at light-operational, then request promotion",
+        ));
+    }
+    if p.is_admin() {
+        return Ok(());
+    }
+    let missing = evidence::missing_for(
+        &n.evidence,
+        n.classification,
+        &app.config.file.classification_requirements,
+    );
+    if !missing.is_empty() {
+        return Err(Error::invalid_hint(
+            "classification",
+            format!(
+                "registering at {} needs evidence: {}",
+                n.classification.as_str(),
+                missing.join(", ")
+            ),
+            "supply the missing evidence fields, or register at poc and promote later",
+        ));
+    }
+    Ok(())
+}
+
+fn recurring_review(e: &evidence::Evidence) -> Option<chrono::DateTime<Utc>> {
+    let s = e.get("recurring_review_date")?.as_str()?;
+    let d = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
+    Some(d.and_hms_opt(0, 0, 0)?.and_utc())
+}
