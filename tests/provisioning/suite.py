@@ -281,7 +281,7 @@ def suite_runner(ctx: Ctx, a: Asgard, engine: str) -> None:
         R.check(tok == token1 and o3.get("id") == id1,
                 "state survived the wiped work dir: same token and id after the update",
                 fail_detail=f"id {o3.get('id')} vs {id1}, token same: {tok == token1}")
-        sv = m.secret(ref)
+        sv = m.secret((o3.get("token") or {}).get("secret_ref") or ref)
         R.check(not sv.is_error and sv.data.get("version") == 1,
                 "an apply that leaves the token unchanged stores no new secret version",
                 f"version {sv.data.get('version')}", sv.brief())
