@@ -177,11 +177,13 @@ pub async fn request_resource(app: &App, p: &Principal, n: NewRequest<'_>) -> Re
     let now = Utc::now();
     let (resource_id, kind) = match &existing {
         Some(r) => {
-            let kind = if r.state == "fulfilled" {
-                "update"
-            } else {
-                "create"
-            };
+            // A change while an update still waits (or is queued) changes a
+            // resource that exists too: it is an update as well, so rejecting
+            // it restores the applied spec.
+            let changes_applied = r.state == "fulfilled"
+                || (matches!(r.state.as_str(), "pending_approval" | "queued")
+                    && history::of(&mut tx, &r.id).await?.last_applied.is_some());
+            let kind = if changes_applied { "update" } else { "create" };
             on_tx!(&mut tx, |c| {
                 sqlx::query("UPDATE resources SET spec = $1, state = $2, armed = $3, account = $4, estimate_cents = $5, last_error = NULL, updated_at = $6 WHERE id = $7")
                     .bind(&spec_text).bind(state).bind(armed).bind(&account).bind(est).bind(now).bind(&r.id)

@@ -55,6 +55,10 @@ def rejected_update(a: Asgard) -> None:
     p = m.request("demo-token", name, {"label": "three"})
     R.check(not p.is_error and p.data.get("state") == "pending_approval", "3a: a second update waits",
             fail_detail=p.brief())
+    p4 = m.request("demo-token", name, {"label": "four"})
+    R.check(not p4.is_error and p4.data.get("kind") == "update",
+            "3a: another change while an update waits is an update too (the resource exists)",
+            fail_detail=p4.brief())
     dp = m.call("deprovision_resource", {"resource": name})
     if not R.check(not dp.is_error and dp.data.get("state") in ("queued", "running", "fulfilled")
                    and dp.data.get("resource_state") in ("destroying", "destroyed"),
@@ -64,9 +68,10 @@ def rejected_update(a: Asgard) -> None:
     log = a.run_log(dp.data["request_id"])
     R.check(dd.get("resource_state") == "destroyed" and "2 destroyed" in log,
             "3a: terraform destroy ran (2 destroyed), nothing orphaned", fail_detail=f"{fmt_state(dd)} {log[-600:]}")
-    pr = m.get_request(p.data["request_id"])
-    R.check(pr.data.get("state") == "rejected", "3a: the pending update was superseded (rejected)",
-            fail_detail=pr.brief())
+    for q in (p, p4):
+        pr = m.get_request(q.data["request_id"])
+        R.check(pr.data.get("state") == "rejected", "3a: the pending update was superseded (rejected)",
+                fail_detail=pr.brief())
 
 
 def shared_name_secrets(a: Asgard) -> None:
