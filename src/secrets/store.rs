@@ -26,7 +26,7 @@ pub fn parse_ref(r: &str) -> Result<(String, String)> {
         Error::invalid_hint(
             "secret_ref",
             "is not a secret reference",
-            "pass a value like asgard://secrets/proj-2026-0001/db/password from a resource's outputs or list_secrets",
+            "pass a value like asgard://secrets/proj-2026-0001/rds-postgres/db/password from a resource's outputs or list_secrets",
         )
     };
     let rest = r.strip_prefix(REF_PREFIX).ok_or_else(bad)?;

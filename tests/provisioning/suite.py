@@ -1070,29 +1070,33 @@ def suite_faults(ctx: Ctx, db_url: str) -> list[Asgard]:
         return [A, B]
     aws = ctx.aws
     assert aws
-    # Kill while the RDS create is in flight, after Terraform had the chance to persist an intermediate
-    # snapshot through the http backend (it does when a resource completes >= 20 s after the previous one;
-    # for rds-postgres nothing completes in that window, so usually there is none). If there is one, the
+    # Terraform persists an intermediate snapshot through the http backend only when a resource completes
+    # >= 20 s after the previous one (for rds-postgres usually none before the kill); if there is one, the
     # re-run must start from it.
+    # Kill as soon as the RDS create is in flight (the instance is visible in moto), not later: a grace
+    # period counted from the run's start (the old reconciler's 30 s) would then show in the failover time.
     applying_since = time.monotonic()
     before = None
-    # Kill early (3 s in): a grace period counted from the run's start (the old reconciler's 30 s) would
-    # then show up in the failover time below.
-    while time.monotonic() - applying_since < 3 and pid_alive(tf_pid):
+    while time.monotonic() - applying_since < 20 and pid_alive(tf_pid):
         before = tf_state_version(A, res_id)
-        if before:
+        rc, _, _ = aws("rds", "describe-db-instances", "--db-instance-identifier", "fault-db")
+        if before or rc == 0:
             break
-        time.sleep(0.5)
+        time.sleep(0.3)
     rc, j, _ = aws("rds", "describe-db-instances", "--db-instance-identifier", "fault-db")
-    R.check(pid_alive(tf_pid), "kill point: the apply is in flight",
-            f"{time.monotonic() - applying_since:.0f}s into the apply, intermediate state version {before}, "
-            f"RDS instance in moto yet: {rc == 0}", f"terraform alive {pid_alive(tf_pid)}")
+    R.check(pid_alive(tf_pid) and rc == 0, "kill point: the RDS create is in flight",
+            f"{time.monotonic() - applying_since:.0f}s into the apply, intermediate state version {before}",
+            f"terraform alive {pid_alive(tf_pid)}, instance in moto {rc == 0}")
     if not before:
         R.note("Terraform had persisted no intermediate state snapshot when the replica was killed")
     survivor = B if victim is A else A
     mS = survivor.mcp(key)
     kill_at = time.time()
     victim.kill9()
+    # SIGKILL went to the whole group; give the kernel a moment to tear the Terraform child down.
+    gone_by = time.monotonic() + 3
+    while pid_alive(tf_pid) and time.monotonic() < gone_by:
+        time.sleep(0.05)
     R.check(not victim.alive() and not pid_alive(tf_pid),
             "kill -9 of the replica running the apply (and its terraform child)",
             f"{victim.name}, state version before kill: {before}")
