@@ -224,10 +224,17 @@ pub async fn request_resource(app: &App, p: &Principal, n: NewRequest<'_>) -> Re
         })),
     )
     .await?;
-    let req = super::query::request_tx(&mut tx, &req_id).await?;
-    let res = super::query::resource_tx(&mut tx, &resource_id).await?;
     tx.commit().await?;
     app.work.notify_one();
+    // Read the answer back after the commit: the transaction holds the
+    // project's lock (Postgres) or the single writer (SQLite), and every
+    // statement inside it delays the next concurrent request.
+    let req = super::query::request(app, &req_id)
+        .await?
+        .ok_or_else(|| Error::not_found(format!("request {req_id}")))?;
+    let res = super::query::resource(app, &resource_id)
+        .await?
+        .ok_or_else(|| Error::not_found(format!("resource {resource_id}")))?;
     let mut v = req.to_json(Some(&res));
     if !armed {
         v["plan"] = json!({
