@@ -2,8 +2,14 @@
 //! `running` whose resource lease has expired (or vanished) goes back to
 //! `queued`, or to `failed` after three attempts. Terraform state is in the
 //! DB, so the next run resumes from what the dead one last wrote.
+//!
+//! No grace period on top of the lease: a worker takes the resource's lease
+//! before it marks a request `running` (`provisioning::worker::claim`) and
+//! gives it up only after recording the outcome, so a running request with
+//! no live lease has lost its replica. Failover is bounded by the lease
+//! expiry (`lease_ttl_secs`) plus this loop's period.
 
-use chrono::{Duration, Utc};
+use chrono::Utc;
 
 use crate::app::App;
 use crate::audit::{self, Event};
@@ -13,27 +19,21 @@ use crate::store::Engine;
 const MAX_ATTEMPTS: i64 = 3;
 
 pub async fn tick(app: &App) -> Result<()> {
-    let grace = Utc::now() - Duration::seconds(30);
     let now_sql = match app.store.engine() {
         Engine::Postgres => "now()",
-        Engine::Sqlite => "$2",
+        Engine::Sqlite => "$1",
     };
     let sql = format!(
         "SELECT r.id, r.attempts, r.project_id FROM requests r
-         WHERE r.state = 'running' AND r.started_at < $1
+         WHERE r.state = 'running'
            AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.name = 'resource:' || r.resource_id AND l.expires_at > {now_sql})"
     );
     let stale: Vec<(String, i64, String)> = match app.store.engine() {
         Engine::Postgres => on_pool!(app.store.write(), |p| sqlx::query_as(&sql)
-            .bind(grace)
             .fetch_all(p)
             .await)?,
         Engine::Sqlite => on_pool!(app.store.write(), |p| {
-            sqlx::query_as(&sql)
-                .bind(grace)
-                .bind(Utc::now())
-                .fetch_all(p)
-                .await
+            sqlx::query_as(&sql).bind(Utc::now()).fetch_all(p).await
         })?,
     };
     for (id, attempts, project) in stale {

@@ -133,7 +133,7 @@ pub(super) fn defs() -> Vec<Def> {
             "get_secret",
             "Read a secret",
             "Returns the value behind a secret_ref of your project (e.g. a generated password). Use it at runtime; never write the value into code, logs, commits or messages. Every read is audited.",
-            json!({"type": "object", "properties": {"secret_ref": {"type": "string", "description": "asgard://secrets/<project>/<resource>/<output>"}}, "required": ["secret_ref"], "additionalProperties": false}),
+            json!({"type": "object", "properties": {"secret_ref": {"type": "string", "description": "asgard://secrets/<project>/<service>/<resource>/<output>"}}, "required": ["secret_ref"], "additionalProperties": false}),
             json!({"type": "object", "properties": {"secret_ref": {"type": "string"}, "version": {"type": "integer"}, "value": {"type": "string"}}, "required": ["secret_ref", "value"]}),
             true,
             false,

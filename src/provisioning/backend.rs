@@ -38,6 +38,8 @@ struct BackendState {
 pub struct Backend {
     pub addr: SocketAddr,
     creds: Arc<Mutex<HashMap<String, Cred>>>,
+    store: Store,
+    cipher: Arc<Cipher>,
 }
 
 /// The per-run credential Terraform presents (username `asgard`).
@@ -57,9 +59,10 @@ impl Backend {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let creds = Arc::new(Mutex::new(HashMap::new()));
+        let cipher = Arc::new(Cipher::new(master, Purpose::TfState));
         let state = BackendState {
-            store,
-            cipher: Arc::new(Cipher::new(master, Purpose::TfState)),
+            store: store.clone(),
+            cipher: cipher.clone(),
             creds: creds.clone(),
         };
         let app = Router::new()
@@ -71,7 +74,38 @@ impl Backend {
                 tracing::error!(error = %e, "terraform state backend stopped");
             }
         });
-        Ok(Backend { addr, creds })
+        Ok(Backend {
+            addr,
+            creds,
+            store,
+            cipher,
+        })
+    }
+
+    /// The root module's outputs in the resource's latest state, as
+    /// `{name: {value, type, sensitive?}}` — the shape `terraform output
+    /// -json` prints, read from the state Terraform itself wrote here, so a
+    /// run needs no extra `terraform output` process. A no-op apply may not
+    /// write state at all; the stored state is then still the current one.
+    pub async fn outputs(
+        &self,
+        rid: &str,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, String> {
+        let row: Option<(i64, Vec<u8>)> = on_pool!(self.store.write(), |p| {
+            sqlx::query_as("SELECT version, sealed FROM tf_states WHERE resource_id = $1")
+                .bind(rid)
+                .fetch_optional(p)
+                .await
+        })
+        .map_err(|e| format!("could not read the state: {e}"))?;
+        let Some((version, sealed)) = row else {
+            return Ok(Default::default());
+        };
+        let plain = self
+            .cipher
+            .open(&sealed, &aad(rid, version))
+            .map_err(|e| format!("could not open the state: {e}"))?;
+        outputs_of_state(&plain)
     }
 
     pub fn register(&self, resource_id: &str, lease: Lease) -> RunCredential {
@@ -99,6 +133,19 @@ impl Backend {
 
     pub fn lock_url(&self, rid: &str) -> String {
         format!("http://{}/lock/{rid}", self.addr)
+    }
+}
+
+/// The `outputs` object of a Terraform state document (format version 4).
+pub fn outputs_of_state(
+    state: &[u8],
+) -> Result<serde_json::Map<String, serde_json::Value>, String> {
+    let v: serde_json::Value =
+        serde_json::from_slice(state).map_err(|e| format!("the state is not JSON: {e}"))?;
+    match v.get("outputs") {
+        None | Some(serde_json::Value::Null) => Ok(Default::default()),
+        Some(serde_json::Value::Object(o)) => Ok(o.clone()),
+        Some(_) => Err("the state's outputs are not an object".into()),
     }
 }
 
@@ -286,5 +333,29 @@ async fn unlock(
     match res {
         Ok(_) => StatusCode::OK.into_response(),
         Err(e) => fail(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    #[test]
+    fn outputs_come_from_the_state_with_sensitive_flags() {
+        let state = json!({
+            "version": 4, "terraform_version": "1.11.0", "serial": 3, "lineage": "x",
+            "outputs": {
+                "token": {"value": "s3cr3t", "type": "string", "sensitive": true},
+                "label": {"value": "one", "type": "string"}
+            },
+            "resources": []
+        });
+        let o = super::outputs_of_state(state.to_string().as_bytes()).unwrap();
+        assert_eq!(o["token"]["sensitive"], json!(true));
+        assert_eq!(o["label"]["value"], json!("one"));
+        assert!(o["label"].get("sensitive").is_none());
+        let empty = super::outputs_of_state(br#"{"version":4,"outputs":{}}"#).unwrap();
+        assert!(empty.is_empty());
+        assert!(super::outputs_of_state(b"not json").is_err());
     }
 }

@@ -50,7 +50,39 @@ pub fn effective_spec(m: &Manifest, spec: Option<&Value>, name: &str) -> Result<
         ));
     }
     schema::validate("spec", &m.inputs, &mut spec)?;
-    Ok(spec)
+    Ok(canonical(spec))
+}
+
+/// One text per equal spec, so that re-requests compare equal: numbers with
+/// no fraction become integers (`32.0` is `32`), object keys are sorted.
+pub fn canonical(v: Value) -> Value {
+    match v {
+        Value::Number(n) if !n.is_i64() && !n.is_u64() => match n.as_f64() {
+            // 2^53: beyond it f64 no longer holds every integer exactly.
+            Some(f) if f.fract() == 0.0 && f.abs() <= 9_007_199_254_740_992.0 => {
+                Value::from(f as i64)
+            }
+            _ => Value::Number(n),
+        },
+        Value::Array(a) => Value::Array(a.into_iter().map(canonical).collect()),
+        Value::Object(o) => {
+            let mut entries: Vec<(String, Value)> = o.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k, canonical(v)))
+                    .collect(),
+            )
+        }
+        other => other,
+    }
+}
+
+/// Whether a recorded spec (JSON text, maybe written before specs were
+/// canonical) is the same ask as `spec`.
+pub fn same_spec(recorded: &str, spec: &Value) -> bool {
+    serde_json::from_str::<Value>(recorded).is_ok_and(|r| canonical(r) == *spec)
 }
 
 pub fn check_tier(m: &Manifest, tier: Classification) -> Result<()> {
@@ -161,6 +193,18 @@ mod tests {
             effective_spec(&ecs(), Some(&json!({})), "web").is_err(),
             "image etc. are required"
         );
+    }
+
+    #[test]
+    fn equal_numbers_make_equal_specs() {
+        let c = Catalog::load(None).unwrap();
+        let tok = c.get("demo-token").unwrap();
+        let a = effective_spec(tok, Some(&json!({"label": "x", "length": 32})), "t").unwrap();
+        let b = effective_spec(tok, Some(&json!({"length": 32.0, "label": "x"})), "t").unwrap();
+        assert_eq!(a.to_string(), b.to_string());
+        assert!(same_spec(r#"{"length":32.0,"label":"x"}"#, &a));
+        assert!(!same_spec(r#"{"length":33,"label":"x"}"#, &a));
+        assert_eq!(canonical(json!([1.5, 2.0, -0.0])), json!([1.5, 2, 0]));
     }
 
     #[test]

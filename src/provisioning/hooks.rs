@@ -63,15 +63,33 @@ pub async fn on_kill(app: &App, p: &Principal, project: &str, killed: bool) -> R
     Ok(queued)
 }
 
+/// Every armed resource not destroyed or being destroyed, whatever its
+/// request is doing: a decommission must leave none behind.
+async fn undestroyed_resources(app: &App, project: &str) -> Result<Vec<Resource>> {
+    let sql = format!(
+        "SELECT {RESOURCE_COLS} FROM resources WHERE project_id = $1 AND armed = TRUE AND state NOT IN ('destroyed', 'destroying')"
+    );
+    Ok(on_pool!(app.store.read(), |p| {
+        sqlx::query_as::<_, Resource>(&sql)
+            .bind(project)
+            .fetch_all(p)
+            .await
+    })?)
+}
+
 /// Before a decommission: refuse if data would be destroyed without
-/// consent, else queue destruction of every live resource.
+/// consent, else deprovision every resource. That includes resources whose
+/// request is pending, queued or running at this moment: `deprovision`
+/// cancels what has not started (closing the resource when no run ever
+/// did) and queues a destroy behind a run in progress, so nothing is
+/// orphaned.
 pub async fn on_decommission(
     app: &App,
     p: &Principal,
     project: &str,
     destroy_data: bool,
 ) -> Result<Value> {
-    let live = live_resources(app, project).await?;
+    let live = undestroyed_resources(app, project).await?;
     let data: Vec<&str> = live
         .iter()
         .filter(|r| app.catalog.get(&r.service).is_some_and(|m| m.data_bearing))

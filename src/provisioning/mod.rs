@@ -9,6 +9,7 @@
 
 pub mod backend;
 pub mod gate;
+pub mod history;
 pub mod hooks;
 pub mod outputs;
 pub mod query;

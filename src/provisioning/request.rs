@@ -5,7 +5,7 @@
 use chrono::Utc;
 use serde_json::{Value, json};
 
-use super::{REQUEST_COLS, RESOURCE_COLS, Request, Resource, gate, valid_resource_name};
+use super::{REQUEST_COLS, RESOURCE_COLS, Request, Resource, gate, history, valid_resource_name};
 use crate::app::App;
 use crate::audit::{self, Event};
 use crate::auth::Principal;
@@ -84,6 +84,18 @@ pub async fn latest_request(tx: &mut Tx, resource_id: &str) -> Result<Option<Req
         .await)?)
 }
 
+/// The request that answers a repeated ask: the latest one, except that a
+/// fulfilled resource (whose latest request may be a rejected update) is
+/// answered with the apply that made it.
+async fn idempotent_answer(tx: &mut Tx, r: &Resource) -> Result<Option<Request>> {
+    if r.state == "fulfilled"
+        && let Some(req) = history::of(tx, &r.id).await?.last_applied
+    {
+        return Ok(Some(req));
+    }
+    latest_request(tx, &r.id).await
+}
+
 pub struct NewRequest<'a> {
     pub project_id: &'a str,
     pub service: &'a str,
@@ -121,13 +133,13 @@ pub async fn request_resource(app: &App, p: &Principal, n: NewRequest<'_>) -> Re
 
     let existing = resource_by_name(&mut tx, &pr.id, &m.id, n.name).await?;
     if let Some(r) = &existing
-        && r.spec == spec_text
+        && gate::same_spec(&r.spec, &spec)
         && r.armed == armed
         && matches!(
             r.state.as_str(),
             "pending_approval" | "queued" | "running" | "fulfilled" | "planned"
         )
-        && let Some(req) = latest_request(&mut tx, &r.id).await?
+        && let Some(req) = idempotent_answer(&mut tx, r).await?
     {
         // Idempotent: the same ask returns what exists.
         tx.commit().await?;
@@ -165,11 +177,13 @@ pub async fn request_resource(app: &App, p: &Principal, n: NewRequest<'_>) -> Re
     let now = Utc::now();
     let (resource_id, kind) = match &existing {
         Some(r) => {
-            let kind = if r.state == "fulfilled" {
-                "update"
-            } else {
-                "create"
-            };
+            // A change while an update still waits (or is queued) changes a
+            // resource that exists too: it is an update as well, so rejecting
+            // it restores the applied spec.
+            let changes_applied = r.state == "fulfilled"
+                || (matches!(r.state.as_str(), "pending_approval" | "queued")
+                    && history::of(&mut tx, &r.id).await?.last_applied.is_some());
+            let kind = if changes_applied { "update" } else { "create" };
             on_tx!(&mut tx, |c| {
                 sqlx::query("UPDATE resources SET spec = $1, state = $2, armed = $3, account = $4, estimate_cents = $5, last_error = NULL, updated_at = $6 WHERE id = $7")
                     .bind(&spec_text).bind(state).bind(armed).bind(&account).bind(est).bind(now).bind(&r.id)
@@ -210,10 +224,17 @@ pub async fn request_resource(app: &App, p: &Principal, n: NewRequest<'_>) -> Re
         })),
     )
     .await?;
-    let req = super::query::request_tx(&mut tx, &req_id).await?;
-    let res = super::query::resource_tx(&mut tx, &resource_id).await?;
     tx.commit().await?;
     app.work.notify_one();
+    // Read the answer back after the commit: the transaction holds the
+    // project's lock (Postgres) or the single writer (SQLite), and every
+    // statement inside it delays the next concurrent request.
+    let req = super::query::request(app, &req_id)
+        .await?
+        .ok_or_else(|| Error::not_found(format!("request {req_id}")))?;
+    let res = super::query::resource(app, &resource_id)
+        .await?
+        .ok_or_else(|| Error::not_found(format!("resource {resource_id}")))?;
     let mut v = req.to_json(Some(&res));
     if !armed {
         v["plan"] = json!({
@@ -285,22 +306,29 @@ pub async fn deprovision(
         tx.commit().await?;
         return Ok(req.to_json(Some(&r)));
     }
-    // Nothing was created for planned/rejected ones: close them directly.
-    let nothing_exists = !r.armed
-        || matches!(
-            r.state.as_str(),
-            "planned" | "rejected" | "pending_approval"
-        );
+    let now = Utc::now();
+    // Cancel what has not started first: a worker claiming one of them at this
+    // moment either loses that race or shows up below as a run.
+    on_tx!(&mut tx, |c| {
+        sqlx::query("UPDATE requests SET state = 'rejected', decision_reason = 'superseded by deprovision', updated_at = $1 WHERE resource_id = $2 AND state IN ('pending_approval', 'queued')")
+            .bind(now).bind(&r.id).execute(&mut *c).await.map(|r| r.rows_affected())
+    })?;
+    // Close it directly only when no run ever started (since the last
+    // destroy): the resource's state alone (e.g. `pending_approval` for an
+    // update, or `rejected`) does not say whether cloud objects exist. A run
+    // still going is followed by the destroy (one run per resource at a time).
+    let h = history::of(&mut tx, &r.id).await?;
+    let nothing_exists = !r.armed || !h.ever_ran;
     let (state, res_state) = if nothing_exists {
         ("fulfilled", "destroyed")
     } else {
         ("queued", "destroying")
     };
-    let now = Utc::now();
-    on_tx!(&mut tx, |c| {
-        sqlx::query("UPDATE requests SET state = 'rejected', decision_reason = 'superseded by deprovision', updated_at = $1 WHERE resource_id = $2 AND state IN ('pending_approval', 'queued')")
-            .bind(now).bind(&r.id).execute(&mut *c).await.map(|r| r.rows_affected())
-    })?;
+    // Destroy with the inputs that were applied, not a pending ask's.
+    let destroy_spec = h
+        .last_applied
+        .as_ref()
+        .map_or(r.spec.clone(), |a| a.spec.clone());
     on_tx!(&mut tx, |c| {
         sqlx::query("UPDATE resources SET state = $1, updated_at = $2 WHERE id = $3")
             .bind(res_state)
@@ -315,7 +343,7 @@ pub async fn deprovision(
         &r.id,
         &pr.id,
         "destroy",
-        &r.spec,
+        &destroy_spec,
         state,
         false,
         &p.actor(),
@@ -383,15 +411,44 @@ pub async fn decide(
             "reload it",
         ));
     }
-    on_tx!(&mut tx, |c| {
-        sqlx::query("UPDATE resources SET state = $1, updated_at = $2 WHERE id = $3")
-            .bind(res_state)
-            .bind(now)
-            .bind(&req.resource_id)
-            .execute(&mut *c)
-            .await
-            .map(|r| r.rows_affected())
-    })?;
+    // Rejecting an update leaves the resource as it was: fulfilled, with the
+    // spec (and estimate) of its last successful apply. Marking it `rejected`
+    // would make a later deprovision skip the destroy of what exists.
+    let restore = if !approve && req.kind == "update" {
+        history::of(&mut tx, &req.resource_id).await?.last_applied
+    } else {
+        None
+    };
+    if let Some(prev) = restore {
+        let res = super::query::resource_tx(&mut tx, &req.resource_id).await?;
+        let est = match (
+            app.catalog.get(&res.service),
+            serde_json::from_str::<Value>(&prev.spec),
+        ) {
+            (Some(m), Ok(spec)) => m.estimate_cents(&spec),
+            _ => res.estimate_cents,
+        };
+        on_tx!(&mut tx, |c| {
+            sqlx::query("UPDATE resources SET state = 'fulfilled', spec = $1, estimate_cents = $2, updated_at = $3 WHERE id = $4")
+                .bind(&prev.spec)
+                .bind(est)
+                .bind(now)
+                .bind(&req.resource_id)
+                .execute(&mut *c)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+    } else {
+        on_tx!(&mut tx, |c| {
+            sqlx::query("UPDATE resources SET state = $1, updated_at = $2 WHERE id = $3")
+                .bind(res_state)
+                .bind(now)
+                .bind(&req.resource_id)
+                .execute(&mut *c)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+    }
     let action = if approve {
         "request.approved"
     } else {

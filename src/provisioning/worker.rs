@@ -30,11 +30,11 @@ pub async fn run_pool(app: Arc<App>, mut stop: watch::Receiver<bool>) {
             _ = stop.wait_for(|v| *v) => return,
         };
         match claim(&app).await {
-            Ok(Some(req)) => {
+            Ok(Some((req, lease))) => {
                 let app = app.clone();
                 tokio::spawn(async move {
                     let id = req.id.clone();
-                    if let Err(e) = run_one(&app, req).await {
+                    if let Err(e) = run_one(&app, req, lease).await {
                         tracing::error!(request_id = %id, error = ?e, "provisioning run failed to record");
                     }
                     drop(permit);
@@ -58,56 +58,72 @@ pub async fn run_pool(app: Arc<App>, mut stop: watch::Receiver<bool>) {
     }
 }
 
-/// Claim the oldest queued request whose resource has nothing running.
-async fn claim(app: &App) -> Result<Option<Request>> {
-    let skip = match app.store.engine() {
-        Engine::Postgres => "FOR UPDATE SKIP LOCKED",
-        Engine::Sqlite => "",
+/// How many candidates one claim tries before waiting for more work.
+const CLAIM_CANDIDATES: i64 = 5;
+
+/// Claim the oldest queued request whose resource has nothing running,
+/// taking the resource's lease *before* marking the request `running`. So a
+/// `running` row always has a lease behind it, and the reconciler can take a
+/// missing or expired lease as a dead replica with no extra grace period:
+/// failover is bounded by `lease_ttl_secs` alone. The lease is also what keeps
+/// two replicas from claiming runs of one resource.
+async fn claim(app: &App) -> Result<Option<(Request, Lease)>> {
+    let ttl = Duration::from_secs(app.config.lease_ttl_secs);
+    let now_sql = match app.store.engine() {
+        Engine::Postgres => "now()",
+        Engine::Sqlite => "$2",
     };
-    let sql = format!(
+    let pick = format!(
+        "SELECT r.id, r.resource_id FROM requests r WHERE r.state = 'queued'
+           AND NOT EXISTS (SELECT 1 FROM requests x WHERE x.resource_id = r.resource_id AND x.state = 'running')
+           AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.name = 'resource:' || r.resource_id AND l.expires_at > {now_sql})
+         ORDER BY r.created_at LIMIT $1"
+    );
+    let candidates: Vec<(String, String)> = match app.store.engine() {
+        Engine::Postgres => on_pool!(app.store.write(), |p| sqlx::query_as(&pick)
+            .bind(CLAIM_CANDIDATES)
+            .fetch_all(p)
+            .await)?,
+        Engine::Sqlite => on_pool!(app.store.write(), |p| sqlx::query_as(&pick)
+            .bind(CLAIM_CANDIDATES)
+            .bind(Utc::now())
+            .fetch_all(p)
+            .await)?,
+    };
+    let flip = format!(
         "UPDATE requests SET state = 'running', claimed_by = $1, attempts = attempts + 1, started_at = $2, updated_at = $2
-         WHERE id = (SELECT r.id FROM requests r WHERE r.state = 'queued'
-                       AND NOT EXISTS (SELECT 1 FROM requests x WHERE x.resource_id = r.resource_id AND x.state = 'running')
-                     ORDER BY r.created_at LIMIT 1 {skip})
-           AND state = 'queued'
+         WHERE id = $3 AND state = 'queued'
+           AND NOT EXISTS (SELECT 1 FROM requests x WHERE x.resource_id = $4 AND x.state = 'running')
          RETURNING {REQUEST_COLS}"
     );
-    let now = Utc::now();
-    Ok(on_pool!(app.store.write(), |p| {
-        sqlx::query_as::<_, Request>(&sql)
-            .bind(&app.holder_id)
-            .bind(now)
-            .fetch_optional(p)
-            .await
-    })?)
+    for (id, resource_id) in candidates {
+        let name = format!("resource:{resource_id}");
+        // Someone else (another replica) got there first: try the next one.
+        let Some(lease) = app.store.try_lease(&name, &app.holder_id, ttl).await? else {
+            continue;
+        };
+        let now = Utc::now();
+        let claimed = on_pool!(app.store.write(), |p| {
+            sqlx::query_as::<_, Request>(&flip)
+                .bind(&app.holder_id)
+                .bind(now)
+                .bind(&id)
+                .bind(&resource_id)
+                .fetch_optional(p)
+                .await
+        })?;
+        match claimed {
+            Some(req) => return Ok(Some((req, lease))),
+            None => {
+                let _ = app.store.release_lease(&lease).await;
+            }
+        }
+    }
+    Ok(None)
 }
 
-async fn requeue(app: &App, req: &Request) -> Result<()> {
-    on_pool!(app.store.write(), |p| {
-        sqlx::query("UPDATE requests SET state = 'queued', claimed_by = NULL, attempts = attempts - 1, updated_at = $1 WHERE id = $2 AND state = 'running' AND claimed_by = $3")
-            .bind(Utc::now())
-            .bind(&req.id)
-            .bind(&app.holder_id)
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected())
-    })?;
-    Ok(())
-}
-
-async fn run_one(app: &Arc<App>, req: Request) -> Result<()> {
+async fn run_one(app: &Arc<App>, req: Request, lease: Lease) -> Result<()> {
     let ttl = Duration::from_secs(app.config.lease_ttl_secs);
-    let lease_name = format!("resource:{}", req.resource_id);
-    let Some(lease) = app
-        .store
-        .try_lease(&lease_name, &app.holder_id, ttl)
-        .await?
-    else {
-        // Another replica is running this resource; try again later.
-        requeue(app, &req).await?;
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        return Ok(());
-    };
     // We hold the resource now: any Terraform lock left is from a dead run.
     on_pool!(app.store.write(), |p| sqlx::query(
         "DELETE FROM tf_locks WHERE resource_id = $1"
@@ -223,9 +239,21 @@ async fn execute(
     } else {
         Action::Apply
     };
-    let out = runner::run(spec, action, cancel).await;
+    let mut out = runner::run(spec, action, cancel).await;
     backend.unregister(&cred);
-    let split = outputs::split(m, &pr.id, &res.name, &out.outputs);
+    // The outputs (and their `sensitive` flags) are those of the state the
+    // apply just wrote through the backend: no `terraform output` process.
+    let mut tf_outputs = serde_json::Map::new();
+    if out.ok && action == Action::Apply {
+        match backend.outputs(&res.id).await {
+            Ok(o) => tf_outputs = o,
+            Err(e) => {
+                out.ok = false;
+                out.reason = Some(format!("reading the outputs from the state failed: {e}"));
+            }
+        }
+    }
+    let split = outputs::split(m, &pr.id, &res.name, &tf_outputs);
     Done {
         ok: out.ok,
         reason: out.reason,
@@ -268,9 +296,22 @@ async fn finish(app: &App, req: &Request, lease: &Lease, done: Done) -> Result<(
         ));
     }
     let res = query::resource_tx(&mut tx, &req.resource_id).await?;
+    // A deprovision (or decommission) that came while this run was going
+    // queued a destroy behind it: the resource stays `destroying` until then.
+    let res_state = if !destroy && destroy_queued(&mut tx, &res.id).await? {
+        "destroying"
+    } else {
+        res_state
+    };
     let cipher = secret_store::cipher(app);
     if done.ok && destroy {
-        secret_store::delete_prefix(&mut tx, &req.project_id, &format!("{}/", res.name)).await?;
+        let prefix = outputs::secret_prefix(&res.service, &res.name);
+        secret_store::delete_prefix(&mut tx, &req.project_id, &prefix).await?;
+        // Secrets stored under the older `<resource>/<output>` names: only the
+        // ones this resource's outputs point at.
+        for name in outputs::referenced_secrets(&res.outputs, &req.project_id) {
+            secret_store::delete_name(&mut tx, &req.project_id, &name).await?;
+        }
     }
     if done.ok && !destroy {
         for (name, value) in &done.secrets {
@@ -317,4 +358,16 @@ async fn finish(app: &App, req: &Request, lease: &Lease, done: Done) -> Result<(
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+async fn destroy_queued(tx: &mut crate::store::Tx, resource_id: &str) -> Result<bool> {
+    let n: i64 = on_tx!(tx, |c| {
+        sqlx::query_scalar(
+        "SELECT COUNT(*) FROM requests WHERE resource_id = $1 AND kind = 'destroy' AND state = 'queued'"
+    )
+    .bind(resource_id)
+    .fetch_one(&mut *c)
+    .await
+    })?;
+    Ok(n > 0)
 }

@@ -14,7 +14,8 @@ use crate::store::Tx;
 
 pub const REF_PREFIX: &str = "asgard://secrets/";
 
-/// `asgard://secrets/<project_id>/<resource name>/<output>`.
+/// `asgard://secrets/<project_id>/<name>`; provisioning names its secrets
+/// `<service>/<resource name>/<output>` (older records: `<resource>/<output>`).
 pub fn secret_ref(project_id: &str, name: &str) -> String {
     format!("{REF_PREFIX}{project_id}/{name}")
 }
@@ -25,7 +26,7 @@ pub fn parse_ref(r: &str) -> Result<(String, String)> {
         Error::invalid_hint(
             "secret_ref",
             "is not a secret reference",
-            "pass a value like asgard://secrets/proj-2026-0001/db/password from a resource's outputs or list_secrets",
+            "pass a value like asgard://secrets/proj-2026-0001/rds-postgres/db/password from a resource's outputs or list_secrets",
         )
     };
     let rest = r.strip_prefix(REF_PREFIX).ok_or_else(bad)?;
@@ -51,7 +52,10 @@ pub fn cipher(app: &App) -> Cipher {
     Cipher::new(&app.master_key, Purpose::Secrets)
 }
 
-/// Store a new version of `name` inside `tx`; returns the version.
+/// Store `value` as `name` inside `tx` and return its version: a new version
+/// only when the value differs from the latest one, so re-applies that leave
+/// a secret unchanged do not pile up versions (or make readers think it
+/// rotated).
 pub async fn put(
     tx: &mut Tx,
     cipher: &Cipher,
@@ -59,14 +63,20 @@ pub async fn put(
     name: &str,
     value: &[u8],
 ) -> Result<i64> {
-    let current: Option<i64> = on_tx!(tx, |c| {
-        sqlx::query_scalar("SELECT MAX(version) FROM secrets WHERE project_id = $1 AND name = $2")
+    let latest: Option<(i64, Vec<u8>)> = on_tx!(tx, |c| {
+        sqlx::query_as("SELECT version, sealed FROM secrets WHERE project_id = $1 AND name = $2 ORDER BY version DESC LIMIT 1")
             .bind(project)
             .bind(name)
-            .fetch_one(&mut *c)
+            .fetch_optional(&mut *c)
             .await
     })?;
-    let version = current.unwrap_or(0) + 1;
+    if let Some((v, sealed)) = &latest
+        && let Ok(old) = cipher.open(sealed, &aad(project, name, *v))
+        && old.as_slice() == value
+    {
+        return Ok(*v);
+    }
+    let version = latest.map(|(v, _)| v).unwrap_or(0) + 1;
     let sealed = cipher.seal(value, &aad(project, name, version));
     on_tx!(tx, |c| {
         sqlx::query("INSERT INTO secrets (id, project_id, name, version, sealed, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
@@ -125,7 +135,19 @@ pub async fn list(app: &App, project: &str) -> Result<Vec<SecretMeta>> {
     })?)
 }
 
-/// Delete every version of every secret under `prefix` (e.g. `db/`).
+/// Delete every version of the secret `name`.
+pub async fn delete_name(tx: &mut Tx, project: &str, name: &str) -> Result<u64> {
+    Ok(on_tx!(tx, |c| {
+        sqlx::query("DELETE FROM secrets WHERE project_id = $1 AND name = $2")
+            .bind(project)
+            .bind(name)
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected())
+    })?)
+}
+
+/// Delete every version of every secret under `prefix` (e.g. `rds-postgres/db/`).
 pub async fn delete_prefix(tx: &mut Tx, project: &str, prefix: &str) -> Result<u64> {
     let like = format!("{}%", prefix.replace(['%', '_'], ""));
     Ok(on_tx!(tx, |c| {

@@ -1,0 +1,96 @@
+//! What a resource's request history says about the cloud side: whether a
+//! run may have created something since the last successful destroy, and
+//! which request last applied successfully (its spec is what exists). The
+//! resource's own `state`/`spec` follow its latest request, which may be a
+//! pending or rejected one, so they cannot answer either question.
+
+use super::{REQUEST_COLS, Request};
+use crate::error::Result;
+use crate::store::Tx;
+
+#[derive(Debug, Default)]
+pub struct History {
+    /// A create/update/suspend/resume run started (and so may have created
+    /// cloud objects) since the last successful destroy.
+    pub ever_ran: bool,
+    /// The last successful apply since the last successful destroy.
+    pub last_applied: Option<Request>,
+}
+
+pub fn summarise(requests: Vec<Request>) -> History {
+    let mut h = History::default();
+    for r in requests {
+        if r.kind == "destroy" {
+            if r.state == "fulfilled" {
+                h = History::default();
+            }
+            continue;
+        }
+        if r.started_at.is_some() || r.state == "running" {
+            h.ever_ran = true;
+        }
+        if r.state == "fulfilled" {
+            h.last_applied = Some(r);
+        }
+    }
+    h
+}
+
+pub async fn of(tx: &mut Tx, resource_id: &str) -> Result<History> {
+    let sql = format!(
+        "SELECT {REQUEST_COLS} FROM requests WHERE resource_id = $1 ORDER BY created_at, id"
+    );
+    let rows: Vec<Request> = on_tx!(tx, |c| sqlx::query_as::<_, Request>(&sql)
+        .bind(resource_id)
+        .fetch_all(&mut *c)
+        .await)?;
+    Ok(summarise(rows))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Utc;
+
+    fn req(kind: &str, state: &str, started: bool) -> Request {
+        Request {
+            id: format!("req-{kind}-{state}"),
+            resource_id: "r".into(),
+            project_id: "p".into(),
+            kind: kind.into(),
+            spec: "{}".into(),
+            state: state.into(),
+            needs_approval: false,
+            requested_by: "x".into(),
+            decided_by: None,
+            decision_reason: None,
+            error: None,
+            attempts: 0,
+            claimed_by: None,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+            started_at: started.then(Utc::now),
+            finished_at: None,
+        }
+    }
+
+    #[test]
+    fn a_pending_or_rejected_update_does_not_hide_what_exists() {
+        let h = summarise(vec![
+            req("create", "fulfilled", true),
+            req("update", "rejected", false),
+        ]);
+        assert!(h.ever_ran);
+        assert_eq!(h.last_applied.unwrap().kind, "create");
+        let h = summarise(vec![req("create", "pending_approval", false)]);
+        assert!(!h.ever_ran && h.last_applied.is_none());
+        // A failed create may have left objects behind.
+        assert!(summarise(vec![req("create", "failed", true)]).ever_ran);
+        let h = summarise(vec![
+            req("create", "fulfilled", true),
+            req("destroy", "fulfilled", true),
+            req("create", "pending_approval", false),
+        ]);
+        assert!(!h.ever_ran && h.last_applied.is_none());
+    }
+}
