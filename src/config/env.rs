@@ -12,9 +12,6 @@ use super::oidc::load_oidc;
 use super::provisioning::{child_env, load_provisioning};
 use super::{Config, ConfigError, LogFormat, Secret, env_err, parse_bool};
 
-/// How to get a Secrets Manager value into the process until Asgard can
-/// fetch it itself.
-
 impl Config {
     /// Build the configuration from an environment map and optional CLI
     /// overrides (`--bind`, `--config`). CLI flags win over env, env over file.
