@@ -24,7 +24,7 @@ with open(f"{d}/run.log", "wb") as log:
         steps[args[0]] = round(time.perf_counter() - t0, 3)
         if r.returncode:
             raise SystemExit(f"terraform {args[0]} failed in {d}: see run.log")
-# The floor is init + apply; `output -json` (which Asgard also runs) is reported beside it.
+# The floor is init + apply; `output -json` (which Asgard no longer runs) is reported beside it.
 print(json.dumps({"seconds": round(steps["init"] + steps["apply"], 3), "init_s": steps["init"],
                   "apply_s": steps["apply"], "output_s": steps.get("output", 0.0)}))
 PY

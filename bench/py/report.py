@@ -179,10 +179,10 @@ if all_of("floor demo/token") or all_of("asgard demo-token"):
             fs = by.get(lab, [])
             if "init_s" in fs[0]:
                 note = (f"init {statistics.median(f['init_s'] for f in fs):.2f} + apply {statistics.median(f['apply_s'] for f in fs):.2f}"
-                        f" (a further `output -json`: {statistics.median(f['output_s'] for f in fs):.2f})")
+                        f" (`output -json`, which Asgard does not run: {statistics.median(f['output_s'] for f in fs):.2f})")
             elif all(f.get("runner_s_median") for f in fs):
                 rs = statistics.median(f["runner_s_median"] for f in fs)
-                note = f"Terraform runner {rs:.2f} (init+apply+output), the rest {rows[lab] - rs:.2f}"
+                note = f"Terraform runner {rs:.2f} (init+apply), the rest {rows[lab] - rs:.2f}"
             else:
                 note = ""
             w(f"| {lab} | {statistics.median(v):.2f} | {v[0]:.2f} | {v[-1]:.2f} | {len(v)} | {note} |")
@@ -207,7 +207,7 @@ if all_of("floor demo/token") or all_of("asgard demo-token"):
     w("")
     fb = [f for f in facts if f.get("kind") == "tf_floor_batch"]
     if fb:
-        w("Floor of the concurrency figure — 20 plain `terraform init`, `apply`, `output -json` of demo/token (the same three commands Asgard runs) in fresh dirs, local state: " +
+        w("Floor of the concurrency figure — 20 plain `terraform init` + `apply` of demo/token (the same commands Asgard runs) in fresh dirs, local state: " +
           "; ".join(f"{f['label'].split('(')[1].rstrip(')')}: {f['wall_s']} s" + (f" ({f['failed']} FAILED)" if f.get("failed") else "") for f in fb) + "\n")
     for f in by.get("floor aws/ecr-repository", [])[:1]:
         w(f"A plain Terraform work dir for ecr-repository (floor, local state, after apply): {f['dir_mb']} MB.\n")
