@@ -175,6 +175,7 @@ pub async fn request_resource(app: &App, p: &Principal, n: NewRequest<'_>) -> Re
         "queued"
     };
     let now = Utc::now();
+    let mut superseded = 0u64;
     let (resource_id, kind) = match &existing {
         Some(r) => {
             // A change while an update still waits (or is queued) changes a
@@ -184,6 +185,13 @@ pub async fn request_resource(app: &App, p: &Principal, n: NewRequest<'_>) -> Re
                 || (matches!(r.state.as_str(), "pending_approval" | "queued")
                     && history::of(&mut tx, &r.id).await?.last_applied.is_some());
             let kind = if changes_applied { "update" } else { "create" };
+            // The newest ask is the desired state: an older one still waiting
+            // (for approval or a worker) is closed, so two asks for one
+            // resource can never both be approved or run.
+            superseded = on_tx!(&mut tx, |c| {
+                sqlx::query("UPDATE requests SET state = 'rejected', decision_reason = 'superseded by a newer request', updated_at = $1 WHERE resource_id = $2 AND state IN ('pending_approval', 'queued')")
+                    .bind(now).bind(&r.id).execute(&mut *c).await.map(|r| r.rows_affected())
+            })?;
             on_tx!(&mut tx, |c| {
                 sqlx::query("UPDATE resources SET spec = $1, state = $2, armed = $3, account = $4, estimate_cents = $5, last_error = NULL, updated_at = $6 WHERE id = $7")
                     .bind(&spec_text).bind(state).bind(armed).bind(&account).bind(est).bind(now).bind(&r.id)
@@ -221,6 +229,7 @@ pub async fn request_resource(app: &App, p: &Principal, n: NewRequest<'_>) -> Re
         Event::new(p, "resource.requested").project(&pr.id).target(&req_id).data(json!({
             "service": m.id, "name": n.name, "kind": kind, "state": state, "armed": armed,
             "estimate_monthly_usd": est as f64 / 100.0, "approval_reason": approval, "account": account,
+            "superseded_requests": superseded,
         })),
     )
     .await?;

@@ -5,6 +5,7 @@
   3b  two resources of different services with one name keep separate secrets: destroying one leaves the
       other's secret readable
   3f  decommissioning a project while a create is queued or running destroys it after the run (no orphan)
+  3g  a newer request for a resource supersedes an older one still waiting: only the newest can be approved
 
 Each check fails on the code before its fix. 3c (equal numbers), 3e (unchanged secret versions) are in the
 runner suite; 3d (failover bounded by the lease) in the faults suite.
@@ -59,6 +60,13 @@ def rejected_update(a: Asgard) -> None:
     R.check(not p4.is_error and p4.data.get("kind") == "update",
             "3a: another change while an update waits is an update too (the resource exists)",
             fail_detail=p4.brief())
+    # 3g: the newer ask supersedes the older one, so the two can never both be approved and run
+    st, b, raw = a.approve(p.data["request_id"])
+    old = m.get_request(p.data["request_id"])
+    R.check(st == 409 and old.data.get("state") == "rejected"
+            and "superseded" in (old.data.get("decision_reason") or ""),
+            "3g: the older of two waiting updates is superseded and can no longer be approved",
+            fail_detail=f"approve: {st} {raw[:200]}; older request: {old.brief()}")
     dp = m.call("deprovision_resource", {"resource": name})
     if not R.check(not dp.is_error and dp.data.get("state") in ("queued", "running", "fulfilled")
                    and dp.data.get("resource_state") in ("destroying", "destroyed"),
