@@ -35,6 +35,8 @@ pub struct App {
     pub dev_insecure: bool,
     /// OIDC single sign-on, when configured (discovery runs in the background).
     pub oidc: Option<Arc<crate::auth::oidc::Oidc>>,
+    /// Prometheus metrics of this replica (`GET /metrics`).
+    pub metrics: crate::metrics::Metrics,
 }
 
 /// Things `serve` reports after building, outside the log stream.
@@ -185,6 +187,7 @@ impl App {
             holder_id: format!("{}-{}", hostname(), uuid::Uuid::new_v4().simple()),
             dev_insecure,
             oidc,
+            metrics: crate::metrics::Metrics::new(),
         };
         Ok((Arc::new(app), notes))
     }

@@ -20,6 +20,7 @@ pub mod error;
 pub mod governance;
 pub mod http;
 pub mod mcp;
+pub mod metrics;
 pub mod provisioning;
 pub mod registry;
 pub mod secrets;

@@ -71,6 +71,7 @@ pub async fn every<F, Fut>(
                 held = None;
             }
         }
+        app.metrics.set_leader(name, held.is_some());
         if held.is_some() && tokio::time::Instant::now() >= next_tick {
             if let Err(e) = tick(app.clone()).await {
                 tracing::warn!(loop_name = name, error = ?e, "background tick failed");
@@ -90,4 +91,5 @@ pub async fn every<F, Fut>(
     if let Some(l) = held {
         let _ = app.store.release_lease(&l).await;
     }
+    app.metrics.set_leader(name, false);
 }

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod meta;
+pub mod metrics;
 pub mod middleware;
 pub mod oidc;
 pub mod people;
@@ -109,13 +110,19 @@ pub fn router(app: AppState, extra: Option<Router<AppState>>) -> Router {
     if let Some(extra) = extra {
         r = r.merge(extra);
     }
-    r.method_not_allowed_fallback(method_not_allowed)
+    r.route("/metrics", axum::routing::get(metrics::metrics))
+        .route_layer(axum::middleware::from_fn(metrics::mark_route))
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
             middleware::authenticate,
         ))
         .layer(axum::extract::DefaultBodyLimit::max(1024 * 1024))
         .layer(axum::middleware::from_fn(middleware::request_context))
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            metrics::track,
+        ))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
             tracing::error!("a request handler panicked");
             error::plain(

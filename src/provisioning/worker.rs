@@ -357,6 +357,7 @@ async fn finish(app: &App, req: &Request, lease: &Lease, done: Done) -> Result<(
     )
     .await?;
     tx.commit().await?;
+    app.metrics.run_finished(&req.kind, done.ok);
     Ok(())
 }
 

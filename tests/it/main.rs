@@ -14,6 +14,7 @@ mod dev_insecure;
 mod http_conventions;
 mod leak;
 mod lifecycle;
+mod metrics;
 mod projects;
 mod roles;
 mod route_walk;

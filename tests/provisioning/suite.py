@@ -42,7 +42,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from lib import (  # noqa: E402
     PROCS, R, Asgard, Aws, DiskSampler, Mcp, children_named, cmdline, db_query, exit_handlers, fmt_state,
-    free_port, log, pg_create_db, pg_drop_db, run_span, sqlite_file, tree_report, ts, wait_port, which,
+    free_port, http, log, pg_create_db, pg_drop_db, run_span, sqlite_file, tree_report, ts, wait_port, which,
 )
 
 from fixes import suite_fixes  # noqa: E402
@@ -347,6 +347,17 @@ def suite_runner(ctx: Ctx, a: Asgard, engine: str) -> None:
     else:
         R.bad("request after destroy accepted", r6.brief())
     work_dir_clean(a, "end of runner suite")
+
+    # -- /metrics counts the runs this replica recorded, by kind and outcome
+    st, _, text = http("GET", f"{a.base}/metrics")
+    def runs(kind: str) -> float:
+        for line in text.splitlines():
+            if line.startswith(f'asgard_provisioning_runs_total{{kind="{kind}",outcome="fulfilled"}} '):
+                return float(line.rsplit(" ", 1)[1])
+        return 0.0
+    R.check(st == 200 and runs("create") >= 2 and runs("destroy") >= 1,
+            "/metrics counts the runner's fulfilled create and destroy runs",
+            fail_detail=f"{st} " + " | ".join(l for l in text.splitlines() if "provisioning_runs" in l))
 
 
 # ---------------------------------------------------------------- 6. bad input

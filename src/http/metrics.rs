@@ -1,0 +1,101 @@
+//! `GET /metrics` and the middleware that feeds it.
+//!
+//! Access (SPEC §2): open to a caller on loopback (a scraper on the same
+//! host or a sidecar), open to anyone with `ASGARD_METRICS_PUBLIC=1`, and
+//! otherwise only to an admin or auditor session or PAT. A request that came
+//! through a proxy (an `X-Forwarded-For` header) is not treated as loopback,
+//! because a proxy on the same host would make every caller look local.
+
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::AppState;
+use super::error::ApiError;
+use super::extract::ClientIp;
+use crate::auth::resolve;
+use crate::error::Error;
+
+/// Route label for a response that no route answered (or that was answered
+/// before routing, like the 401 of an unauthenticated `/api` call).
+const UNMATCHED: &str = "(unmatched)";
+
+/// Innermost, on matched routes only (`route_layer`): carry the matched
+/// route template out on the response, where `track` reads it.
+pub async fn mark_route(req: Request, next: Next) -> Response {
+    let matched = req.extensions().get::<MatchedPath>().cloned();
+    let mut resp = next.run(req).await;
+    if let Some(m) = matched {
+        resp.extensions_mut().insert(m);
+    }
+    resp
+}
+
+/// Outermost: count and time every request by method, route and status.
+pub async fn track(State(app): State<AppState>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = crate::metrics::method_label(req.method());
+    let resp = next.run(req).await;
+    let route = resp
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str())
+        .unwrap_or(UNMATCHED);
+    app.metrics.observe_http(
+        method,
+        route,
+        resp.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
+    resp
+}
+
+fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, rest) = v.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then_some(rest.trim())
+}
+
+pub async fn metrics(
+    State(app): State<AppState>,
+    client: ClientIp,
+    headers: HeaderMap,
+) -> Response {
+    let local = client.ip.is_loopback() && !headers.contains_key("x-forwarded-for");
+    if !(local || app.config.metrics_public) {
+        let principal = match bearer_token(&headers) {
+            Some(tok) => resolve::bearer(&app.store, tok, resolve::API, None).await,
+            None => Ok(None),
+        };
+        match principal {
+            Err(e) => return ApiError(e).into_response(),
+            Ok(None) => {
+                return ApiError(Error::Unauthenticated {
+                    message: "metrics are open on loopback only".into(),
+                    hint: "scrape from the Asgard host, send an admin or auditor token as `Authorization: Bearer`, or set ASGARD_METRICS_PUBLIC=1".into(),
+                })
+                .into_response();
+            }
+            Ok(Some(p)) if !p.reads_everything() => {
+                return ApiError(Error::forbidden(
+                    "metrics need the admin or auditor role",
+                    "use an admin's or auditor's personal access token",
+                ))
+                .into_response();
+            }
+            Ok(Some(_)) => {}
+        }
+    }
+    (
+        StatusCode::OK,
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        app.metrics.render(),
+    )
+        .into_response()
+}
