@@ -152,8 +152,12 @@ async fn list_requests(
         .filter(|s| !s.is_empty())
         .map(String::as_str);
     let state = q.get("state").filter(|s| !s.is_empty()).map(String::as_str);
+    let cursor = q
+        .get("cursor")
+        .filter(|s| !s.is_empty())
+        .map(String::as_str);
     Ok(Reply(
-        query::list_requests(&app, &p, project, state, limit_param(&q)?).await?,
+        query::list_requests(&app, &p, project, state, limit_param(&q)?, cursor).await?,
     ))
 }
 

@@ -120,7 +120,9 @@ impl AsgardMcp {
             "list_requests" => {
                 let id = target_project(p, &args)?;
                 let state = args.get("state").and_then(Value::as_str);
-                query::list_requests(app, p, Some(&id), state, 100).await
+                let limit = args.get("limit").and_then(Value::as_i64).unwrap_or(50);
+                let cursor = args.get("cursor").and_then(Value::as_str);
+                query::list_requests(app, p, Some(&id), state, limit, cursor).await
             }
             "list_resources" => {
                 let id = target_project(p, &args)?;

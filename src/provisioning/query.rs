@@ -2,6 +2,7 @@
 //! to what the caller may see. `get_secret` is the one function that returns
 //! a secret value; it audits `secret.read` without the value.
 
+use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use super::{REQUEST_COLS, RESOURCE_COLS, Request, Resource};
@@ -63,15 +64,54 @@ pub async fn get_request(app: &App, p: &Principal, id: &str) -> Result<Value> {
     Ok(req.to_json(res.as_ref()))
 }
 
+/// A page position in the requests list: the (created_at, id) of the last
+/// row served, as an opaque token. Ids break ties between equal timestamps,
+/// so no row is skipped or served twice.
+fn request_cursor(r: &Request) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!(
+        "{}|{}",
+        r.created_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Nanos, true),
+        r.id
+    ))
+}
+
+fn parse_request_cursor(s: &str) -> Result<(DateTime<Utc>, String)> {
+    use base64::Engine as _;
+    let bad = || {
+        Error::invalid_hint(
+            "cursor",
+            "is not a cursor of this list",
+            "pass the next_cursor of the previous page unchanged, or leave it out for the first page",
+        )
+    };
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(s.as_bytes())
+        .map_err(|_| bad())?;
+    let text = String::from_utf8(raw).map_err(|_| bad())?;
+    let (at, id) = text.split_once('|').ok_or_else(bad)?;
+    let at = DateTime::parse_from_rfc3339(at)
+        .map_err(|_| bad())?
+        .with_timezone(&Utc);
+    if id.is_empty() || id.len() > 64 {
+        return Err(bad());
+    }
+    Ok((at, id.to_string()))
+}
+
 /// Requests of one project, or (admins/auditors, `project = None`) all,
 /// optionally filtered by state — the approvals inbox is `state=pending_approval`.
+/// Newest first, `limit` per page; `next_cursor` continues.
 pub async fn list_requests(
     app: &App,
     p: &Principal,
     project: Option<&str>,
     state: Option<&str>,
     limit: i64,
+    cursor: Option<&str>,
 ) -> Result<Value> {
+    let after = cursor.map(parse_request_cursor).transpose()?;
     match project {
         Some(id) => {
             projects::get(app, p, id).await?;
@@ -85,18 +125,34 @@ pub async fn list_requests(
             ));
         }
     }
+    let limit = limit.clamp(1, 500);
     let sql = format!(
-        "SELECT {REQUEST_COLS} FROM requests WHERE ($1 IS NULL OR project_id = $1) AND ($2 IS NULL OR state = $2) ORDER BY created_at DESC LIMIT $3"
+        "SELECT {REQUEST_COLS} FROM requests WHERE ($1 IS NULL OR project_id = $1) AND ($2 IS NULL OR state = $2)
+           AND ($3 IS NULL OR created_at < $3 OR (created_at = $3 AND id < $4))
+         ORDER BY created_at DESC, id DESC LIMIT $5"
     );
+    let (at, id) = after.unzip();
     let rows: Vec<Request> = on_pool!(app.store.read(), |pool| {
         sqlx::query_as::<_, Request>(&sql)
             .bind(project)
             .bind(state)
-            .bind(limit.clamp(1, 500))
+            .bind(at)
+            .bind(&id)
+            .bind(limit + 1)
             .fetch_all(pool)
             .await
     })?;
-    Ok(json!({"requests": rows.iter().map(|r| r.to_json(None)).collect::<Vec<_>>()}))
+    let more = rows.len() as i64 > limit;
+    let rows = &rows[..rows.len().min(limit as usize)];
+    let next = if more {
+        rows.last().map(request_cursor)
+    } else {
+        None
+    };
+    Ok(json!({
+        "requests": rows.iter().map(|r| r.to_json(None)).collect::<Vec<_>>(),
+        "next_cursor": next,
+    }))
 }
 
 pub async fn list_resources(

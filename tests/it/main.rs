@@ -16,6 +16,7 @@ mod leak;
 mod lifecycle;
 mod metrics;
 mod projects;
+mod requests_pages;
 mod roles;
 mod route_walk;
 mod runbook;
