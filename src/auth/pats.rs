@@ -16,7 +16,7 @@ use crate::store::Store;
 /// read-only on the hot path.
 const USE_EVERY: Duration = Duration::seconds(60);
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewPat {
     pub name: String,

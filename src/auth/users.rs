@@ -137,7 +137,7 @@ pub async fn ensure_bootstrap_admin(
     })
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
     pub username: String,
@@ -227,7 +227,7 @@ pub async fn list(store: &Store, p: &Principal) -> Result<Vec<UserRow>> {
     })?)
 }
 
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserPatch {
     pub role: Option<String>,

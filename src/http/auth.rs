@@ -16,16 +16,31 @@ use crate::error::Error;
 
 pub fn routes(api: Api) -> Api {
     api.post("/api/auth/login", login)
+        .doc("Log in with a local username and password; returns a session token and sets the session cookie")
+        .body::<Login>()
         .post("/api/auth/logout", logout)
+        .doc("End the current session")
+        .status(204)
         .get("/api/auth/me", me)
+        .doc("The signed-in user (or the PAT's user), with role and what it can do")
         .get("/api/auth/config", config)
+        .doc("Public sign-in configuration: system name, local login, SSO, registration rules, version")
         .post("/api/auth/password", change_password)
+        .doc("Change your own password (ends your other sessions)")
+        .body::<PasswordChange>()
+        .status(204)
         .get("/api/auth/tokens", list_tokens)
+        .doc("Your personal access tokens (never their values)")
         .post("/api/auth/tokens", mint_token)
+        .doc("Mint a personal access token; the token is shown only in this answer")
+        .body::<pats::NewPat>()
+        .status(201)
         .delete("/api/auth/tokens/{id}", revoke_token)
+        .doc("Revoke one of your personal access tokens")
+        .status(204)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct Login {
     username: String,
@@ -164,7 +179,7 @@ async fn config(State(app): State<AppState>) -> Reply<Value> {
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct PasswordChange {
     current_password: String,

@@ -20,7 +20,11 @@ pub fn public_routes(r: Router<AppState>) -> Router<AppState> {
 
 pub fn api_routes(api: Api) -> Api {
     api.get("/api/seed", seed_list)
+        .doc("The agent seed: every guidance file with its id, kind and keywords")
         .get("/api/seed/{id}", seed_get)
+        .doc("One seed file with its content")
+        .get("/api/openapi.json", super::openapi::serve)
+        .doc("This description (OpenAPI 3.1)")
 }
 
 async fn healthz() -> impl IntoResponse {

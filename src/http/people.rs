@@ -18,10 +18,19 @@ use crate::error::Error;
 
 pub fn routes(api: Api) -> Api {
     api.get("/api/users", list_users)
+        .doc("All users (admins and auditors)")
         .post("/api/users", create_user)
+        .doc("Create a local user (admins)")
+        .body::<users::NewUser>()
+        .status(201)
         .patch("/api/users/{id}", update_user)
+        .doc("Change a user's role, display name or active flag (admins; the last admin is protected)")
+        .body::<users::UserPatch>()
         .get("/api/groups", groups)
+        .doc("The groups a project may belong to, with their cost centers")
         .get("/api/audit", audit_log)
+        .doc("The audit log, newest first, scoped to what the caller may see")
+        .query(&["project", "actor", "action", "since", "until", "limit", "cursor"])
 }
 
 async fn list_users(State(app): State<AppState>, p: Principal) -> Result<Reply<Value>, ApiError> {

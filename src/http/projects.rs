@@ -19,15 +19,33 @@ use crate::registry::{keys, projects};
 
 pub fn routes(api: Api) -> Api {
     api.get("/api/projects", list)
+        .doc("Projects the caller may see, newest first")
+        .query(&["group", "classification", "q", "limit", "cursor"])
         .post("/api/projects", register)
+        .doc("Register a project; returns it with its id proj-YYYY-NNNN")
+        .status(201)
         .get("/api/projects/{id}", get_one)
+        .doc("One project")
         .patch("/api/projects/{id}", patch)
+        .doc("Change a project (merge semantics: only the fields sent change; null clears)")
         .post("/api/projects/{id}/kill", kill)
+        .doc("Freeze a project: its keys stop working and stoppable resources are suspended")
+        .body::<Reason>()
         .post("/api/projects/{id}/unkill", unkill)
+        .doc("Unfreeze a killed project and resume its suspended resources")
+        .body::<Reason>()
         .post("/api/projects/{id}/decommission", decommission)
+        .doc("Decommission a project (confirm with its id): keys revoked, resources destroyed")
+        .body::<Decommission>()
         .get("/api/projects/{id}/keys", list_keys)
+        .doc("The project's keys (never their values)")
         .post("/api/projects/{id}/keys", mint_key)
+        .doc("Mint a project key for an agent; the key is shown only in this answer")
+        .body::<keys::NewKey>()
+        .status(201)
         .delete("/api/projects/{id}/keys/{key_id}", revoke_key)
+        .doc("Revoke a project key")
+        .status(204)
 }
 
 /// `?limit=` parsed with a field-naming error.
@@ -116,7 +134,7 @@ async fn patch(
     ))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct Reason {
     #[serde(default)]
@@ -149,7 +167,7 @@ async fn unkill(
     Ok(Reply(v))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct Decommission {
     #[serde(default)]

@@ -18,18 +18,39 @@ use crate::provisioning::{query, request};
 
 pub fn routes(api: Api) -> Api {
     api.get("/api/services", list_services)
+        .doc("The service catalog, and whether provisioning is armed")
         .get("/api/services/{id}", get_service)
+        .doc("One service: its input schema, outputs, tier range and estimate")
         .get("/api/projects/{id}/resources", list_resources)
+        .doc("The project's resources, outputs with secrets as secret_ref")
+        .query(&["include_destroyed"])
         .post("/api/projects/{id}/resources", request_resource)
+        .doc("Request a resource (202: the request, to follow with GET /api/requests/{id}; 200: the same ask again)")
+        .body::<NewResource>()
+        .status(202)
         .get("/api/projects/{id}/resources/{rid}", get_resource)
+        .doc("One resource, by id or name")
         .delete("/api/projects/{id}/resources/{rid}", deprovision)
+        .doc("Destroy a resource (data-bearing ones need confirm: true)")
+        .body::<Confirm>()
+        .status(202)
         .get("/api/projects/{id}/cost", cost)
+        .doc("The project's estimated monthly cost against its budget")
         .get("/api/projects/{id}/secrets", secrets)
+        .doc("The project's secrets: names, secret_refs and versions, never values")
         .get("/api/requests", list_requests)
+        .doc("Requests, newest first (without project: admins and auditors; state=pending_approval is the approvals inbox)")
+        .query(&["project", "state", "limit", "cursor"])
         .get("/api/requests/{id}", get_request)
+        .doc("One request and its resource")
         .get("/api/requests/{id}/log", run_log)
+        .doc("The request's Terraform run log, secrets redacted")
         .post("/api/requests/{id}/approve", approve)
+        .doc("Approve a pending request (admins; not your own); queues its run")
+        .body::<Decision>()
         .post("/api/requests/{id}/reject", reject)
+        .doc("Reject a pending request with a reason (admins; not your own)")
+        .body::<Decision>()
 }
 
 async fn list_services(State(app): State<AppState>, _p: Principal) -> Reply<Value> {
@@ -62,7 +83,7 @@ async fn list_resources(
     Ok(Reply(query::list_resources(&app, &p, &id, all).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct NewResource {
     service: String,
@@ -106,7 +127,7 @@ async fn get_resource(
     ))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct Confirm {
     #[serde(default)]
@@ -177,7 +198,7 @@ async fn run_log(
     Ok(Reply(query::run_log(&app, &p, &id).await?))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct Decision {
     #[serde(default)]

