@@ -17,6 +17,8 @@
 #   runbook-sqlite    tests/e2e/runbook.sh on a fresh SQLite file
 #   runbook-postgres  tests/e2e/runbook.sh on a fresh Postgres database
 #   mcp               tests/mcp/run.sh: MCP conformance suite + TypeScript SDK client
+#   fuzz-rest         tests/fuzz/rest.sh: schemathesis fuzzes every REST operation from
+#                     /api/openapi.json (no 5xx, only documented statuses), SQLite and Postgres
 #   secret-arn        tests/aws/secret_arn.sh: boot secrets read from Secrets Manager (moto, signatures
 #                     checked), database on the throwaway Postgres
 #   provisioning      tests/provisioning/run.sh: Terraform + moto (runner, e2e, self-deploy, faults)
@@ -107,9 +109,10 @@ check() {
 not_run() { record_fail "$1"; echo "FAIL $1 (not run: $2)"; }
 
 # ---- what is needed
-NEED_BUILD=0; any_selected build clippy cargo-test runbook-sqlite runbook-postgres mcp secret-arn && NEED_BUILD=1
-NEED_PG=0; any_selected postgres cargo-test runbook-postgres secret-arn && NEED_PG=1
-NEED_NPM=0; any_selected npm-deps mcp && NEED_NPM=1
+NEED_BUILD=0; any_selected build clippy cargo-test runbook-sqlite runbook-postgres mcp fuzz-rest secret-arn && NEED_BUILD=1
+NEED_PG=0; any_selected postgres cargo-test runbook-postgres fuzz-rest secret-arn && NEED_PG=1
+# npm-deps also installs the Python OpenAPI validator cargo-test uses.
+NEED_NPM=0; any_selected npm-deps mcp cargo-test && NEED_NPM=1
 
 for tool in cargo node npm python3 curl; do
   command -v "$tool" >/dev/null || echo "WARNING: $tool not on PATH; checks that use it will fail"
@@ -204,6 +207,20 @@ if selected mcp; then
   else
     MCP_LOG_DIR=$LOGDIR/mcp check mcp 900 tests/mcp/run.sh "$BIN" \
       && grep -E '^(PASS|  PASS)' "$LOGDIR/mcp.log" | sed 's/^/  /'
+  fi
+fi
+
+# ---- REST fuzzing from the OpenAPI description (schemathesis, in its own venv)
+if selected fuzz-rest; then
+  if [ "$BUILD_OK" != 1 ]; then not_run fuzz-rest "build failed"
+  else
+    FUZZ_URL=
+    if [ "$PG_OK" = 1 ]; then
+      FUZZ_DB=fuzz_$(python3 -c 'import secrets;print(secrets.token_hex(4))')
+      FUZZ_URL=$(tests/harness/pg.sh createdb "$FUZZ_DB" 2>"$LOGDIR/fuzz-rest.createdb.log") || FUZZ_URL=
+    fi
+    FUZZ_LOG_DIR=$LOGDIR/fuzz check fuzz-rest 900 tests/fuzz/rest.sh "$BIN" $FUZZ_URL \
+      && grep -E '^PASS' "$LOGDIR/fuzz-rest.log" | sed 's/^/  /'
   fi
 fi
 

@@ -19,8 +19,11 @@ const USE_EVERY: Duration = Duration::seconds(60);
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewPat {
+    #[schemars(length(min = 1, max = 64))]
     pub name: String,
+    /// Days until the token stops working (default 90).
     #[serde(default)]
+    #[schemars(range(min = 1, max = 365))]
     pub expires_in_days: Option<i64>,
 }
 

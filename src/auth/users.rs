@@ -140,13 +140,16 @@ pub async fn ensure_bootstrap_admin(
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
+    #[schemars(regex(pattern = r"^[A-Za-z0-9._@-]{1,64}$"))]
     pub username: String,
     #[serde(default)]
     pub email: Option<String>,
     #[serde(default)]
     pub display_name: Option<String>,
+    #[schemars(length(min = 12))]
     pub password: String,
     #[serde(default = "member")]
+    #[schemars(extend("enum" = ["admin", "member", "auditor"]))]
     pub role: String,
 }
 
@@ -230,6 +233,7 @@ pub async fn list(store: &Store, p: &Principal) -> Result<Vec<UserRow>> {
 #[derive(Debug, Deserialize, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserPatch {
+    #[schemars(extend("enum" = ["admin", "member", "auditor", null]))]
     pub role: Option<String>,
     pub active: Option<bool>,
     pub display_name: Option<String>,

@@ -90,9 +90,70 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Json<T> {
             );
             return Err(BodyRejection(ApiError(e).into_response()));
         }
+        if bytes.windows(6).any(|w| w == b"\\u0000")
+            && let Some(field) = nul_path(&value)
+        {
+            let e = Error::invalid(field, "must not contain a NUL character (\\u0000)");
+            return Err(BodyRejection(ApiError(e).into_response()));
+        }
         from_value(value)
             .map(Json)
             .map_err(|e| BodyRejection(ApiError(e).into_response()))
+    }
+}
+
+/// The path (`a.b[2]`) of the first string or key holding a NUL character.
+/// No text in Asgard may carry one: Postgres refuses it in `text` columns,
+/// so it has to be turned away as the caller's mistake before it gets there.
+pub fn nul_path(v: &serde_json::Value) -> Option<String> {
+    walk_nul(v, "")
+}
+
+/// `nul_path` of an object's members (MCP tool arguments).
+pub fn nul_path_in(o: &serde_json::Map<String, serde_json::Value>) -> Option<String> {
+    // Every tool call passes here: look without allocating first.
+    fn any(v: &serde_json::Value) -> bool {
+        match v {
+            serde_json::Value::String(s) => s.contains('\0'),
+            serde_json::Value::Array(a) => a.iter().any(any),
+            serde_json::Value::Object(o) => o.iter().any(|(k, x)| k.contains('\0') || any(x)),
+            _ => false,
+        }
+    }
+    if !o.iter().any(|(k, x)| k.contains('\0') || any(x)) {
+        return None;
+    }
+    walk_members(o, "")
+}
+
+fn walk_members(o: &serde_json::Map<String, serde_json::Value>, path: &str) -> Option<String> {
+    o.iter().find_map(|(k, x)| {
+        let p = if path.is_empty() {
+            k.clone()
+        } else {
+            format!("{path}.{k}")
+        };
+        if k.contains('\0') {
+            Some(p)
+        } else {
+            walk_nul(x, &p)
+        }
+    })
+}
+
+fn walk_nul(v: &serde_json::Value, path: &str) -> Option<String> {
+    match v {
+        serde_json::Value::String(s) if s.contains('\0') => Some(if path.is_empty() {
+            "(body)".into()
+        } else {
+            path.to_string()
+        }),
+        serde_json::Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .find_map(|(i, x)| walk_nul(x, &format!("{path}[{i}]"))),
+        serde_json::Value::Object(o) => walk_members(o, path),
+        _ => None,
     }
 }
 

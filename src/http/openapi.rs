@@ -29,7 +29,9 @@ fn evidence_field(kind: FieldKind) -> Value {
     let text = json!({"type": "string", "minLength": 1, "maxLength": 2000});
     let v = match kind {
         FieldKind::Text => text,
-        FieldKind::Url => json!({"type": "string", "format": "uri", "pattern": "^https?://"}),
+        FieldKind::Url => {
+            json!({"type": "string", "format": "uri", "pattern": "^https?://[^/\\s]\\S*$"})
+        }
         FieldKind::Date => json!({"type": "string", "format": "date"}),
         FieldKind::Enum(allowed) => json!({"type": "string", "enum": allowed}),
         FieldKind::List => json!({"type": "array", "maxItems": 100, "items": text}),
@@ -41,6 +43,28 @@ fn evidence_field(kind: FieldKind) -> Value {
     json!({"anyOf": [v, {"type": "null"}]})
 }
 
+/// The active groups of this server's allowlist, or (open mode, no
+/// allowlist) any key of the right shape.
+fn group_schema(app: &App) -> Value {
+    let groups = &app.config.file.groups;
+    if groups.is_empty() {
+        json!({"type": "string", "pattern": "^[a-z][a-z0-9_-]{0,39}$",
+               "description": "open mode: any group key"})
+    } else {
+        let keys: Vec<&str> = groups
+            .iter()
+            .filter(|g| g.active)
+            .map(|g| g.key.as_str())
+            .collect();
+        if keys.is_empty() {
+            // An empty `enum` is not valid JSON Schema; say it in words.
+            json!({"type": "string", "description": "no group is active: registration is refused until an admin activates one"})
+        } else {
+            json!({"type": "string", "enum": keys, "description": "a group key from GET /api/groups"})
+        }
+    }
+}
+
 /// The body of `POST /api/projects` (`register`) or `PATCH /api/projects/{id}`.
 fn project_body(app: &App, register: bool) -> Value {
     let mut props = Map::new();
@@ -50,7 +74,7 @@ fn project_body(app: &App, register: bool) -> Value {
         .collect();
     props.insert(
         "name".into(),
-        json!({"type": "string", "minLength": 1, "maxLength": 120}),
+        json!({"type": "string", "minLength": 1, "maxLength": 120, "pattern": "\\S"}),
     );
     props.insert(
         "description".into(),
@@ -64,10 +88,7 @@ fn project_body(app: &App, register: bool) -> Value {
         "manager_email".into(),
         json!({"type": "string", "format": "email"}),
     );
-    props.insert(
-        "group".into(),
-        json!({"type": "string", "description": "a group key from GET /api/groups"}),
-    );
+    props.insert("group".into(), group_schema(app));
     props.insert(
         "budget_usd".into(),
         json!({"type": "number", "minimum": 0, "maximum": 1e9, "description": "monthly; 0 = no budget"}),

@@ -286,6 +286,12 @@ fn promotion_status(app: &App, pr: &crate::registry::Project) -> Value {
 
 /// Reject unknown arguments and values of the wrong JSON type, naming them.
 fn check_args(tool: &Tool, args: &JsonObject) -> Result<()> {
+    if let Some(field) = crate::http::extract::nul_path_in(args) {
+        return Err(Error::invalid(
+            field,
+            "must not contain a NUL character (\\u0000)",
+        ));
+    }
     let props = tool
         .input_schema
         .get("properties")

@@ -17,8 +17,12 @@ use crate::store::Store;
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewKey {
+    /// What the key is for (e.g. the agent's name).
+    #[schemars(length(min = 1, max = 64))]
     pub name: String,
+    /// Days until the key stops working; none = no expiry.
     #[serde(default)]
+    #[schemars(range(min = 1, max = 3650))]
     pub expires_in_days: Option<i64>,
 }
 

@@ -15,6 +15,7 @@ mod http_conventions;
 mod leak;
 mod lifecycle;
 mod metrics;
+mod nul_bytes;
 mod openapi;
 mod projects;
 mod requests_pages;
