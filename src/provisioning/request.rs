@@ -185,11 +185,12 @@ pub async fn request_resource(app: &App, p: &Principal, n: NewRequest<'_>) -> Re
                 || (matches!(r.state.as_str(), "pending_approval" | "queued")
                     && history::of(&mut tx, &r.id).await?.last_applied.is_some());
             let kind = if changes_applied { "update" } else { "create" };
-            // The newest ask is the desired state: an older one still waiting
-            // (for approval or a worker) is closed, so two asks for one
-            // resource can never both be approved or run.
+            // An older ask still waiting for approval is closed: approving it
+            // later would re-apply a spec the requester has since replaced.
+            // Queued ones stay: requests for one resource run one after the
+            // other, in order (SPEC §6.7), so the newest still wins.
             superseded = on_tx!(&mut tx, |c| {
-                sqlx::query("UPDATE requests SET state = 'rejected', decision_reason = 'superseded by a newer request', updated_at = $1 WHERE resource_id = $2 AND state IN ('pending_approval', 'queued')")
+                sqlx::query("UPDATE requests SET state = 'rejected', decision_reason = 'superseded by a newer request', updated_at = $1 WHERE resource_id = $2 AND state = 'pending_approval'")
                     .bind(now).bind(&r.id).execute(&mut *c).await.map(|r| r.rows_affected())
             })?;
             on_tx!(&mut tx, |c| {

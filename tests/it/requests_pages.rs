@@ -58,7 +58,7 @@ async fn pages(engine: Engine) {
     sorted.sort_by(|a, b| b.cmp(a));
     assert_eq!(times, sorted, "not newest first");
 
-    for bad in ["nonsense", "bm90IGEgY3Vyc29y", "%00"] {
+    for bad in ["nonsense", "bm90IGEgY3Vyc29y", "AAAA"] {
         app.get(
             &format!("/api/requests?project={pid}&cursor={bad}"),
             Some(&admin),

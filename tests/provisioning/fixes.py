@@ -5,7 +5,7 @@
   3b  two resources of different services with one name keep separate secrets: destroying one leaves the
       other's secret readable
   3f  decommissioning a project while a create is queued or running destroys it after the run (no orphan)
-  3g  a newer request for a resource supersedes an older one still waiting: only the newest can be approved
+  3g  a newer request for a resource supersedes an older one still waiting for approval: only the newest can be approved
 
 Each check fails on the code before its fix. 3c (equal numbers), 3e (unchanged secret versions) are in the
 runner suite; 3d (failover bounded by the lease) in the faults suite.
