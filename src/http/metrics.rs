@@ -3,8 +3,9 @@
 //! Access (SPEC §2): open to a caller on loopback (a scraper on the same
 //! host or a sidecar), open to anyone with `ASGARD_METRICS_PUBLIC=1`, and
 //! otherwise only to an admin or auditor session or PAT. A request that came
-//! through a proxy (an `X-Forwarded-For` header) is not treated as loopback,
-//! because a proxy on the same host would make every caller look local.
+//! through a proxy (a trusted-proxy peer, or `Forwarded`, `X-Forwarded-For`
+//! or `X-Real-IP`) is not treated as loopback, because a proxy on the same
+//! host would make every caller look local.
 
 use std::time::Instant;
 
@@ -59,12 +60,30 @@ fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then_some(rest.trim())
 }
 
+/// A scraper on this host, talking to us directly: the socket peer is
+/// loopback (IPv4-mapped included) and not a trusted proxy, no proxy header
+/// says the request came from elsewhere, and the Host is a loopback name (a
+/// browser page on this host that rebinds its own domain to 127.0.0.1 sends
+/// that domain as Host).
+fn is_local(app: &AppState, client: &ClientIp, headers: &HeaderMap) -> bool {
+    let peer = client.peer.to_canonical();
+    peer.is_loopback()
+        && !super::extract::is_trusted(client.peer, &app.config.trusted_proxies)
+        && !["forwarded", "x-forwarded-for", "x-real-ip"]
+            .iter()
+            .any(|h| headers.contains_key(*h))
+        && headers
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(super::middleware::is_loopback_host)
+}
+
 pub async fn metrics(
     State(app): State<AppState>,
     client: ClientIp,
     headers: HeaderMap,
 ) -> Response {
-    let local = client.ip.is_loopback() && !headers.contains_key("x-forwarded-for");
+    let local = is_local(&app, &client, &headers);
     if !(local || app.config.metrics_public) {
         let principal = match bearer_token(&headers) {
             Some(tok) => resolve::bearer(&app.store, tok, resolve::API, None).await,

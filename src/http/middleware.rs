@@ -41,22 +41,7 @@ pub async fn request_context(mut req: Request, next: Next) -> Response {
     req.extensions_mut().insert(RequestId(id.clone()));
     let method = req.method().clone();
     let path = req.uri().path().to_string();
-    // A NUL can only reach a URL as `%00`. No id, filter or name may hold
-    // one (Postgres refuses it in text), so refuse it here, for every route.
-    let has_nul = req
-        .uri()
-        .path_and_query()
-        .is_some_and(|pq| pq.as_str().contains("%00"));
-    let mut resp = if has_nul {
-        super::error::plain(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "the URL contains a NUL character (%00)",
-            "remove %00 from the path and the query",
-        )
-    } else {
-        next.run(req).await
-    };
+    let mut resp = next.run(req).await;
 
     if let Some(body) = resp.extensions_mut().remove::<ErrorBody>() {
         if resp.status().is_server_error() {
@@ -93,6 +78,25 @@ pub async fn request_context(mut req: Request, next: Next) -> Response {
         );
     }
     resp
+}
+
+/// A NUL can only reach a URL as `%00`. No id, filter or name may hold one
+/// (Postgres refuses it in text), so it is refused here for every route,
+/// after authentication (401 still comes first on `/api`).
+pub async fn refuse_nul(req: Request, next: Next) -> Response {
+    let has_nul = req
+        .uri()
+        .path_and_query()
+        .is_some_and(|pq| pq.as_str().contains("%00"));
+    if has_nul {
+        return super::error::plain(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "the URL contains a NUL character (%00)",
+            "remove %00 from the path and the query",
+        );
+    }
+    next.run(req).await
 }
 
 /// `/api` paths that work without a session (SPEC §3.4).

@@ -163,16 +163,16 @@ pub fn router(app: AppState, extra: Option<Router<AppState>>) -> Router {
     r.route("/metrics", axum::routing::get(metrics::metrics))
         .route_layer(axum::middleware::from_fn(metrics::mark_route))
         .method_not_allowed_fallback(method_not_allowed)
+        // Layers run outermost last-added: panics are caught, then counted
+        // (`track`), then get a request id; authentication comes before the
+        // NUL check so an unauthenticated caller still gets 401 first.
+        .layer(axum::middleware::from_fn(middleware::refuse_nul))
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
             middleware::authenticate,
         ))
         .layer(axum::extract::DefaultBodyLimit::max(1024 * 1024))
         .layer(axum::middleware::from_fn(middleware::request_context))
-        .layer(axum::middleware::from_fn_with_state(
-            app.clone(),
-            metrics::track,
-        ))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
             tracing::error!("a request handler panicked");
             error::plain(
@@ -182,5 +182,9 @@ pub fn router(app: AppState, extra: Option<Router<AppState>>) -> Router {
                 "retry later; if it persists, tell an operator",
             )
         }))
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            metrics::track,
+        ))
         .with_state(app)
 }

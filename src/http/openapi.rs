@@ -175,8 +175,14 @@ fn operation(app: &App, method: &str, path: &'static str, doc: &RouteDoc) -> Val
         _ => doc.body.clone(),
     };
     if let Some(schema) = body {
+        // A missing body counts as `{}`, so a body without required fields
+        // may be left out.
+        let required = schema
+            .get("required")
+            .and_then(Value::as_array)
+            .is_some_and(|a| !a.is_empty());
         op["requestBody"] =
-            json!({"required": true, "content": {"application/json": {"schema": schema}}});
+            json!({"required": required, "content": {"application/json": {"schema": schema}}});
     }
     if is_public_api(path) {
         op["security"] = json!([]);

@@ -94,7 +94,10 @@ fn parse_request_cursor(s: &str) -> Result<(DateTime<Utc>, String)> {
     let at = DateTime::parse_from_rfc3339(at)
         .map_err(|_| bad())?
         .with_timezone(&Utc);
-    if id.is_empty() || id.len() > 64 {
+    // Only the shape handed out (`req-<hex>`): anything else, a NUL
+    // included, never reaches the database.
+    if id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    {
         return Err(bad());
     }
     Ok((at, id.to_string()))

@@ -85,6 +85,16 @@ async fn metrics(engine: Engine) {
     app.send(Method::GET, "/metrics", None, &proxied, None)
         .await
         .expect_error(401, "authentication_required");
+    for other in [
+        ("x-real-ip", "203.0.113.9"),
+        ("forwarded", "for=203.0.113.9"),
+        // A page on this host whose domain was rebound to 127.0.0.1.
+        ("host", "evil.example"),
+    ] {
+        app.send(Method::GET, "/metrics", None, &[other], None)
+            .await
+            .expect_error(401, "authentication_required");
+    }
     app.create_user(
         &admin,
         "metrics-member",

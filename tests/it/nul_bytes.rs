@@ -17,6 +17,13 @@ async fn nul(engine: Engine) {
         .as_str()
         .unwrap()
         .to_string();
+    // 401 still comes before anything else on /api (SPEC §3.4).
+    app.get("/api/projects?q=%00", None)
+        .await
+        .expect_error(401, "authentication_required");
+    app.get("/healthz?x=%00", None)
+        .await
+        .expect_error(400, "invalid_request");
     let before = db::snapshot(&app.sandbox).await;
     let mut f = Fails::default();
     for (m, t) in asgard::http::route_table() {
