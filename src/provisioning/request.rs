@@ -175,7 +175,7 @@ pub async fn request_resource(app: &App, p: &Principal, n: NewRequest<'_>) -> Re
         "queued"
     };
     let now = Utc::now();
-    let mut superseded = 0u64;
+    let mut superseded: Vec<String> = Vec::new();
     let (resource_id, kind) = match &existing {
         Some(r) => {
             // A change while an update still waits (or is queued) changes a
@@ -190,8 +190,8 @@ pub async fn request_resource(app: &App, p: &Principal, n: NewRequest<'_>) -> Re
             // Queued ones stay: requests for one resource run one after the
             // other, in order (SPEC §6.7), so the newest still wins.
             superseded = on_tx!(&mut tx, |c| {
-                sqlx::query("UPDATE requests SET state = 'rejected', decision_reason = 'superseded by a newer request', updated_at = $1 WHERE resource_id = $2 AND state = 'pending_approval'")
-                    .bind(now).bind(&r.id).execute(&mut *c).await.map(|r| r.rows_affected())
+                sqlx::query_scalar::<_, String>("UPDATE requests SET state = 'rejected', decision_reason = 'superseded by a newer request', updated_at = $1 WHERE resource_id = $2 AND state = 'pending_approval' RETURNING id")
+                    .bind(now).bind(&r.id).fetch_all(&mut *c).await
             })?;
             on_tx!(&mut tx, |c| {
                 sqlx::query("UPDATE resources SET spec = $1, state = $2, armed = $3, account = $4, estimate_cents = $5, last_error = NULL, updated_at = $6 WHERE id = $7")

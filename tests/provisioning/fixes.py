@@ -13,6 +13,7 @@ runner suite; 3d (failover bounded by the lease) in the faults suite.
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -67,6 +68,11 @@ def rejected_update(a: Asgard) -> None:
             and "superseded" in (old.data.get("decision_reason") or ""),
             "3g: the older of two waiting updates is superseded and can no longer be approved",
             fail_detail=f"approve: {st} {raw[:200]}; older request: {old.brief()}")
+    st, au, raw = a.rest("GET", f"/api/audit?action=resource.requested&limit=500")
+    ev = [e for e in (au or {}).get("events", []) if e.get("target") == p4.data.get("request_id")]
+    R.check(len(ev) == 1 and p.data["request_id"] in ((ev[0].get("data") or {}).get("superseded_requests") or []),
+            "3g: the newer request's audit entry names the request it superseded",
+            fail_detail=f"{st} {json.dumps(ev)[:400] if ev else raw[:300]}")
     dp = m.call("deprovision_resource", {"resource": name})
     if not R.check(not dp.is_error and dp.data.get("state") in ("queued", "running", "fulfilled")
                    and dp.data.get("resource_state") in ("destroying", "destroyed"),
