@@ -106,6 +106,13 @@ check() {
   echo "-----"
   return 1
 }
+# scratch_db PREFIX CHECK: the URL of a fresh database on the throwaway Postgres, or nothing
+# when there is none (the check then runs on SQLite only).
+scratch_db() {
+  [ "$PG_OK" = 1 ] || return 0
+  tests/harness/pg.sh createdb "$1_$(python3 -c 'import secrets;print(secrets.token_hex(4))')" \
+    2>"$LOGDIR/$2.createdb.log" || true
+}
 not_run() { record_fail "$1"; echo "FAIL $1 (not run: $2)"; }
 
 # ---- what is needed
@@ -214,11 +221,7 @@ fi
 if selected fuzz-rest; then
   if [ "$BUILD_OK" != 1 ]; then not_run fuzz-rest "build failed"
   else
-    FUZZ_URL=
-    if [ "$PG_OK" = 1 ]; then
-      FUZZ_DB=fuzz_$(python3 -c 'import secrets;print(secrets.token_hex(4))')
-      FUZZ_URL=$(tests/harness/pg.sh createdb "$FUZZ_DB" 2>"$LOGDIR/fuzz-rest.createdb.log") || FUZZ_URL=
-    fi
+    FUZZ_URL=$(scratch_db fuzz fuzz-rest)
     FUZZ_LOG_DIR=$LOGDIR/fuzz check fuzz-rest 900 tests/fuzz/rest.sh "$BIN" $FUZZ_URL \
       && grep -E '^PASS' "$LOGDIR/fuzz-rest.log" | sed 's/^/  /'
   fi
@@ -228,11 +231,7 @@ fi
 if selected secret-arn; then
   if [ "$BUILD_OK" != 1 ]; then not_run secret-arn "build failed"
   else
-    ARN_URL=
-    if [ "$PG_OK" = 1 ]; then
-      ARN_DB=arn_$(python3 -c 'import secrets;print(secrets.token_hex(4))')
-      ARN_URL=$(tests/harness/pg.sh createdb "$ARN_DB" 2>"$LOGDIR/secret-arn.createdb.log") || ARN_URL=
-    fi
+    ARN_URL=$(scratch_db arn secret-arn)
     check secret-arn 600 tests/aws/secret_arn.sh "$BIN" $ARN_URL \
       && grep -E '^PASS' "$LOGDIR/secret-arn.log" | sed 's/^/  /'
   fi

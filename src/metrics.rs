@@ -17,14 +17,14 @@ use prometheus_client::registry::Registry;
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct HttpLabels {
     method: &'static str,
-    route: String,
+    route: &'static str,
     status: u16,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RouteLabels {
     method: &'static str,
-    route: String,
+    route: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -57,6 +57,26 @@ pub struct Metrics {
     http_latency: LatencyFamily,
     runs: Family<RunLabels, Counter>,
     leader: Family<LoopLabels, Gauge>,
+}
+
+/// A route template as a `&'static str`, so counting a request allocates
+/// nothing. Templates are a fixed set (the router's, plus `(unmatched)`), so
+/// the few leaked strings are bounded.
+fn intern(route: &str) -> &'static str {
+    use std::collections::HashSet;
+    use std::sync::{OnceLock, RwLock};
+    static SEEN: OnceLock<RwLock<HashSet<&'static str>>> = OnceLock::new();
+    let seen = SEEN.get_or_init(Default::default);
+    if let Some(s) = seen.read().unwrap_or_else(|e| e.into_inner()).get(route) {
+        return s;
+    }
+    let mut w = seen.write().unwrap_or_else(|e| e.into_inner());
+    if let Some(s) = w.get(route) {
+        return s;
+    }
+    let s: &'static str = Box::leak(route.to_owned().into_boxed_str());
+    w.insert(s);
+    s
 }
 
 /// A method as a static label: the few HTTP defines, anything else `OTHER`.
@@ -124,18 +144,16 @@ impl Metrics {
     }
 
     pub fn observe_http(&self, method: &'static str, route: &str, status: u16, secs: f64) {
+        let route = intern(route);
         self.http_requests
             .get_or_create(&HttpLabels {
                 method,
-                route: route.to_string(),
+                route,
                 status,
             })
             .inc();
         self.http_latency
-            .get_or_create(&RouteLabels {
-                method,
-                route: route.to_string(),
-            })
+            .get_or_create(&RouteLabels { method, route })
             .observe(secs);
     }
 

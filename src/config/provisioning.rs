@@ -102,13 +102,7 @@ pub(super) fn child_env(env: &HashMap<String, String>) -> Vec<(String, String)> 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::config::tests::env;
 
     #[test]
     fn child_env_has_no_asgard_secrets() {

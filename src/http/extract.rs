@@ -90,9 +90,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Json<T> {
             );
             return Err(BodyRejection(ApiError(e).into_response()));
         }
-        if bytes.windows(6).any(|w| w == b"\\u0000")
-            && let Some(field) = nul_path(&value)
-        {
+        if let Some(field) = nul_path(&value) {
             let e = Error::invalid(field, "must not contain a NUL character (\\u0000)");
             return Err(BodyRejection(ApiError(e).into_response()));
         }
@@ -105,56 +103,52 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Json<T> {
 /// The path (`a.b[2]`) of the first string or key holding a NUL character.
 /// No text in Asgard may carry one: Postgres refuses it in `text` columns,
 /// so it has to be turned away as the caller's mistake before it gets there.
+/// Allocates nothing unless it finds one.
 pub fn nul_path(v: &serde_json::Value) -> Option<String> {
-    walk_nul(v, "")
+    nul_at(v).map(render_path)
 }
 
 /// `nul_path` of an object's members (MCP tool arguments).
 pub fn nul_path_in(o: &serde_json::Map<String, serde_json::Value>) -> Option<String> {
-    // Every tool call passes here: look without allocating first.
-    fn any(v: &serde_json::Value) -> bool {
-        match v {
-            serde_json::Value::String(s) => s.contains('\0'),
-            serde_json::Value::Array(a) => a.iter().any(any),
-            serde_json::Value::Object(o) => o.iter().any(|(k, x)| k.contains('\0') || any(x)),
-            _ => false,
-        }
-    }
-    if !o.iter().any(|(k, x)| k.contains('\0') || any(x)) {
-        return None;
-    }
-    walk_members(o, "")
+    nul_in_members(o).map(render_path)
 }
 
-fn walk_members(o: &serde_json::Map<String, serde_json::Value>, path: &str) -> Option<String> {
+/// Path segments to the NUL, innermost first (built on the way back out).
+fn nul_at(v: &serde_json::Value) -> Option<Vec<String>> {
+    match v {
+        serde_json::Value::String(s) if s.contains('\0') => Some(Vec::new()),
+        serde_json::Value::Array(a) => a.iter().enumerate().find_map(|(i, x)| {
+            nul_at(x).map(|mut p| {
+                p.push(format!("[{i}]"));
+                p
+            })
+        }),
+        serde_json::Value::Object(o) => nul_in_members(o),
+        _ => None,
+    }
+}
+
+fn nul_in_members(o: &serde_json::Map<String, serde_json::Value>) -> Option<Vec<String>> {
     o.iter().find_map(|(k, x)| {
-        let p = if path.is_empty() {
-            k.clone()
+        let mut p = if k.contains('\0') {
+            Vec::new()
         } else {
-            format!("{path}.{k}")
+            nul_at(x)?
         };
-        if k.contains('\0') {
-            Some(p)
-        } else {
-            walk_nul(x, &p)
-        }
+        p.push(k.clone());
+        Some(p)
     })
 }
 
-fn walk_nul(v: &serde_json::Value, path: &str) -> Option<String> {
-    match v {
-        serde_json::Value::String(s) if s.contains('\0') => Some(if path.is_empty() {
-            "(body)".into()
-        } else {
-            path.to_string()
-        }),
-        serde_json::Value::Array(a) => a
-            .iter()
-            .enumerate()
-            .find_map(|(i, x)| walk_nul(x, &format!("{path}[{i}]"))),
-        serde_json::Value::Object(o) => walk_members(o, path),
-        _ => None,
+fn render_path(innermost_first: Vec<String>) -> String {
+    let mut out = String::new();
+    for seg in innermost_first.into_iter().rev() {
+        if !out.is_empty() && !seg.starts_with('[') {
+            out.push('.');
+        }
+        out.push_str(&seg);
     }
+    if out.is_empty() { "(body)".into() } else { out }
 }
 
 /// Deserialise a JSON value into `T`, turning serde's message into an
@@ -258,4 +252,30 @@ pub fn came_over_tls(
             .get("x-forwarded-proto")
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.eq_ignore_ascii_case("https"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn nul_paths_name_the_field() {
+        assert_eq!(
+            nul_path(&json!({"a": {"b": ["x", "y\u{0}"]}})).as_deref(),
+            Some("a.b[1]")
+        );
+        assert_eq!(
+            nul_path(&json!({"ok": "x", "k\u{0}": 1})).as_deref(),
+            Some("k\u{0}")
+        );
+        assert_eq!(nul_path(&json!("a\u{0}")).as_deref(), Some("(body)"));
+        assert_eq!(nul_path(&json!([{"n": "\u{0}"}])).as_deref(), Some("[0].n"));
+        assert_eq!(nul_path(&json!({"a": ["x", {"b": "y"}], "c": 1})), None);
+        let args = json!({"project_id": "p\u{0}"});
+        assert_eq!(
+            nul_path_in(args.as_object().unwrap()).as_deref(),
+            Some("project_id")
+        );
+    }
 }

@@ -2,7 +2,7 @@
 //!
 //! Access (SPEC §2): open to a caller on loopback (a scraper on the same
 //! host or a sidecar), open to anyone with `ASGARD_METRICS_PUBLIC=1`, and
-//! otherwise only to an admin or auditor session or PAT. A request that came
+//! otherwise only to an admin or auditor session (Bearer or cookie) or PAT. A request that came
 //! through a proxy (a trusted-proxy peer, or `Forwarded`, `X-Forwarded-For`
 //! or `X-Real-IP`) is not treated as loopback, because a proxy on the same
 //! host would make every caller look local.
@@ -54,12 +54,6 @@ pub async fn track(State(app): State<AppState>, req: Request, next: Next) -> Res
     resp
 }
 
-fn bearer_token(headers: &HeaderMap) -> Option<&str> {
-    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, rest) = v.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then_some(rest.trim())
-}
-
 /// A scraper on this host, talking to us directly: the socket peer is
 /// loopback (IPv4-mapped included) and not a trusted proxy, no proxy header
 /// says the request came from elsewhere, and the Host is a loopback name (a
@@ -85,8 +79,8 @@ pub async fn metrics(
 ) -> Response {
     let local = is_local(&app, &client, &headers);
     if !(local || app.config.metrics_public) {
-        let principal = match bearer_token(&headers) {
-            Some(tok) => resolve::bearer(&app.store, tok, resolve::API, None).await,
+        let principal = match super::middleware::bearer_in(&headers) {
+            Some((tok, _)) => resolve::bearer(&app.store, tok, resolve::API, None).await,
             None => Ok(None),
         };
         match principal {

@@ -108,8 +108,13 @@ pub fn is_public_api(path: &str) -> bool {
 }
 
 fn bearer(req: &Request) -> Option<(&str, bool)> {
-    if let Some(v) = req
-        .headers()
+    bearer_in(req.headers())
+}
+
+/// The caller's token from `Authorization: Bearer` or the session cookie, and
+/// whether it came from the cookie.
+pub fn bearer_in(headers: &axum::http::HeaderMap) -> Option<(&str, bool)> {
+    if let Some(v) = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
     {
@@ -118,7 +123,7 @@ fn bearer(req: &Request) -> Option<(&str, bool)> {
             .eq_ignore_ascii_case("bearer")
             .then_some((rest.trim(), false));
     }
-    let cookies = req.headers().get_all(header::COOKIE);
+    let cookies = headers.get_all(header::COOKIE);
     for c in cookies.iter().filter_map(|v| v.to_str().ok()) {
         for part in c.split(';') {
             if let Some(tok) = part.trim().strip_prefix("asgard_session=") {

@@ -6,10 +6,15 @@
 //! constants the registry validates against (evidence fields, tiers, data
 //! classes) and from this server's registration settings.
 
+use std::sync::OnceLock;
+
+use axum::body::Bytes;
 use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use super::{AppState, Reply, RouteDoc, documented_routes, middleware::is_public_api};
+use super::{AppState, RouteDoc, documented_routes, middleware::is_public_api};
 use crate::app::App;
 use crate::auth::Principal;
 use crate::governance::DATA_CLASSES;
@@ -245,7 +250,10 @@ pub fn document(app: &App) -> Value {
     })
 }
 
-pub async fn serve(State(app): State<AppState>, _p: Principal) -> Reply<Value> {
-    // Built per call: it is small, and it reflects the live configuration.
-    Reply(document(&app))
+pub async fn serve(State(app): State<AppState>, _p: Principal) -> Response {
+    // The route table and the configuration are fixed for the life of the
+    // process, so the document is built and serialized once.
+    static DOC: OnceLock<Bytes> = OnceLock::new();
+    let body = DOC.get_or_init(|| Bytes::from(document(&app).to_string()));
+    ([(header::CONTENT_TYPE, "application/json")], body.clone()).into_response()
 }

@@ -14,6 +14,15 @@ use crate::governance::evidence;
 use crate::registry::Project;
 use crate::registry::input;
 
+/// Take a patched value only if it differs, and note the field as changed
+/// (only real changes are audited).
+fn set<T: PartialEq>(slot: &mut T, v: Option<T>, field: &str, changed: &mut Vec<String>) {
+    if let Some(v) = v.filter(|v| v != slot) {
+        *slot = v;
+        changed.push(field.into());
+    }
+}
+
 pub async fn patch(app: &App, p: &Principal, id: &str, body: &Value) -> Result<Project> {
     let patch = input::parse_patch(body)?;
     let mut tx = app.store.begin().await?;
@@ -46,30 +55,37 @@ pub async fn patch(app: &App, p: &Principal, id: &str, body: &Value) -> Result<P
     }
     let mut changed: Vec<String> = Vec::new();
     let mut next = cur.clone();
-    if let Some(v) = patch.name.filter(|v| *v != cur.name) {
-        next.name = v;
-        changed.push("name".into());
-    }
-    if let Some(v) = patch.description.filter(|v| *v != cur.description) {
-        next.description = v;
-        changed.push("description".into());
-    }
-    if let Some(v) = patch.budget_cents.filter(|v| *v != cur.budget_cents) {
-        next.budget_cents = v;
-        changed.push("budget_usd".into());
-    }
-    if let Some(v) = patch.manager_email.filter(|v| *v != cur.manager_email) {
-        next.manager_email = v;
-        changed.push("manager_email".into());
-    }
-    if let Some(v) = patch.owner_email.filter(|v| *v != cur.owner_email) {
-        next.owner_email = v;
-        changed.push("owner_email".into());
-    }
-    if let Some(v) = patch.data_class.filter(|v| *v != cur.data_class) {
-        next.data_class = v;
-        changed.push("data_class".into());
-    }
+    set(&mut next.name, patch.name, "name", &mut changed);
+    set(
+        &mut next.description,
+        patch.description,
+        "description",
+        &mut changed,
+    );
+    set(
+        &mut next.budget_cents,
+        patch.budget_cents,
+        "budget_usd",
+        &mut changed,
+    );
+    set(
+        &mut next.manager_email,
+        patch.manager_email,
+        "manager_email",
+        &mut changed,
+    );
+    set(
+        &mut next.owner_email,
+        patch.owner_email,
+        "owner_email",
+        &mut changed,
+    );
+    set(
+        &mut next.data_class,
+        patch.data_class,
+        "data_class",
+        &mut changed,
+    );
     if let Some(g) = patch.group.filter(|g| Some(g) != cur.grp.as_ref()) {
         let (grp, cc) = resolve_group(app, Some(&g), true)?;
         next.grp = grp;
