@@ -1,0 +1,100 @@
+//! `deprovision`: queue the destruction of a resource.
+
+use chrono::Utc;
+use serde_json::{Value, json};
+
+use super::{insert_request, latest_request, writable_project};
+use crate::app::App;
+use crate::audit::{self, Event};
+use crate::auth::Principal;
+use crate::error::{Error, Result};
+use crate::provisioning::history;
+
+/// Queue the destruction of a resource (SPEC §6.6). Data-bearing resources
+/// need `confirm`.
+pub async fn deprovision(
+    app: &App,
+    p: &Principal,
+    project_id: &str,
+    resource_id: &str,
+    confirm: bool,
+) -> Result<Value> {
+    let mut tx = app.store.begin().await?;
+    let pr = writable_project(&mut tx, p, project_id).await?;
+    let r = crate::provisioning::query::resource_tx(&mut tx, resource_id)
+        .await
+        .ok()
+        .filter(|r| r.project_id == pr.id)
+        .ok_or_else(|| Error::not_found(format!("resource {resource_id}")))?;
+    let m = app.catalog.get(&r.service);
+    if m.is_some_and(|m| m.data_bearing) && !confirm {
+        return Err(Error::invalid_hint(
+            "confirm",
+            format!("{} holds data: destroying it deletes that data", r.name),
+            "send confirm: true to destroy it anyway",
+        ));
+    }
+    if matches!(r.state.as_str(), "destroyed" | "destroying") {
+        let req = latest_request(&mut tx, &r.id)
+            .await?
+            .ok_or_else(|| Error::not_found("request"))?;
+        tx.commit().await?;
+        return Ok(req.to_json(Some(&r)));
+    }
+    let now = Utc::now();
+    // Cancel what has not started first: a worker claiming one of them at this
+    // moment either loses that race or shows up below as a run.
+    on_tx!(&mut tx, |c| {
+        sqlx::query("UPDATE requests SET state = 'rejected', decision_reason = 'superseded by deprovision', updated_at = $1 WHERE resource_id = $2 AND state IN ('pending_approval', 'queued')")
+            .bind(now).bind(&r.id).execute(&mut *c).await.map(|r| r.rows_affected())
+    })?;
+    // Close it directly only when no run ever started (since the last
+    // destroy): the resource's state alone (e.g. `pending_approval` for an
+    // update, or `rejected`) does not say whether cloud objects exist. A run
+    // still going is followed by the destroy (one run per resource at a time).
+    let h = history::of(&mut tx, &r.id).await?;
+    let nothing_exists = !r.armed || !h.ever_ran;
+    let (state, res_state) = if nothing_exists {
+        ("fulfilled", "destroyed")
+    } else {
+        ("queued", "destroying")
+    };
+    // Destroy with the inputs that were applied, not a pending ask's.
+    let destroy_spec = h
+        .last_applied
+        .as_ref()
+        .map_or(r.spec.clone(), |a| a.spec.clone());
+    on_tx!(&mut tx, |c| {
+        sqlx::query("UPDATE resources SET state = $1, updated_at = $2 WHERE id = $3")
+            .bind(res_state)
+            .bind(now)
+            .bind(&r.id)
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected())
+    })?;
+    let req_id = insert_request(
+        &mut tx,
+        &r.id,
+        &pr.id,
+        "destroy",
+        &destroy_spec,
+        state,
+        false,
+        &p.actor(),
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        Event::new(p, "resource.deprovision_requested")
+            .project(&pr.id)
+            .target(&req_id)
+            .data(json!({"service": r.service, "name": r.name})),
+    )
+    .await?;
+    let req = crate::provisioning::query::request_tx(&mut tx, &req_id).await?;
+    let res = crate::provisioning::query::resource_tx(&mut tx, &r.id).await?;
+    tx.commit().await?;
+    app.work.notify_one();
+    Ok(req.to_json(Some(&res)))
+}

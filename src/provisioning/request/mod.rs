@@ -1,0 +1,118 @@
+//! Turning an agent's ask into a request row: validate, gate, reserve budget
+//! atomically, then `planned` (unarmed), `pending_approval` or `queued`
+//! (`create`); teardown (`deprovision`); and the approve/reject decisions
+//! (`decide`). One file per use case; the helpers they share live here.
+
+mod create;
+mod decide;
+mod deprovision;
+
+pub use create::{NewRequest, request_resource};
+pub use decide::decide;
+pub use deprovision::deprovision;
+
+use chrono::Utc;
+
+use super::{REQUEST_COLS, RESOURCE_COLS, Request, Resource};
+use crate::auth::Principal;
+use crate::error::{Error, Result};
+use crate::registry::{Project, projects};
+use crate::store::{Engine, Tx};
+
+/// Live states: the resource exists or is about to; its estimate counts.
+pub const COMMITTED: &str =
+    "('pending_approval','queued','running','fulfilled','failed','destroying','destroy_failed')";
+
+pub async fn writable_project(tx: &mut Tx, p: &Principal, project_id: &str) -> Result<Project> {
+    p.require_writer()?;
+    let pr = projects::fetch_tx(tx, project_id)
+        .await?
+        .filter(|c| c.visible_to(p))
+        .ok_or_else(|| Error::not_found(format!("project {project_id}")))?;
+    if !pr.writable_by(p) {
+        pr.require_authority(p)?;
+    }
+    Ok(pr)
+}
+
+/// Serialise budget checks per project: Postgres locks the project row;
+/// SQLite has one writer already.
+pub(super) async fn lock_project(tx: &mut Tx, engine: Engine, id: &str) -> Result<()> {
+    if engine == Engine::Postgres {
+        on_tx!(tx, |c| sqlx::query(
+            "SELECT id FROM projects WHERE id = $1 FOR UPDATE"
+        )
+        .bind(id)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    }
+    Ok(())
+}
+
+pub(super) async fn committed_cents(
+    tx: &mut Tx,
+    project: &str,
+    except_resource: Option<&str>,
+) -> Result<i64> {
+    let sql = format!(
+        "SELECT CAST(COALESCE(SUM(estimate_cents), 0) AS BIGINT) FROM resources WHERE project_id = $1 AND state IN {COMMITTED} AND ($2 IS NULL OR id <> $2)"
+    );
+    let v: i64 = on_tx!(tx, |c| sqlx::query_scalar::<_, i64>(&sql)
+        .bind(project)
+        .bind(except_resource)
+        .fetch_one(&mut *c)
+        .await)?;
+    Ok(v)
+}
+
+pub async fn resource_by_name(
+    tx: &mut Tx,
+    project: &str,
+    service: &str,
+    name: &str,
+) -> Result<Option<Resource>> {
+    let sql = format!(
+        "SELECT {RESOURCE_COLS} FROM resources WHERE project_id = $1 AND service = $2 AND name = $3"
+    );
+    Ok(on_tx!(tx, |c| sqlx::query_as::<_, Resource>(&sql)
+        .bind(project)
+        .bind(service)
+        .bind(name)
+        .fetch_optional(&mut *c)
+        .await)?)
+}
+
+pub async fn latest_request(tx: &mut Tx, resource_id: &str) -> Result<Option<Request>> {
+    let sql = format!(
+        "SELECT {REQUEST_COLS} FROM requests WHERE resource_id = $1 ORDER BY created_at DESC LIMIT 1"
+    );
+    Ok(on_tx!(tx, |c| sqlx::query_as::<_, Request>(&sql)
+        .bind(resource_id)
+        .fetch_optional(&mut *c)
+        .await)?)
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn insert_request(
+    tx: &mut Tx,
+    resource_id: &str,
+    project: &str,
+    kind: &str,
+    spec: &str,
+    state: &str,
+    needs_approval: bool,
+    by: &str,
+) -> Result<String> {
+    let id = format!("req-{}", uuid::Uuid::new_v4().simple());
+    let now = Utc::now();
+    on_tx!(tx, |c| {
+        sqlx::query(
+            "INSERT INTO requests (id, resource_id, project_id, kind, spec, state, needs_approval, requested_by, attempts, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $9)",
+        )
+        .bind(&id).bind(resource_id).bind(project).bind(kind).bind(spec).bind(state).bind(needs_approval).bind(by).bind(now)
+        .execute(&mut *c).await.map(|r| r.rows_affected())
+    })?;
+    Ok(id)
+}
