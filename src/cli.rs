@@ -216,6 +216,9 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     if let Some(p) = notes.generated_key_file {
         tracing::warn!(key_file = %p.display(), "generated a new master key file; back it up together with the database");
     }
+    if app.config.terraform.is_none() {
+        warn_unarmed(&app).await;
+    }
     let server = crate::server::Server::bind(app, &bind).await?;
     let addr = server.local_addr()?;
     tracing::info!(
@@ -227,6 +230,20 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         .await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// An unarmed replica beside provisioned resources refuses to change them
+/// and leaves their destroys to an armed one; say so at boot, so an operator
+/// who forgot `ASGARD_TF_MODULES_DIR` finds out before an agent does.
+async fn warn_unarmed(app: &crate::app::App) {
+    match crate::provisioning::query::provisioned_count(app).await {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(
+            provisioned_resources = n,
+            "provisioning is NOT armed on this replica, but the database holds {n} provisioned resource(s): changes to them are refused here and their destroys wait for an armed replica; set ASGARD_TF_MODULES_DIR to arm it"
+        ),
+        Err(e) => tracing::warn!(error = %e, "counting provisioned resources failed"),
+    }
 }
 
 /// `asgard rotate-key`: re-seal under ASGARD_NEW_SECRET_KEY. With a SQLite

@@ -15,6 +15,15 @@ pub enum Error {
         message: String,
         hint: String,
     },
+    /// A name that identifies more than one thing; `candidates` lists them
+    /// so the caller can pick one by id.
+    #[error("{field}: {message}")]
+    Ambiguous {
+        field: String,
+        message: String,
+        hint: String,
+        candidates: Vec<serde_json::Value>,
+    },
     #[error("authentication required")]
     Unauthenticated { message: String, hint: String },
     #[error("forbidden: {message}")]
@@ -94,7 +103,7 @@ impl Error {
     /// Stable snake_case code for the error envelope and MCP tool errors.
     pub fn code(&self) -> &'static str {
         match self {
-            Error::Invalid { .. } => "invalid_request",
+            Error::Invalid { .. } | Error::Ambiguous { .. } => "invalid_request",
             Error::Unauthenticated { .. } => "authentication_required",
             Error::Forbidden { .. } => "forbidden",
             Error::NotFound { .. } => "not_found",
@@ -109,7 +118,9 @@ impl Error {
     /// The human sentence shown to the caller (never the internal cause).
     pub fn message(&self) -> String {
         match self {
-            Error::Invalid { field, message, .. } => format!("{field}: {message}"),
+            Error::Invalid { field, message, .. } | Error::Ambiguous { field, message, .. } => {
+                format!("{field}: {message}")
+            }
             Error::Unauthenticated { message, .. } => message.clone(),
             Error::Forbidden { message, .. } => message.clone(),
             Error::NotFound { what, .. } => format!("{what} not found"),
@@ -127,6 +138,7 @@ impl Error {
     pub fn hint(&self) -> String {
         match self {
             Error::Invalid { hint, .. }
+            | Error::Ambiguous { hint, .. }
             | Error::Unauthenticated { hint, .. }
             | Error::Forbidden { hint, .. }
             | Error::NotFound { hint, .. }
@@ -145,7 +157,15 @@ impl Error {
 
     pub fn field(&self) -> Option<&str> {
         match self {
-            Error::Invalid { field, .. } => Some(field),
+            Error::Invalid { field, .. } | Error::Ambiguous { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+
+    /// The things an ambiguous name matched.
+    pub fn candidates(&self) -> Option<&[serde_json::Value]> {
+        match self {
+            Error::Ambiguous { candidates, .. } => Some(candidates),
             _ => None,
         }
     }

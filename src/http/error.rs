@@ -30,13 +30,15 @@ pub struct ErrorBody {
     pub message: String,
     pub hint: String,
     pub field: Option<String>,
+    /// What an ambiguous name matched.
+    pub candidates: Option<Vec<serde_json::Value>>,
     /// The internal cause of a 5xx, for the log only.
     pub cause: Option<String>,
 }
 
 pub fn status_of(e: &Error) -> StatusCode {
     match e {
-        Error::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        Error::Invalid { .. } | Error::Ambiguous { .. } => StatusCode::UNPROCESSABLE_ENTITY,
         Error::Unauthenticated { .. } | Error::InvalidCredentials => StatusCode::UNAUTHORIZED,
         Error::Forbidden { .. } => StatusCode::FORBIDDEN,
         Error::NotFound { .. } => StatusCode::NOT_FOUND,
@@ -55,6 +57,7 @@ impl IntoResponse for ApiError {
             message: e.message(),
             hint: e.hint(),
             field: e.field().map(str::to_string),
+            candidates: e.candidates().map(<[_]>::to_vec),
             cause: match &e {
                 Error::Internal(cause) => Some(format!("{cause:#}")),
                 _ => None,
@@ -92,6 +95,7 @@ pub fn plain(
             message: message.into(),
             hint: hint.into(),
             field: None,
+            candidates: None,
             cause: None,
         },
     )
@@ -110,6 +114,9 @@ pub fn render(body: &ErrorBody, request_id: Option<&str>) -> String {
         serde_json::json!({"code": body.code, "message": body.message, "hint": body.hint});
     if let Some(f) = &body.field {
         inner["field"] = serde_json::Value::String(f.clone());
+    }
+    if let Some(c) = &body.candidates {
+        inner["candidates"] = serde_json::Value::Array(c.clone());
     }
     if let Some(r) = request_id {
         inner["request_id"] = serde_json::Value::String(r.to_string());

@@ -29,9 +29,11 @@ pub fn routes(api: Api) -> Api {
         .body::<NewResource>()
         .status(202)
         .get("/api/projects/{id}/resources/{rid}", get_resource)
-        .doc("One resource, by id or name")
+        .doc("One resource, by id or by name (with ?service= when two services share the name)")
+        .query(&["service"])
         .delete("/api/projects/{id}/resources/{rid}", deprovision)
-        .doc("Destroy a resource (data-bearing ones need confirm: true)")
+        .doc("Destroy a resource by id or name (?service= as for GET; data-bearing ones need confirm: true)")
+        .query(&["service"])
         .body::<Confirm>()
         .status(202)
         .get("/api/projects/{id}/cost", cost)
@@ -121,9 +123,13 @@ async fn get_resource(
     State(app): State<AppState>,
     p: Principal,
     Path((id, rid)): Path<(String, String)>,
+    Query(q): Query<HashMap<String, String>>,
 ) -> Result<Reply<Value>, ApiError> {
+    let service = q.get("service").map(String::as_str);
     Ok(Reply(
-        query::get_resource(&app, &p, &id, &rid).await?.to_json(),
+        query::get_resource(&app, &p, &id, &rid, service)
+            .await?
+            .to_json(),
     ))
 }
 
@@ -138,9 +144,11 @@ async fn deprovision(
     State(app): State<AppState>,
     p: Principal,
     Path((id, rid)): Path<(String, String)>,
+    Query(q): Query<HashMap<String, String>>,
     Json(b): Json<Confirm>,
 ) -> Result<(StatusCode, Reply<Value>), ApiError> {
-    let r = query::get_resource(&app, &p, &id, &rid).await?;
+    let service = q.get("service").map(String::as_str);
+    let r = query::get_resource(&app, &p, &id, &rid, service).await?;
     Ok((
         StatusCode::ACCEPTED,
         Reply(request::deprovision(&app, &p, &id, &r.id, b.confirm).await?),

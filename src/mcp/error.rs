@@ -20,6 +20,9 @@ pub fn tool_error(e: Error) -> CallToolResult {
     if let Some(f) = e.field() {
         body["field"] = json!(f);
     }
+    if let Some(c) = e.candidates() {
+        body["candidates"] = json!(c);
+    }
     // Some clients only read `content`; the same JSON is in both.
     let mut r = CallToolResult::structured_error(body);
     r.is_error = Some(true);

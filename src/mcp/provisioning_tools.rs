@@ -117,8 +117,8 @@ pub(super) fn defs() -> Vec<Def> {
         def(
             "get_resource",
             "Get a resource",
-            "Returns one resource (by id or name): state, spec, outputs with secrets as secret_ref.",
-            json!({"type": "object", "properties": {"project_id": pid(), "resource": {"type": "string", "description": "Resource id or name."}}, "required": ["resource"], "additionalProperties": false}),
+            "Returns one resource (by id, or by name plus service): state, the applied spec, a change still waiting as pending_spec, outputs with secrets as secret_ref. A name two services share is refused with the candidates.",
+            json!({"type": "object", "properties": {"project_id": pid(), "resource": {"type": "string", "description": "Resource id, or name."}, "service": service_arg()}, "required": ["resource"], "additionalProperties": false}),
             resource_out(),
             true,
             false,
@@ -126,8 +126,8 @@ pub(super) fn defs() -> Vec<Def> {
         def(
             "deprovision_resource",
             "Destroy a resource",
-            "Destroys a resource through Terraform and deletes its secrets; the record stays as `destroyed`. Data-bearing resources (databases, buckets) need confirm: true. Returns a request to follow with get_request.",
-            json!({"type": "object", "properties": {"project_id": pid(), "resource": {"type": "string", "description": "Resource id or name."}, "confirm": {"type": "boolean", "default": false}}, "required": ["resource"], "additionalProperties": false}),
+            "Destroys a resource (by id, or by name plus service) through Terraform and deletes its secrets; the record stays as `destroyed`. Data-bearing resources (databases, buckets) need confirm: true. Returns a request to follow with get_request.",
+            json!({"type": "object", "properties": {"project_id": pid(), "resource": {"type": "string", "description": "Resource id, or name."}, "service": service_arg(), "confirm": {"type": "boolean", "default": false}}, "required": ["resource"], "additionalProperties": false}),
             request_out(),
             false,
             true,
@@ -160,4 +160,9 @@ pub(super) fn defs() -> Vec<Def> {
             false,
         ),
     ]
+}
+
+/// The optional service that narrows a resource name.
+fn service_arg() -> serde_json::Value {
+    json!({"type": "string", "description": "Service id (e.g. ecr-repository); needed with a name that resources of two services share."})
 }

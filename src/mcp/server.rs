@@ -134,13 +134,18 @@ impl AsgardMcp {
             }
             "get_resource" => {
                 let id = target_project(p, &args)?;
-                Ok(query::get_resource(app, p, &id, str_arg(&args, "resource"))
-                    .await?
-                    .to_json())
+                let service = args.get("service").and_then(Value::as_str);
+                Ok(
+                    query::get_resource(app, p, &id, str_arg(&args, "resource"), service)
+                        .await?
+                        .to_json(),
+                )
             }
             "deprovision_resource" => {
                 let id = target_project(p, &args)?;
-                let r = query::get_resource(app, p, &id, str_arg(&args, "resource")).await?;
+                let service = args.get("service").and_then(Value::as_str);
+                let r =
+                    query::get_resource(app, p, &id, str_arg(&args, "resource"), service).await?;
                 let confirm = args
                     .get("confirm")
                     .and_then(Value::as_bool)

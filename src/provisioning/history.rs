@@ -1,8 +1,8 @@
 //! What a resource's request history says about the cloud side: whether a
 //! run may have created something since the last successful destroy, and
 //! which request last applied successfully (its spec is what exists). The
-//! resource's own `state`/`spec` follow its latest request, which may be a
-//! pending or rejected one, so they cannot answer either question.
+//! resource's `state` alone cannot answer either: a create that failed
+//! half-way may have left objects behind, and a rejected create none.
 
 use super::{REQUEST_COLS, Request};
 use crate::error::Result;
@@ -15,6 +15,8 @@ pub struct History {
     pub ever_ran: bool,
     /// The last successful apply since the last successful destroy.
     pub last_applied: Option<Request>,
+    /// The newest request of any kind and state.
+    pub latest: Option<Request>,
 }
 
 pub fn summarise(requests: Vec<Request>) -> History {
@@ -24,8 +26,10 @@ pub fn summarise(requests: Vec<Request>) -> History {
             if r.state == "fulfilled" {
                 h = History::default();
             }
+            h.latest = Some(r);
             continue;
         }
+        h.latest = Some(r.clone());
         if r.started_at.is_some() || r.state == "running" {
             h.ever_ran = true;
         }

@@ -6,7 +6,7 @@
 use serde_json::{Value, json};
 
 use super::request::insert_request;
-use super::{RESOURCE_COLS, Resource};
+use super::{RESOURCE_COLS, Resource, history};
 use crate::app::App;
 use crate::audit::{self, Event};
 use crate::auth::Principal;
@@ -32,17 +32,22 @@ pub async fn on_kill(app: &App, p: &Principal, project: &str, killed: bool) -> R
     let mut queued = 0;
     for r in live_resources(app, project).await? {
         let stoppable = app.catalog.get(&r.service).is_some_and(|m| m.stoppable());
-        if !stoppable || r.state != "fulfilled" || r.suspended == killed {
+        if !stoppable || r.state == "destroy_failed" || r.suspended == killed {
             continue;
         }
         let kind = if killed { "suspend" } else { "resume" };
         let mut tx = app.store.begin().await?;
+        // Suspend and resume re-apply what was last applied, never a change
+        // still waiting for approval.
+        let Some(applied) = history::of(&mut tx, &r.id).await?.last_applied else {
+            continue;
+        };
         let id = insert_request(
             &mut tx,
             &r.id,
             project,
             kind,
-            &r.spec,
+            &applied.spec,
             "queued",
             false,
             &p.actor(),

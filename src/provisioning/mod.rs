@@ -8,6 +8,7 @@
 //! the same states; their resource ends `destroyed` or `destroy_failed`.
 
 pub mod backend;
+pub mod estimate;
 pub mod gate;
 pub mod history;
 pub mod hooks;
@@ -38,13 +39,17 @@ pub struct Resource {
     pub created_by: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// A change still waiting, queued or running, when the reader asked for
+    /// it: `spec` above stays what is applied until that change applies.
+    #[sqlx(skip)]
+    pub pending: Option<Request>,
 }
 
 pub const RESOURCE_COLS: &str = "id, project_id, service, name, spec, state, armed, cloud, account, outputs, estimate_cents, suspended, last_error, created_by, created_at, updated_at";
 
 impl Resource {
     pub fn to_json(&self) -> Value {
-        json!({
+        let mut v = json!({
             "resource_id": self.id, "project_id": self.project_id, "service": self.service, "name": self.name,
             "spec": serde_json::from_str::<Value>(&self.spec).unwrap_or(Value::Null),
             "state": self.state, "armed": self.armed, "cloud": self.cloud, "account": self.account,
@@ -52,7 +57,13 @@ impl Resource {
             "estimate_monthly_usd": crate::registry::cents_to_usd(self.estimate_cents),
             "suspended": self.suspended, "last_error": self.last_error, "created_by": self.created_by,
             "created_at": self.created_at, "updated_at": self.updated_at,
-        })
+        });
+        if let Some(c) = &self.pending {
+            v["pending_spec"] = serde_json::from_str::<Value>(&c.spec).unwrap_or(Value::Null);
+            v["pending_request_id"] = json!(c.id);
+            v["pending_state"] = json!(c.state);
+        }
+        v
     }
 }
 

@@ -52,6 +52,17 @@ pub async fn request(app: &App, id: &str) -> Result<Option<Request>> {
     })?)
 }
 
+/// Armed resources not destroyed: cloud objects may exist behind them.
+pub async fn provisioned_count(app: &App) -> Result<i64> {
+    Ok(on_pool!(app.store.read(), |p| {
+        sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM resources WHERE armed = TRUE AND state NOT IN ('destroyed', 'rejected')"
+    )
+    .fetch_one(p)
+    .await
+    })?)
+}
+
 /// A request the caller may see, with its resource.
 pub async fn get_request(app: &App, p: &Principal, id: &str) -> Result<Value> {
     let req = request(app, id)
@@ -168,33 +179,91 @@ pub async fn list_resources(
     let sql = format!(
         "SELECT {RESOURCE_COLS} FROM resources WHERE project_id = $1 AND ($2 OR state <> 'destroyed') ORDER BY created_at DESC"
     );
-    let rows: Vec<Resource> = on_pool!(app.store.read(), |pool| {
+    let mut rows: Vec<Resource> = on_pool!(app.store.read(), |pool| {
         sqlx::query_as::<_, Resource>(&sql)
             .bind(project)
             .bind(include_destroyed)
             .fetch_all(pool)
             .await
     })?;
+    attach_pending(app, project, &mut rows).await?;
     Ok(json!({"resources": rows.iter().map(Resource::to_json).collect::<Vec<_>>()}))
 }
 
-/// A resource by id or by name within the project.
+/// A resource by id, or by name within the project (narrowed by `service`
+/// when given). A bare name that more than one resource carries is refused
+/// with the candidates: acting on a guess could destroy the wrong one.
 pub async fn get_resource(
     app: &App,
     p: &Principal,
     project: &str,
     id_or_name: &str,
+    service: Option<&str>,
 ) -> Result<Resource> {
     projects::get(app, p, project).await?;
     let sql = format!(
-        "SELECT {RESOURCE_COLS} FROM resources WHERE project_id = $1 AND (id = $2 OR name = $2) ORDER BY updated_at DESC LIMIT 1"
+        "SELECT {RESOURCE_COLS} FROM resources WHERE project_id = $1 AND (id = $2 OR name = $2) AND ($3 IS NULL OR service = $3) ORDER BY service, id"
     );
-    on_pool!(app.store.read(), |pool| sqlx::query_as::<_, Resource>(&sql)
-        .bind(project)
-        .bind(id_or_name)
-        .fetch_optional(pool)
-        .await)?
-    .ok_or_else(|| Error::not_found(format!("resource {id_or_name}")))
+    let rows: Vec<Resource> =
+        on_pool!(app.store.read(), |pool| sqlx::query_as::<_, Resource>(&sql)
+            .bind(project)
+            .bind(id_or_name)
+            .bind(service)
+            .fetch_all(pool)
+            .await)?;
+    let mut r = pick_resource(rows, id_or_name)?;
+    attach_pending(app, project, std::slice::from_mut(&mut r)).await?;
+    Ok(r)
+}
+
+/// The one resource `id_or_name` names among `rows` (its id, or its name).
+pub fn pick_resource(mut rows: Vec<Resource>, id_or_name: &str) -> Result<Resource> {
+    if let Some(i) = rows.iter().position(|r| r.id == id_or_name) {
+        return Ok(rows.swap_remove(i));
+    }
+    match rows.len() {
+        0 => Err(Error::not_found(format!("resource {id_or_name}"))),
+        1 => Ok(rows.remove(0)),
+        _ => Err(Error::Ambiguous {
+            field: "resource".into(),
+            message: format!(
+                "{} resources are named {id_or_name}: {}",
+                rows.len(),
+                rows.iter()
+                    .map(|r| format!("{} ({}, {})", r.id, r.service, r.state))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            hint: "pass `service` as well, or the resource id".into(),
+            candidates: rows
+                .iter()
+                .map(|r| json!({"resource_id": r.id, "service": r.service, "name": r.name, "state": r.state}))
+                .collect(),
+        }),
+    }
+}
+
+/// Fill in each resource's change still waiting, queued or running (an
+/// update: the resource itself keeps its applied spec until it applies).
+async fn attach_pending(app: &App, project: &str, rows: &mut [Resource]) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "SELECT {REQUEST_COLS} FROM requests WHERE project_id = $1 AND kind = 'update' AND state IN ('pending_approval', 'queued', 'running') ORDER BY created_at, id"
+    );
+    let changes: Vec<Request> = on_pool!(app.store.read(), |pool| {
+        sqlx::query_as::<_, Request>(&sql)
+            .bind(project)
+            .fetch_all(pool)
+            .await
+    })?;
+    for c in changes {
+        if let Some(r) = rows.iter_mut().find(|r| r.id == c.resource_id) {
+            r.pending = Some(c);
+        }
+    }
+    Ok(())
 }
 
 /// Budget, committed monthly estimate and breakdown (SPEC §8.6).

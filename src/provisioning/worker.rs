@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use tokio::sync::{Semaphore, watch};
 
 use super::runner::{self, Action, RunSpec};
-use super::{REQUEST_COLS, Request, outputs, query};
+use super::{REQUEST_COLS, Request, estimate, outputs, query};
 use crate::app::App;
 use crate::audit::{self, Event};
 use crate::error::{Error, Result};
@@ -330,11 +330,21 @@ async fn finish(app: &App, req: &Request, lease: &Lease, done: Done) -> Result<(
         "resume" => !done.ok && res.suspended,
         _ => res.suspended,
     };
+    // Only a successful create or update changes the applied spec; suspend
+    // and resume re-apply the one already there.
+    let spec = if done.ok && matches!(req.kind.as_str(), "create" | "update") {
+        &req.spec
+    } else {
+        &res.spec
+    };
     on_tx!(&mut tx, |c| {
-        sqlx::query("UPDATE resources SET state = $1, outputs = $2, last_error = $3, suspended = $4, updated_at = $5 WHERE id = $6")
-            .bind(res_state).bind(&outputs_text).bind(&reason).bind(suspended).bind(now).bind(&res.id)
+        sqlx::query("UPDATE resources SET state = $1, outputs = $2, last_error = $3, suspended = $4, spec = $5, updated_at = $6 WHERE id = $7")
+            .bind(res_state).bind(&outputs_text).bind(&reason).bind(suspended).bind(spec).bind(now).bind(&res.id)
             .execute(&mut *c).await.map(|r| r.rows_affected())
     })?;
+    if !destroy {
+        estimate::refresh(&mut tx, &app.catalog, &res).await?;
+    }
     let log = outputs::redact(&done.log, &done.secrets);
     let sealed = Cipher::new(&app.master_key, Purpose::RunLogs)
         .seal(log.as_bytes(), format!("runlog|{}", req.id).as_bytes());

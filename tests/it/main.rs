@@ -19,6 +19,7 @@ mod nul_bytes;
 mod openapi;
 mod projects;
 mod requests_pages;
+mod resource_identity;
 mod roles;
 mod route_walk;
 mod runbook;

@@ -4,7 +4,7 @@ the filesystem mirror, moto_server, SQLite and (when ASGARD_TEST_PG_URL is set) 
 
     tests/provisioning/run.sh target/debug/asgard
 
-Suites (PROV_ONLY=runner,bad,fixes,e2e,selfdeploy,leak,faults picks some; default all):
+Suites (PROV_ONLY=runner,bad,fixes,security,e2e,selfdeploy,leak,faults picks some; default all):
   runner      provider-free demo-token: apply, outputs, secret_ref + get_secret, idempotent re-request,
               update, a no-op second apply, state in the DB and none on disk, wiped work dir, destroy
               (SQLite, and Postgres when ASGARD_TEST_PG_URL is set)
@@ -13,6 +13,8 @@ Suites (PROV_ONLY=runner,bad,fixes,e2e,selfdeploy,leak,faults picks some; defaul
               unarmed plan-only records, boot refused when armed without terraform/modules
   fixes       regressions from review (fixes.py): rejected updates, secrets of same-named resources,
               decommission while a run is in flight
+  security    attack regressions (security.py): a pending update never applied through kill/unkill (ecs in
+              moto), a pending downscale keeps the budget; on Postgres, an unarmed replica beside an armed one
   e2e         over MCP with a project key against moto: ecr, secretsmanager, s3, rds + ecs (admin approval),
               checked with the aws CLI, then deprovisioned and checked gone
   selfdeploy  the runbook's self-deploy appendix at light-operational (approvals), task-role grants in moto
@@ -46,6 +48,7 @@ from lib import (  # noqa: E402
 )
 
 from fixes import suite_fixes  # noqa: E402
+from security import suite_security, suite_unarmed_replica  # noqa: E402
 
 HEX = re.compile(r"^[0-9a-f]+$")
 
@@ -1215,12 +1218,13 @@ def main() -> int:
         return R.summary()
     R.ok("moto_server up", ctx.endpoint)
 
-    sqlite_phase = any(ctx.want(s) for s in ("runner", "bad", "fixes", "e2e", "selfdeploy", "leak"))
+    sqlite_phase = any(ctx.want(s) for s in ("runner", "bad", "fixes", "security", "e2e", "selfdeploy", "leak"))
     if sqlite_phase:
         a = ctx.asgard("sqlite", ctx.sqlite_url("main"))
         if boot(ctx, a):
             for s, fn in (("runner", lambda: suite_runner(ctx, a, "sqlite")), ("bad", lambda: suite_bad(ctx, a)),
                           ("fixes", lambda: suite_fixes(ctx, a)),
+                          ("security", lambda: suite_security(ctx, a, vpc)),
                           ("e2e", lambda: suite_e2e(ctx, a)), ("selfdeploy", lambda: suite_selfdeploy(ctx, a)),
                           ("leak", lambda: leak_scan(ctx, a, "sqlite", a.db_url, [], [a.work_dir]))):
                 if ctx.want(s):
@@ -1238,7 +1242,7 @@ def main() -> int:
             R.suite = "sqlite"
             R.check(rc == 0, "asgard (sqlite) stops cleanly on SIGTERM", f"exit {rc}")
 
-    if ctx.want("runner") or ctx.want("faults") or ctx.want("leak"):
+    if ctx.want("runner") or ctx.want("faults") or ctx.want("leak") or ctx.want("security"):
         R.suite = "postgres"
         if not ctx.pg_url:
             R.skip("Postgres suites (runner on Postgres, faults, leak scan of pg_dump)",
@@ -1266,6 +1270,22 @@ def main() -> int:
                         R.suite = "postgres"
                         R.check(p.stop() == 0, "asgard (postgres runner) stops cleanly on SIGTERM")
                     ran.append(p)
+                if ctx.want("security"):
+                    # A database of its own: the replicas' loop leases outlive them and would hold up the
+                    # fault suite's leader election.
+                    t = time.monotonic()
+                    try:
+                        sdb = pg_create_db(ctx.pg_url, "sec")
+                        ctx.pg_dbs.append(sdb)
+                        ran += suite_unarmed_replica(ctx, sdb, boot)
+                    except Exception as e:  # noqa: BLE001
+                        R.bad("suite crashed", f"{type(e).__name__}: {e}")
+                        import traceback
+                        traceback.print_exc()
+                    for x in ran:
+                        if x.alive():
+                            x.stop()
+                    log(f"---- security (postgres) took {time.monotonic() - t:.0f}s")
                 replicas: list[Asgard] = []
                 if ctx.want("faults"):
                     t = time.monotonic()

@@ -3,28 +3,68 @@
 use chrono::Utc;
 use serde_json::{Value, json};
 
-use super::{
-    committed_cents, insert_request, latest_request, lock_project, resource_by_name,
-    writable_project,
-};
+use super::{committed_cents, insert_request, lock_project, resource_by_name, writable_project};
 use crate::app::App;
 use crate::audit::{self, Event};
 use crate::auth::Principal;
 use crate::error::{Error, Result};
 use crate::governance::Classification;
-use crate::provisioning::{Request, Resource, gate, history, valid_resource_name};
-use crate::store::Tx;
+use crate::provisioning::history::{self, History};
+use crate::provisioning::{Request, Resource, estimate, gate, valid_resource_name};
 
-/// The request that answers a repeated ask: the latest one, except that a
-/// fulfilled resource (whose latest request may be a rejected update) is
-/// answered with the apply that made it.
-async fn idempotent_answer(tx: &mut Tx, r: &Resource) -> Result<Option<Request>> {
-    if r.state == "fulfilled"
-        && let Some(req) = history::of(tx, &r.id).await?.last_applied
-    {
-        return Ok(Some(req));
+/// The request that answers a repeated ask, if this ask is one: the change
+/// in flight when it asks for the same spec, else (nothing in flight) the
+/// apply that made a fulfilled resource, or the plan of an unarmed record.
+fn idempotent_answer(
+    r: &Resource,
+    hist: &History,
+    in_flight: &[Request],
+    spec: &Value,
+) -> Option<Request> {
+    if let Some(latest) = in_flight.last() {
+        return gate::same_spec(&latest.spec, spec).then(|| latest.clone());
     }
-    latest_request(tx, &r.id).await
+    match r.state.as_str() {
+        "fulfilled" if gate::same_spec(&r.spec, spec) => hist.last_applied.clone(),
+        "planned" if gate::same_spec(&r.spec, spec) => hist.latest.clone(),
+        _ => None,
+    }
+}
+
+/// Changes an existing resource cannot take here.
+fn refuse_change(r: &Resource, armed: bool) -> Result<()> {
+    if !armed && r.armed && r.state != "destroyed" {
+        // Recording a plan over it would mark a live cloud object as never
+        // created: a later destroy would skip Terraform and orphan it.
+        return Err(Error::conflict(
+            format!(
+                "provisioning is not armed on this replica, and {} is a provisioned resource",
+                r.name
+            ),
+            "send the request to an armed replica (ASGARD_TF_MODULES_DIR set)",
+        ));
+    }
+    if r.state == "destroying" {
+        return Err(Error::conflict(
+            format!("{} is being destroyed", r.name),
+            "wait for the destroy to finish (get_request), then request it again",
+        ));
+    }
+    Ok(())
+}
+
+/// Resource states whose estimate counts against the project's budget.
+fn counts_against_budget(state: &str) -> bool {
+    matches!(
+        state,
+        "pending_approval"
+            | "queued"
+            | "running"
+            | "fulfilled"
+            | "failed"
+            | "destroying"
+            | "destroy_failed"
+    )
 }
 
 pub struct NewRequest<'a> {
@@ -63,29 +103,53 @@ pub async fn request_resource(app: &App, p: &Principal, n: NewRequest<'_>) -> Re
     lock_project(&mut tx, app.store.engine(), &pr.id).await?;
 
     let existing = resource_by_name(&mut tx, &pr.id, &m.id, n.name).await?;
+    let hist = match &existing {
+        Some(r) => history::of(&mut tx, &r.id).await?,
+        None => Default::default(),
+    };
+    let in_flight = match &existing {
+        Some(r) => estimate::changes_in_flight(&mut tx, &r.id).await?,
+        None => Vec::new(),
+    };
     if let Some(r) = &existing
-        && gate::same_spec(&r.spec, &spec)
-        && r.armed == armed
-        && matches!(
-            r.state.as_str(),
-            "pending_approval" | "queued" | "running" | "fulfilled" | "planned"
-        )
-        && let Some(req) = idempotent_answer(&mut tx, r).await?
+        // An unarmed replica may answer for an armed resource, never change it.
+        && (r.armed || !armed)
+        && let Some(req) = idempotent_answer(r, &hist, &in_flight, &spec)
     {
-        // Idempotent: the same ask returns what exists.
+        // Idempotent: the same ask returns what exists or is on its way.
         tx.commit().await?;
         let mut v = req.to_json(Some(r));
         v["idempotent"] = json!(true);
         return Ok(v);
     }
-    let committed =
-        committed_cents(&mut tx, &pr.id, existing.as_ref().map(|r| r.id.as_str())).await?;
-    if pr.budget_cents > 0 && committed + est > pr.budget_cents {
+    if let Some(r) = &existing {
+        refuse_change(r, armed)?;
+    }
+    // The spec the cloud runs now; a change leaves it in place until the
+    // change itself is applied, so kill, unkill and retries never run an
+    // unapproved spec.
+    let applied = hist.last_applied.as_ref();
+    let others = committed_cents(&mut tx, &pr.id, existing.as_ref().map(|r| r.id.as_str())).await?;
+    let before = existing
+        .as_ref()
+        .filter(|r| counts_against_budget(&r.state))
+        .map_or(0, |r| r.estimate_cents);
+    // Queued changes stay and run in order, so they keep counting; a
+    // waiting one is superseded by this ask below.
+    let after = estimate::committed(
+        applied.map(|a| estimate::of_spec(&app.catalog, &m.id, &a.spec).unwrap_or(before)),
+        in_flight
+            .iter()
+            .filter(|r| r.state != "pending_approval")
+            .map(|r| estimate::of_spec(&app.catalog, &m.id, &r.spec).unwrap_or(before))
+            .chain([est]),
+    );
+    if !estimate::admits(pr.budget_cents, others, before, after) {
         return Err(Error::forbidden(
             format!(
                 "over budget: {} committed + {} for this request > {} USD/month",
-                committed as f64 / 100.0,
-                est as f64 / 100.0,
+                others as f64 / 100.0,
+                after as f64 / 100.0,
                 pr.budget_cents as f64 / 100.0
             ),
             "raise the project's budget_usd, or deprovision something first",
@@ -95,7 +159,7 @@ pub async fn request_resource(app: &App, p: &Principal, n: NewRequest<'_>) -> Re
         m,
         tier,
         est,
-        committed,
+        others,
         &app.config.file.provisioning.auto_approve,
     );
     let state = if !armed {
@@ -109,27 +173,38 @@ pub async fn request_resource(app: &App, p: &Principal, n: NewRequest<'_>) -> Re
     let mut superseded: Vec<String> = Vec::new();
     let (resource_id, kind) = match &existing {
         Some(r) => {
-            // A change while an update still waits (or is queued) changes a
-            // resource that exists too: it is an update as well, so rejecting
-            // it restores the applied spec.
-            let changes_applied = r.state == "fulfilled"
-                || (matches!(r.state.as_str(), "pending_approval" | "queued")
-                    && history::of(&mut tx, &r.id).await?.last_applied.is_some());
-            let kind = if changes_applied { "update" } else { "create" };
             // An older ask still waiting for approval is closed: approving it
             // later would re-apply a spec the requester has since replaced.
             // Queued ones stay: requests for one resource run one after the
-            // other, in order (SPEC §6.7), so the newest still wins.
+            // other, in order, so the newest still wins.
             superseded = on_tx!(&mut tx, |c| {
                 sqlx::query_scalar::<_, String>("UPDATE requests SET state = 'rejected', decision_reason = 'superseded by a newer request', updated_at = $1 WHERE resource_id = $2 AND state = 'pending_approval' RETURNING id")
                     .bind(now).bind(&r.id).fetch_all(&mut *c).await
             })?;
-            on_tx!(&mut tx, |c| {
-                sqlx::query("UPDATE resources SET spec = $1, state = $2, armed = $3, account = $4, estimate_cents = $5, last_error = NULL, updated_at = $6 WHERE id = $7")
-                    .bind(&spec_text).bind(state).bind(armed).bind(&account).bind(est).bind(now).bind(&r.id)
-                    .execute(&mut *c).await.map(|r| r.rows_affected())
-            })?;
-            (r.id.clone(), kind)
+            if applied.is_some() {
+                // An update: the resource keeps its applied spec and state;
+                // the change lives on its request until it is applied.
+                on_tx!(&mut tx, |c| {
+                    sqlx::query(
+                        "UPDATE resources SET estimate_cents = $1, updated_at = $2 WHERE id = $3",
+                    )
+                    .bind(after)
+                    .bind(now)
+                    .bind(&r.id)
+                    .execute(&mut *c)
+                    .await
+                    .map(|r| r.rows_affected())
+                })?;
+                (r.id.clone(), "update")
+            } else {
+                // Nothing was applied yet: the resource is this ask.
+                on_tx!(&mut tx, |c| {
+                    sqlx::query("UPDATE resources SET spec = $1, state = $2, armed = $3, account = $4, estimate_cents = $5, last_error = NULL, updated_at = $6 WHERE id = $7")
+                        .bind(&spec_text).bind(state).bind(armed).bind(&account).bind(after).bind(now).bind(&r.id)
+                        .execute(&mut *c).await.map(|r| r.rows_affected())
+                })?;
+                (r.id.clone(), "create")
+            }
         }
         None => {
             let id = uuid::Uuid::new_v4().to_string();

@@ -3,11 +3,14 @@
 use chrono::Utc;
 use serde_json::Value;
 
+use super::{committed_cents, lock_project};
 use crate::app::App;
 use crate::audit::{self, Event};
 use crate::auth::Principal;
 use crate::error::{Error, Result};
-use crate::provisioning::history;
+use crate::provisioning::{Request, estimate, history, query};
+use crate::registry::projects;
+use crate::store::Tx;
 
 /// Approve or reject a pending request: admins only, never the requester.
 pub async fn decide(
@@ -23,7 +26,7 @@ pub async fn decide(
         return Err(Error::invalid("reason", "is required to reject a request"));
     }
     let mut tx = app.store.begin().await?;
-    let req = crate::provisioning::query::request_tx(&mut tx, request_id).await?;
+    let req = query::request_tx(&mut tx, request_id).await?;
     if req.requested_by == p.actor() {
         return Err(Error::forbidden(
             "you cannot decide your own request",
@@ -39,11 +42,10 @@ pub async fn decide(
             "nothing to decide",
         ));
     }
-    let (state, res_state) = if approve {
-        ("queued", "queued")
-    } else {
-        ("rejected", "rejected")
-    };
+    if approve {
+        admit_on_approval(app, &mut tx, &req).await?;
+    }
+    let state = if approve { "queued" } else { "rejected" };
     let now = Utc::now();
     let n = on_tx!(&mut tx, |c| {
         sqlx::query("UPDATE requests SET state = $1, decided_by = $2, decision_reason = $3, updated_at = $4 WHERE id = $5 AND state = 'pending_approval'")
@@ -56,37 +58,19 @@ pub async fn decide(
             "reload it",
         ));
     }
-    // Rejecting an update leaves the resource as it was: fulfilled, with the
-    // spec (and estimate) of its last successful apply. Marking it `rejected`
-    // would make a later deprovision skip the destroy of what exists.
-    let restore = if !approve && req.kind == "update" {
-        history::of(&mut tx, &req.resource_id).await?.last_applied
-    } else {
-        None
-    };
-    if let Some(prev) = restore {
-        let res = crate::provisioning::query::resource_tx(&mut tx, &req.resource_id).await?;
-        let est = match (
-            app.catalog.get(&res.service),
-            serde_json::from_str::<Value>(&prev.spec),
-        ) {
-            (Some(m), Ok(spec)) => m.estimate_cents(&spec),
-            _ => res.estimate_cents,
-        };
-        on_tx!(&mut tx, |c| {
-            sqlx::query("UPDATE resources SET state = 'fulfilled', spec = $1, estimate_cents = $2, updated_at = $3 WHERE id = $4")
-                .bind(&prev.spec)
-                .bind(est)
-                .bind(now)
-                .bind(&req.resource_id)
-                .execute(&mut *c)
-                .await
-                .map(|r| r.rows_affected())
-        })?;
-    } else {
+    let res = query::resource_tx(&mut tx, &req.resource_id).await?;
+    // A decision on a change to an applied resource leaves the resource as it
+    // is: its applied spec and state describe the cloud until the change is
+    // applied. Marking it `rejected` would make a later deprovision skip the
+    // destroy of what exists.
+    let applied = history::of(&mut tx, &req.resource_id)
+        .await?
+        .last_applied
+        .is_some();
+    if !applied {
         on_tx!(&mut tx, |c| {
             sqlx::query("UPDATE resources SET state = $1, updated_at = $2 WHERE id = $3")
-                .bind(res_state)
+                .bind(state)
                 .bind(now)
                 .bind(&req.resource_id)
                 .execute(&mut *c)
@@ -94,6 +78,8 @@ pub async fn decide(
                 .map(|r| r.rows_affected())
         })?;
     }
+    // What the resource commits shrinks back to what still applies.
+    estimate::refresh(&mut tx, &app.catalog, &res).await?;
     let action = if approve {
         "request.approved"
     } else {
@@ -107,9 +93,39 @@ pub async fn decide(
             .reason(reason.as_deref()),
     )
     .await?;
-    let req = crate::provisioning::query::request_tx(&mut tx, request_id).await?;
-    let res = crate::provisioning::query::resource_tx(&mut tx, &req.resource_id).await?;
+    let req = query::request_tx(&mut tx, request_id).await?;
+    let res = query::resource_tx(&mut tx, &req.resource_id).await?;
     tx.commit().await?;
     app.work.notify_one();
     Ok(req.to_json(Some(&res)))
+}
+
+/// Re-check the budget when a change is approved: the budget may have been
+/// lowered since it was asked for. A change that does not raise what the
+/// resource runs at is always let through.
+async fn admit_on_approval(app: &App, tx: &mut Tx, req: &Request) -> Result<()> {
+    lock_project(tx, app.store.engine(), &req.project_id).await?;
+    let pr = projects::fetch_tx(tx, &req.project_id)
+        .await?
+        .ok_or_else(|| Error::not_found(format!("project {}", req.project_id)))?;
+    let res = query::resource_tx(tx, &req.resource_id).await?;
+    let applied = history::of(tx, &res.id)
+        .await?
+        .last_applied
+        .and_then(|a| estimate::of_spec(&app.catalog, &res.service, &a.spec))
+        .unwrap_or(0);
+    let asked =
+        estimate::of_spec(&app.catalog, &res.service, &req.spec).unwrap_or(res.estimate_cents);
+    let others = committed_cents(tx, &pr.id, Some(&res.id)).await?;
+    if !estimate::admits(pr.budget_cents, others, applied, applied.max(asked)) {
+        return Err(Error::forbidden(
+            format!(
+                "over budget: approving it would commit {} USD/month against a budget of {}",
+                (others + applied.max(asked)) as f64 / 100.0,
+                pr.budget_cents as f64 / 100.0
+            ),
+            "raise the project's budget_usd first, or reject the request",
+        ));
+    }
+    Ok(())
 }

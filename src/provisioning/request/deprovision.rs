@@ -8,7 +8,7 @@ use crate::app::App;
 use crate::audit::{self, Event};
 use crate::auth::Principal;
 use crate::error::{Error, Result};
-use crate::provisioning::history;
+use crate::provisioning::{estimate, history};
 
 /// Queue the destruction of a resource (SPEC §6.6). Data-bearing resources
 /// need `confirm`.
@@ -53,6 +53,8 @@ pub async fn deprovision(
     // update, or `rejected`) does not say whether cloud objects exist. A run
     // still going is followed by the destroy (one run per resource at a time).
     let h = history::of(&mut tx, &r.id).await?;
+    // The cancelled changes no longer count against the budget.
+    estimate::refresh(&mut tx, &app.catalog, &r).await?;
     let nothing_exists = !r.armed || !h.ever_ran;
     let (state, res_state) = if nothing_exists {
         ("fulfilled", "destroyed")
