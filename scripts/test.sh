@@ -107,11 +107,12 @@ check() {
   return 1
 }
 # scratch_db PREFIX CHECK: the URL of a fresh database on the throwaway Postgres, or nothing
-# when there is none (the check then runs on SQLite only).
+# when there is none (the check then runs on SQLite only). A database that cannot be made while
+# Postgres runs fails the call (and so the check), never silently narrows it to SQLite.
 scratch_db() {
   [ "$PG_OK" = 1 ] || return 0
   tests/harness/pg.sh createdb "$1_$(python3 -c 'import secrets;print(secrets.token_hex(4))')" \
-    2>"$LOGDIR/$2.createdb.log" || true
+    2>"$LOGDIR/$2.createdb.log"
 }
 not_run() { record_fail "$1"; echo "FAIL $1 (not run: $2)"; }
 
@@ -221,9 +222,10 @@ fi
 if selected fuzz-rest; then
   if [ "$BUILD_OK" != 1 ]; then not_run fuzz-rest "build failed"
   else
-    FUZZ_URL=$(scratch_db fuzz fuzz-rest)
-    FUZZ_LOG_DIR=$LOGDIR/fuzz check fuzz-rest 900 tests/fuzz/rest.sh "$BIN" $FUZZ_URL \
+    if ! FUZZ_URL=$(scratch_db fuzz fuzz-rest); then not_run fuzz-rest "no Postgres database (see fuzz-rest.createdb.log)"
+    else FUZZ_LOG_DIR=$LOGDIR/fuzz check fuzz-rest 900 tests/fuzz/rest.sh "$BIN" $FUZZ_URL \
       && grep -E '^PASS' "$LOGDIR/fuzz-rest.log" | sed 's/^/  /'
+    fi
   fi
 fi
 
@@ -231,9 +233,10 @@ fi
 if selected secret-arn; then
   if [ "$BUILD_OK" != 1 ]; then not_run secret-arn "build failed"
   else
-    ARN_URL=$(scratch_db arn secret-arn)
-    check secret-arn 600 tests/aws/secret_arn.sh "$BIN" $ARN_URL \
+    if ! ARN_URL=$(scratch_db arn secret-arn); then not_run secret-arn "no Postgres database (see secret-arn.createdb.log)"
+    else check secret-arn 600 tests/aws/secret_arn.sh "$BIN" $ARN_URL \
       && grep -E '^PASS' "$LOGDIR/secret-arn.log" | sed 's/^/  /'
+    fi
   fi
 fi
 
@@ -252,7 +255,9 @@ fi
 
 # ---- sso: real oidc-provider + headless Chromium against the binary
 if selected sso; then
-  if [ ! -x "$BIN" ]; then not_run sso "no binary at $BIN"
+  # Never a stale binary: after a failed build the old one may still be on disk.
+  if [ "$NEED_BUILD" = 1 ] && [ "$BUILD_OK" != 1 ]; then not_run sso "build failed"
+  elif [ ! -x "$BIN" ]; then not_run sso "no binary at $BIN"
   else SSO_LOG_DIR=$LOGDIR/sso check sso 900 tests/sso/run.sh "$BIN"
   fi
 fi

@@ -143,9 +143,8 @@ if [ -n "$DBFILE" ]; then
 else
   # Pilot (Postgres). DEVIATION: the runbook's `docker exec asgard-pg pg_isready` becomes a pg_isready
   # against the harness's throwaway server.
-  if command -v pg_isready >/dev/null; then
-    pg_isready -d "$DB" -t 10 >/dev/null || fail 1 "pg_isready: $DB is not accepting connections"
-  fi
+  command -v pg_isready >/dev/null || fail 1 "pg_isready is not installed (PostgreSQL client tools)"
+  pg_isready -d "$DB" -t 10 >/dev/null || fail 1 "pg_isready: $DB is not accepting connections"
 fi
 pass "1 (database: ${DB%%://*})"
 

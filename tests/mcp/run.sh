@@ -199,6 +199,8 @@ stop_pid "$SPID" 10; SPID=
 if want replicas; then
   if [ -z "$PG_URL" ]; then
     PARTS_SKIPPED=$((PARTS_SKIPPED + 1))
+    # Under CI a part that did not run is a failure.
+    if [ -n "${CI:-}" ] && [ "${CI:-}" != 0 ]; then PARTS_FAILED=$((PARTS_FAILED + 1)); fi
     echo "SKIP mcp replicas: ASGARD_TEST_PG_URL is not set (scripts/test.sh sets it when Postgres runs; or: eval \"\$(tests/harness/pg.sh start)\")"
   else
     run_part replicas 300 "$ROOT/tests/mcp/replicas.sh" "$BIN" "$PG_URL" "$LOGS/replicas"

@@ -126,6 +126,11 @@ async fn fresh_store(postgres: bool) -> Option<(Store, Box<dyn FnOnce() + Send>)
         .ok()
         .filter(|s| !s.trim().is_empty())
     else {
+        // Under CI a missing Postgres is a failure, never a silent pass.
+        assert!(
+            !std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0"),
+            "CI is set but ASGARD_TEST_PG_URL is not: the Postgres run cannot be skipped"
+        );
         eprintln!("note: ASGARD_TEST_PG_URL is not set; skipping the Postgres run");
         return None;
     };

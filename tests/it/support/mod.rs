@@ -41,9 +41,13 @@ pub fn pg_base_url() -> Option<String> {
 }
 
 /// Whether Postgres runs are possible; prints a note when they are skipped.
+/// Under `CI` (set and not `0`) a missing URL fails the test instead: a skip
+/// must never pass CI.
 pub fn pg_enabled(test: &str) -> bool {
     if pg_base_url().is_some() {
         true
+    } else if std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0") {
+        panic!("CI is set but ASGARD_TEST_PG_URL is not: `{test}` cannot skip its Postgres run")
     } else {
         eprintln!("note: ASGARD_TEST_PG_URL is not set; skipping the Postgres run of `{test}`");
         false
