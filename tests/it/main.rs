@@ -23,4 +23,5 @@ mod resource_identity;
 mod roles;
 mod route_walk;
 mod runbook;
+mod schema_parity;
 mod sessions;
