@@ -8,6 +8,9 @@
 # Checks, in order (each prints PASS/FAIL with its duration; a failing one prints its log tail):
 #   npm-deps          npm test tools (package.json at the repo root -> node_modules/, Node 22 -> .node22/)
 #   fmt, clippy       cargo fmt --check; cargo clippy --all-targets --locked -- -D warnings
+#   deps              scripts/deps-check.py: licenses allow Apache-2.0 use, no heavy crate in two major
+#                     versions (cargo metadata, offline)
+#   doc               cargo doc --no-deps with warnings denied
 #   build             cargo build --locked --bins --tests   (once; everything below reuses it)
 #   postgres          a throwaway PostgreSQL on a free port (tests/harness/pg.sh); exports
 #                     ASGARD_TEST_PG_URL=postgres://postgres@127.0.0.1:PORT/asgard_test (superuser:
@@ -117,7 +120,7 @@ scratch_db() {
 not_run() { record_fail "$1"; echo "FAIL $1 (not run: $2)"; }
 
 # ---- what is needed
-NEED_BUILD=0; any_selected build clippy cargo-test runbook-sqlite runbook-postgres mcp fuzz-rest secret-arn && NEED_BUILD=1
+NEED_BUILD=0; any_selected build clippy doc cargo-test runbook-sqlite runbook-postgres mcp fuzz-rest secret-arn && NEED_BUILD=1
 NEED_PG=0; any_selected postgres cargo-test runbook-postgres fuzz-rest secret-arn && NEED_PG=1
 # npm-deps also installs the Python OpenAPI validator cargo-test uses.
 NEED_NPM=0; any_selected npm-deps mcp cargo-test && NEED_NPM=1
@@ -140,6 +143,7 @@ fi
 
 # ---- lint (fmt is instant; clippy after the build so compile errors are reported once, by the build)
 if selected fmt; then check fmt 300 cargo fmt --all -- --check; fi
+if selected deps; then check deps 300 python3 scripts/deps-check.py; fi
 
 BUILD_OK=0
 if [ "$NEED_BUILD" = 1 ]; then
@@ -153,6 +157,10 @@ fi
 if selected clippy; then
   if [ "$BUILD_OK" = 1 ]; then check clippy 1800 cargo clippy --all-targets --locked -- -D warnings
   else not_run clippy "build failed"; fi
+fi
+if selected doc; then
+  if [ "$BUILD_OK" = 1 ]; then RUSTDOCFLAGS="-D warnings" check doc 1200 cargo doc --no-deps --locked
+  else not_run doc "build failed"; fi
 fi
 
 # ---- throwaway Postgres
