@@ -1,5 +1,5 @@
 //! The command line: `serve`, `migrate`, `check-config`, `keygen`,
-//! `admin reset-password`, `healthcheck`, `version`.
+//! `admin reset-password`, `users disable`, `healthcheck`, `version`.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -49,6 +49,11 @@ pub enum Command {
         #[command(subcommand)]
         action: AdminAction,
     },
+    /// User administration that works directly on the database.
+    Users {
+        #[command(subcommand)]
+        action: UsersAction,
+    },
     /// Exit 0 if URL/readyz answers `ready` (for container health checks).
     Healthcheck {
         #[arg(default_value = "http://127.0.0.1:8080")]
@@ -70,6 +75,18 @@ pub enum AdminAction {
     /// Set a new generated password for USER (default: the bootstrap admin) and print it.
     ResetPassword {
         user: Option<String>,
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum UsersAction {
+    /// Disable USER (username or email): end their sessions, revoke their
+    /// personal access tokens, and list the project keys they minted (those
+    /// keep working; revoke them through the API if needed).
+    Disable {
+        user: String,
         #[arg(long)]
         config: Option<PathBuf>,
     },
@@ -162,11 +179,18 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                     format!("no user `{username}` (the bootstrap admin is created by the first `asgard serve`)")
                 })?;
             let pw = crate::auth::password::generate();
-            crate::auth::users::set_password(&app.store, &row.id, pw.clone(), None)
+            crate::auth::users::set_password(&app.store, &row.id, pw.clone(), None, None, false)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e:?}"))?;
             app.store.close().await;
             eprintln!("password reset; username: {} password: {pw}", row.username);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Users {
+            action: UsersAction::Disable { user, config },
+        } => {
+            let cfg = load(None, config)?;
+            users_disable(cfg, &user).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Healthcheck { url } => Ok(healthcheck(&url).await),
@@ -292,6 +316,55 @@ async fn rotate_key(cfg: Config) -> anyhow::Result<()> {
         "re-sealed {} secrets, {} terraform states, {} run logs",
         done.secrets, done.states, done.run_logs
     );
+    Ok(())
+}
+
+/// `asgard users disable USER`: the same change as `PATCH /api/users/{id}
+/// {"active": false}` (last-admin protection included), audited as
+/// `system:cli`. Prints what it revoked and the project keys left working.
+async fn users_disable(cfg: Config, login: &str) -> anyhow::Result<()> {
+    use crate::auth::users;
+    let (app, _) = crate::app::App::build(cfg, BootMode::Maintenance).await?;
+    let done = async {
+        let row = users::by_login(&app.store, login)
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", e.message()))?
+            .with_context(|| format!("no user `{login}`"))?;
+        let patch = users::UserPatch {
+            active: Some(false),
+            ..Default::default()
+        };
+        users::apply(&app.store, users::Actor::Cli, &row.id, patch)
+            .await
+            .map_err(|e| anyhow::anyhow!("{} ({})", e.message(), e.hint()))
+    }
+    .await;
+    app.store.close().await;
+    let done = done?;
+    let d = done.disabled.context("the user was not disabled")?;
+    println!(
+        "disabled {}: {} sessions ended, {} personal access tokens revoked",
+        done.user.username, d.sessions_ended, d.tokens_revoked
+    );
+    if d.project_keys.is_empty() {
+        println!("no project keys minted by this user are still active");
+    } else {
+        println!(
+            "{} project keys minted by this user keep working:",
+            d.project_keys.len()
+        );
+        for k in &d.project_keys {
+            println!(
+                "  project {} key {} ({}, {:?}) minted {}",
+                k.project_id,
+                k.id,
+                k.prefix,
+                k.name,
+                k.created_at.to_rfc3339()
+            );
+        }
+        println!("{}", crate::auth::offboard::KEYS_HINT);
+    }
     Ok(())
 }
 

@@ -3,6 +3,8 @@
 //! request body. Credentials (sessions, PATs, project keys) are high-entropy
 //! tokens stored only as SHA-256; passwords are Argon2id.
 
+pub mod duties;
+pub mod offboard;
 pub mod oidc;
 pub mod password;
 pub mod pats;
@@ -12,6 +14,7 @@ pub mod throttle;
 pub mod token;
 pub mod users;
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -60,11 +63,21 @@ pub enum Via {
     DevInsecure,
 }
 
+/// The session or PAT a user came in with: its row id, and for a PAT its
+/// fixed expiry (a session slides, so it has none here).
+#[derive(Debug, Clone)]
+pub struct CredentialRef {
+    pub id: String,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
 #[derive(Debug, Clone)]
 pub enum Identity {
     User {
         user: UserInfo,
         via: Via,
+        /// `None` for the synthetic dev-insecure user.
+        credential: Option<CredentialRef>,
     },
     ProjectKey {
         key_id: String,
@@ -98,6 +111,22 @@ impl Principal {
     pub fn user(&self) -> Option<&UserInfo> {
         match &self.identity {
             Identity::User { user, .. } => Some(user),
+            Identity::ProjectKey { .. } => None,
+        }
+    }
+
+    /// How a user came in (`None` for a project key).
+    pub fn via(&self) -> Option<Via> {
+        match &self.identity {
+            Identity::User { via, .. } => Some(*via),
+            Identity::ProjectKey { .. } => None,
+        }
+    }
+
+    /// The session or PAT behind this call, when a user made it.
+    pub fn credential(&self) -> Option<&CredentialRef> {
+        match &self.identity {
+            Identity::User { credential, .. } => credential.as_ref(),
             Identity::ProjectKey { .. } => None,
         }
     }

@@ -1,12 +1,17 @@
 //! Personal access tokens: minted by a signed-in user, shown once, expiring
 //! (default 90 days), revocable. A PAT acts as its user on `/mcp` and the REST
-//! API; it stops working the moment the user is disabled.
+//! API; it stops working the moment the user is disabled (and disabling
+//! revokes it, so re-enabling does not bring it back).
+//!
+//! A PAT mints no PAT unless `auth.pats_can_mint_pats` allows it: a leaked
+//! token must not be able to renew itself. When allowed, the new token never
+//! outlives the one that minted it.
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::resolve::Lifetime;
-use super::{Principal, UserInfo, token};
+use super::{Principal, UserInfo, Via, token};
 use crate::audit::{self, Event};
 use crate::error::{Error, Result};
 use crate::registry::validate;
@@ -38,7 +43,42 @@ pub struct PatRow {
     pub last_used_at: Option<DateTime<Utc>>,
 }
 
-pub async fn mint(store: &Store, p: &Principal, n: NewPat) -> Result<serde_json::Value> {
+/// The expiry of a new PAT: `days` from `now`, except that a PAT minted by a
+/// PAT (`minter_expires`) may not outlive it. A default is capped quietly; an
+/// explicit `expires_in_days` beyond the cap is refused on that field.
+pub fn expiry(
+    now: DateTime<Utc>,
+    days: Option<i64>,
+    minter_expires: Option<DateTime<Utc>>,
+) -> Result<DateTime<Utc>> {
+    let asked = days.unwrap_or(90);
+    if !(1..=365).contains(&asked) {
+        return Err(Error::invalid(
+            "expires_in_days",
+            "must be between 1 and 365",
+        ));
+    }
+    let exp = now + Duration::days(asked);
+    match minter_expires {
+        Some(cap) if exp > cap && days.is_some() => Err(Error::invalid_hint(
+            "expires_in_days",
+            format!(
+                "must not outlive the token minting it, which expires at {}",
+                cap.to_rfc3339()
+            ),
+            "ask for fewer days, or sign in and mint the token from a session",
+        )),
+        Some(cap) => Ok(exp.min(cap)),
+        None => Ok(exp),
+    }
+}
+
+pub async fn mint(
+    store: &Store,
+    p: &Principal,
+    n: NewPat,
+    pats_can_mint_pats: bool,
+) -> Result<serde_json::Value> {
     let user = p.user().ok_or_else(|| {
         Error::forbidden(
             "only users mint personal access tokens",
@@ -51,18 +91,28 @@ pub async fn mint(store: &Store, p: &Principal, n: NewPat) -> Result<serde_json:
             "sign in as a real user",
         ));
     }
+    let minter_expires = if p.via() == Some(Via::Pat) {
+        if !pats_can_mint_pats {
+            return Err(Error::forbidden(
+                "a personal access token cannot mint another one",
+                "sign in (POST /api/auth/login or SSO) and mint the token from that session",
+            ));
+        }
+        // A PAT principal always carries its expiry; refuse if it somehow
+        // does not rather than mint an uncapped token.
+        Some(
+            p.credential()
+                .and_then(|c| c.expires_at)
+                .ok_or_else(Error::unauthenticated)?,
+        )
+    } else {
+        None
+    };
     let name = validate::text("name", &n.name, 64)?;
-    let days = n.expires_in_days.unwrap_or(90);
-    if !(1..=365).contains(&days) {
-        return Err(Error::invalid(
-            "expires_in_days",
-            "must be between 1 and 365",
-        ));
-    }
+    let now = Utc::now();
+    let exp = expiry(now, n.expires_in_days, minter_expires)?;
     let tok = token::generate(token::Kind::Pat);
     let id = uuid::Uuid::new_v4().to_string();
-    let now = Utc::now();
-    let exp = now + Duration::days(days);
     let prefix = token::display_prefix(&tok);
     let mut tx = store.begin().await?;
     on_tx!(&mut tx, |c| {
@@ -84,7 +134,10 @@ pub async fn mint(store: &Store, p: &Principal, n: NewPat) -> Result<serde_json:
         &mut tx,
         Event::new(p, "pat.minted")
             .target(&id)
-            .data(serde_json::json!({"name": name, "prefix": prefix, "expires_at": exp})),
+            .data(serde_json::json!({
+                "name": name, "prefix": prefix, "expires_at": exp,
+                "minted_with": if minter_expires.is_some() { "pat" } else { "session" },
+            })),
     )
     .await?;
     tx.commit().await?;
@@ -183,4 +236,33 @@ pub async fn lookup(
         },
         lifetime,
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pat_never_outlives_its_minter() {
+        let now = Utc::now();
+        let cap = now + Duration::days(10);
+        // From a session: as asked, default 90 days.
+        assert_eq!(expiry(now, None, None).unwrap(), now + Duration::days(90));
+        assert_eq!(
+            expiry(now, Some(400), None).unwrap_err().field(),
+            Some("expires_in_days")
+        );
+        // From a PAT: a default is capped, a shorter ask kept, a longer ask refused.
+        assert_eq!(expiry(now, None, Some(cap)).unwrap(), cap);
+        assert_eq!(
+            expiry(now, Some(3), Some(cap)).unwrap(),
+            now + Duration::days(3)
+        );
+        assert_eq!(expiry(now, Some(10), Some(cap)).unwrap(), cap);
+        let e = expiry(now, Some(11), Some(cap)).unwrap_err();
+        assert_eq!(
+            (e.code(), e.field()),
+            ("invalid_request", Some("expires_in_days"))
+        );
+    }
 }

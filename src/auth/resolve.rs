@@ -11,7 +11,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Identity, Principal, Via, pats, sessions, token};
+use super::{CredentialRef, Identity, Principal, Via, pats, sessions, token};
 use crate::error::Result;
 use crate::registry::keys;
 use crate::store::Store;
@@ -73,14 +73,40 @@ pub async fn bearer(
     // Taken before the query: see `store::cache` for why.
     let tag = cache.map(|c| c.generation());
     let found = match kind {
-        token::Kind::Session => sessions::lookup(store, &hash, now).await?.map(|(user, l)| {
-            let via = Via::Session;
-            (Identity::User { user, via }, l)
-        }),
-        token::Kind::Pat => pats::lookup(store, &hash, now).await?.map(|(_, user, l)| {
-            let via = Via::Pat;
-            (Identity::User { user, via }, l)
-        }),
+        token::Kind::Session => sessions::lookup(store, &hash, now)
+            .await?
+            .map(|(sid, user, l)| {
+                let via = Via::Session;
+                let credential = Some(CredentialRef {
+                    id: sid,
+                    expires_at: None,
+                });
+                (
+                    Identity::User {
+                        user,
+                        via,
+                        credential,
+                    },
+                    l,
+                )
+            }),
+        token::Kind::Pat => pats::lookup(store, &hash, now)
+            .await?
+            .map(|(pid, user, l)| {
+                let via = Via::Pat;
+                let credential = Some(CredentialRef {
+                    id: pid,
+                    expires_at: Some(l.valid_until),
+                });
+                (
+                    Identity::User {
+                        user,
+                        via,
+                        credential,
+                    },
+                    l,
+                )
+            }),
         token::Kind::ProjectKey => keys::lookup(store, &hash, now).await?,
     };
     let Some((identity, lifetime)) = found else {
@@ -123,6 +149,7 @@ impl Principal {
                     role: super::Role::Admin,
                 },
                 via: Via::DevInsecure,
+                credential: None,
             },
             request_id,
         }

@@ -57,13 +57,13 @@ struct Row {
     role: String,
 }
 
-/// The active user behind a session token (by its hash), sliding its
-/// expiry, with how long the answer holds without a write.
+/// The session id and active user behind a session token (by its hash),
+/// sliding its expiry, with how long the answer holds without a write.
 pub async fn lookup(
     store: &Store,
     hash: &str,
     now: DateTime<Utc>,
-) -> Result<Option<(UserInfo, Lifetime)>> {
+) -> Result<Option<(String, UserInfo, Lifetime)>> {
     let row: Option<Row> = on_pool!(store.read(), |p| {
         sqlx::query_as(
             "SELECT s.id AS sid, s.last_seen_at, s.expires_at, s.absolute_expires_at,
@@ -102,7 +102,7 @@ pub async fn lookup(
         display_name: r.display_name,
         role: super::Role::parse(&r.role).unwrap_or(super::Role::Member),
     };
-    Ok(Some((user, lifetime)))
+    Ok(Some((r.sid, user, lifetime)))
 }
 
 pub async fn end(store: &Store, tok: &str) -> Result<bool> {

@@ -1,10 +1,12 @@
 //! Users: the bootstrap admin, password login, admin user management with
-//! last-admin protection, and password changes.
+//! last-admin protection, and password changes. What a password change or a
+//! disable revokes is in `offboard`.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Principal, Role, UserInfo, password};
+use super::offboard::{self, Disabled, PasswordChanged};
+use super::{Principal, Role, UserInfo, Via, password};
 use crate::audit::{self, Event};
 use crate::error::{Error, Result};
 use crate::registry::validate;
@@ -239,8 +241,47 @@ pub struct UserPatch {
     pub display_name: Option<String>,
 }
 
-pub async fn update(store: &Store, p: &Principal, id: &str, patch: UserPatch) -> Result<UserRow> {
+/// Who changes a user: an admin over the API, or `asgard users` on the
+/// database directly.
+#[derive(Clone, Copy)]
+pub enum Actor<'a> {
+    Admin(&'a Principal),
+    Cli,
+}
+
+impl<'a> Actor<'a> {
+    fn event(self, action: &'a str) -> Event<'a> {
+        match self {
+            Actor::Admin(p) => Event::new(p, action),
+            Actor::Cli => Event::system("system:cli", action),
+        }
+    }
+}
+
+/// A changed user, and when the change disabled them, what that revoked.
+pub struct Updated {
+    pub user: UserRow,
+    pub disabled: Option<Disabled>,
+}
+
+impl Updated {
+    pub fn public(&self) -> serde_json::Value {
+        let mut v = self.user.public();
+        if let Some(d) = &self.disabled {
+            v["disabled"] = serde_json::json!(d);
+        }
+        v
+    }
+}
+
+pub async fn update(store: &Store, p: &Principal, id: &str, patch: UserPatch) -> Result<Updated> {
     p.require_admin()?;
+    apply(store, Actor::Admin(p), id, patch).await
+}
+
+/// Change a user (role, active, display name). Disabling ends every session
+/// and PAT of the user and lists the project keys they minted.
+pub async fn apply(store: &Store, who: Actor<'_>, id: &str, patch: UserPatch) -> Result<Updated> {
     let role = match &patch.role {
         Some(r) => Some(
             Role::parse(r)
@@ -305,36 +346,38 @@ pub async fn update(store: &Store, p: &Principal, id: &str, patch: UserPatch) ->
             .await
             .map(|r| r.rows_affected())
     })?;
-    if !new_active {
-        // A disabled user's sessions end now.
-        on_tx!(&mut tx, |c| sqlx::query(
-            "DELETE FROM sessions WHERE user_id = $1"
-        )
-        .bind(id)
-        .execute(&mut *c)
-        .await
-        .map(|r| r.rows_affected()))?;
+    // A disabled user's sessions end and PATs are revoked now, so that
+    // re-enabling the account brings none of them back.
+    let disabled = if new_active {
+        None
+    } else {
+        let actor = format!("user:{}", cur.email.as_deref().unwrap_or(&cur.username));
+        Some(offboard::disable_tx(&mut tx, id, &actor).await?)
+    };
+    let mut data = serde_json::json!({"changed": changed, "role": new_role, "active": new_active});
+    if let Some(d) = &disabled {
+        data["sessions_ended"] = d.sessions_ended.into();
+        data["tokens_revoked"] = d.tokens_revoked.into();
+        data["project_keys_kept"] = d.project_keys.iter().map(|k| k.id.as_str()).collect();
     }
-    audit::record(
-        &mut tx,
-        Event::new(p, "user.updated")
-            .target(id)
-            .data(serde_json::json!({"changed": changed, "role": new_role, "active": new_active})),
-    )
-    .await?;
+    audit::record(&mut tx, who.event("user.updated").target(id).data(data)).await?;
     tx.commit().await?;
-    by_id(store, id)
+    let user = by_id(store, id)
         .await?
-        .ok_or_else(|| Error::not_found("user"))
+        .ok_or_else(|| Error::not_found("user"))?;
+    Ok(Updated { user, disabled })
 }
 
-/// Change the caller's own password (requires the current one).
+/// Change the caller's own password (requires the current one). Ends the
+/// user's other sessions, keeping the one that made the change; revokes
+/// their PATs too when `revoke_tokens` asks for it.
 pub async fn change_password(
     store: &Store,
     p: &Principal,
     current: String,
     new: String,
-) -> Result<()> {
+    revoke_tokens: bool,
+) -> Result<PasswordChanged> {
     let user = p.user().ok_or_else(Error::unauthenticated)?;
     let row = by_id(store, &user.id)
         .await?
@@ -353,40 +396,55 @@ pub async fn change_password(
             "enter your current password",
         ));
     }
-    set_password(store, &row.id, new, Some(p)).await
+    let keep = match p.via() {
+        Some(Via::Session) => p.credential().map(|c| c.id.as_str()),
+        _ => None,
+    };
+    set_password(store, &row.id, new, Some(p), keep, revoke_tokens).await
 }
 
 /// Set a password directly (also used by `asgard admin reset-password`).
-/// Ends the user's other sessions.
+/// Ends the user's sessions but `keep`, and revokes their PATs when
+/// `revoke_tokens`.
 pub async fn set_password(
     store: &Store,
     user_id: &str,
     new: String,
     p: Option<&Principal>,
-) -> Result<()> {
+    keep: Option<&str>,
+    revoke_tokens: bool,
+) -> Result<PasswordChanged> {
     let hash = password::hash(new).await?;
+    let now = Utc::now();
     let mut tx = store.begin().await?;
     on_tx!(&mut tx, |c| {
         sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
             .bind(&hash)
-            .bind(Utc::now())
+            .bind(now)
             .bind(user_id)
             .execute(&mut *c)
             .await
             .map(|r| r.rows_affected())
     })?;
-    on_tx!(&mut tx, |c| sqlx::query(
-        "DELETE FROM sessions WHERE user_id = $1"
-    )
-    .bind(user_id)
-    .execute(&mut *c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    let sessions_ended = offboard::end_sessions_tx(&mut tx, user_id, keep).await?;
+    let tokens_revoked = if revoke_tokens {
+        offboard::revoke_pats_tx(&mut tx, user_id, now).await?
+    } else {
+        0
+    };
+    let tokens_active = offboard::live_pats_tx(&mut tx, user_id, now).await?;
     let ev = match p {
         Some(p) => Event::new(p, "user.password_changed"),
         None => Event::system("system:cli", "user.password_reset"),
     };
-    audit::record(&mut tx, ev.target(user_id)).await?;
+    let data =
+        serde_json::json!({"sessions_ended": sessions_ended, "tokens_revoked": tokens_revoked});
+    audit::record(&mut tx, ev.target(user_id).data(data)).await?;
     tx.commit().await?;
-    Ok(())
+    Ok(PasswordChanged {
+        sessions_ended,
+        current_session_kept: keep.is_some(),
+        tokens_revoked,
+        tokens_active,
+    })
 }

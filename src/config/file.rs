@@ -27,6 +27,17 @@ pub struct FileConfig {
     pub lease_ttl_secs: Option<u64>,
     #[serde(default)]
     pub provisioning: ProvisioningFile,
+    #[serde(default)]
+    pub auth: AuthFile,
+}
+
+/// Credential rules. A PAT minting PATs is off by default: a leaked token
+/// must not be able to renew itself; minting needs a signed-in session.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthFile {
+    #[serde(default)]
+    pub pats_can_mint_pats: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, serde::Serialize)]
@@ -338,8 +349,16 @@ provisioning:
   allowed: [ { cloud: auth0, account: your-tenant }, { cloud: aws, account: "123456789012" } ]
   auto_approve: { classifications: [poc], max_resource_monthly_usd: 50, max_project_monthly_usd: 500 }
   services_dir: /etc/asgard/services
+auth: { pats_can_mint_pats: true }
 "#;
         let c = FileConfig::parse(text, "t").unwrap();
+        assert!(c.auth.pats_can_mint_pats);
+        assert!(
+            !FileConfig::parse("groups: []", "t")
+                .unwrap()
+                .auth
+                .pats_can_mint_pats
+        );
         assert_eq!(c.lease_ttl_secs, Some(600));
         assert_eq!(c.provisioning.allowed.len(), 2);
     }

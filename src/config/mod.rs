@@ -149,6 +149,7 @@ impl Config {
             "lease_ttl_secs": self.lease_ttl_secs,
             "groups": self.file.groups,
             "registration": self.file.registration,
+            "auth": {"pats_can_mint_pats": self.file.auth.pats_can_mint_pats},
             "provisioning": {
                 "armed": self.terraform.is_some(),
                 "terraform": self.terraform.as_ref().map(|t| serde_json::json!({

@@ -26,13 +26,12 @@ pub fn routes(api: Api) -> Api {
         .get("/api/auth/config", config)
         .doc("Public sign-in configuration: system name, local login, SSO, registration rules, version")
         .post("/api/auth/password", change_password)
-        .doc("Change your own password (ends your other sessions)")
+        .doc("Change your own password: ends your other sessions (this one stays), and revokes your personal access tokens with revoke_tokens: true")
         .body::<PasswordChange>()
-        .status(204)
         .get("/api/auth/tokens", list_tokens)
         .doc("Your personal access tokens (never their values)")
         .post("/api/auth/tokens", mint_token)
-        .doc("Mint a personal access token; the token is shown only in this answer")
+        .doc("Mint a personal access token from a session (a PAT may mint one only when auth.pats_can_mint_pats allows it, and never one outliving itself); the token is shown only in this answer")
         .body::<pats::NewPat>()
         .status(201)
         .delete("/api/auth/tokens/{id}", revoke_token)
@@ -184,15 +183,25 @@ async fn config(State(app): State<AppState>) -> Reply<Value> {
 struct PasswordChange {
     current_password: String,
     new_password: String,
+    /// Also revoke every personal access token of yours (default false).
+    #[serde(default)]
+    revoke_tokens: bool,
 }
 
 async fn change_password(
     State(app): State<AppState>,
     p: Principal,
     Json(b): Json<PasswordChange>,
-) -> Result<StatusCode, ApiError> {
-    users::change_password(&app.store, &p, b.current_password, b.new_password).await?;
-    Ok(StatusCode::NO_CONTENT)
+) -> Result<Reply<Value>, ApiError> {
+    let done = users::change_password(
+        &app.store,
+        &p,
+        b.current_password,
+        b.new_password,
+        b.revoke_tokens,
+    )
+    .await?;
+    Ok(Reply(json!(done)))
 }
 
 async fn list_tokens(State(app): State<AppState>, p: Principal) -> Result<Reply<Value>, ApiError> {
@@ -207,7 +216,7 @@ async fn mint_token(
 ) -> Result<(StatusCode, Reply<Value>), ApiError> {
     Ok((
         StatusCode::CREATED,
-        Reply(pats::mint(&app.store, &p, b).await?),
+        Reply(pats::mint(&app.store, &p, b, app.config.file.auth.pats_can_mint_pats).await?),
     ))
 }
 

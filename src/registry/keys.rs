@@ -1,6 +1,12 @@
 //! Project keys (SPEC §4.3): minted by the project's authority, shown once,
 //! stored as SHA-256, optionally expiring, revocable. A key works only while
 //! its project is active and not killed.
+//!
+//! A key belongs to its project, not to the person who minted it: disabling
+//! that person leaves the key working (agents keep running when someone
+//! leaves), and lists it so an admin can revoke it. Who minted it is kept
+//! (`created_by`, `created_by_user_id`) for that list and for separation of
+//! duties: the minter may not approve the key's requests.
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -34,6 +40,7 @@ pub struct KeyRow {
     pub name: String,
     pub prefix: String,
     pub created_by: String,
+    pub created_by_user_id: Option<String>,
     pub created_at: DateTime<Utc>,
     pub expires_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
@@ -74,8 +81,8 @@ pub async fn mint(app: &App, p: &Principal, project_id: &str, n: NewKey) -> Resu
     let now = Utc::now();
     on_tx!(&mut tx, |c| {
         sqlx::query(
-            "INSERT INTO project_keys (id, project_id, name, key_hash, prefix, created_by, created_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO project_keys (id, project_id, name, key_hash, prefix, created_by, created_by_user_id, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(&id)
         .bind(project_id)
@@ -83,6 +90,7 @@ pub async fn mint(app: &App, p: &Principal, project_id: &str, n: NewKey) -> Resu
         .bind(token::hash(&key))
         .bind(&prefix)
         .bind(p.actor())
+        .bind(p.user().map(|u| u.id.as_str()))
         .bind(now)
         .bind(expires_at)
         .execute(&mut *c)
@@ -114,7 +122,7 @@ pub async fn list(app: &App, p: &Principal, project_id: &str) -> Result<Vec<KeyR
     }
     Ok(on_pool!(app.store.read(), |pool| {
         sqlx::query_as::<_, KeyRow>(
-            "SELECT id, project_id, name, prefix, created_by, created_at, expires_at, revoked_at, last_used_at
+            "SELECT id, project_id, name, prefix, created_by, created_by_user_id, created_at, expires_at, revoked_at, last_used_at
              FROM project_keys WHERE project_id = $1 ORDER BY created_at DESC",
         )
         .bind(project_id)
@@ -147,6 +155,53 @@ pub async fn revoke(app: &App, p: &Principal, project_id: &str, key_id: &str) ->
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Who minted the project's keys with this display prefix (one, unless two
+/// keys of the project share it), revoked ones included: a request made
+/// before a revoke still came from its minter.
+pub async fn minters_tx(
+    tx: &mut crate::store::Tx,
+    project_id: &str,
+    prefix: &str,
+) -> Result<Vec<crate::auth::duties::Minter>> {
+    let rows: Vec<(String, Option<String>)> = on_tx!(tx, |c| {
+        sqlx::query_as(
+            "SELECT created_by, created_by_user_id FROM project_keys WHERE project_id = $1 AND prefix = $2",
+        )
+        .bind(project_id)
+        .bind(prefix)
+        .fetch_all(&mut *c)
+        .await
+    })?;
+    Ok(rows
+        .into_iter()
+        .map(|(actor, user_id)| crate::auth::duties::Minter { actor, user_id })
+        .collect())
+}
+
+/// The keys `user_id` (whose actor text is `actor`) minted that still work
+/// or would again after an unkill: unrevoked and unexpired.
+pub async fn minted_by_tx(
+    tx: &mut crate::store::Tx,
+    user_id: &str,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<KeyRow>> {
+    Ok(on_tx!(tx, |c| {
+        sqlx::query_as::<_, KeyRow>(
+            "SELECT id, project_id, name, prefix, created_by, created_by_user_id, created_at, expires_at, revoked_at, last_used_at
+             FROM project_keys
+             WHERE (created_by_user_id = $1 OR (created_by_user_id IS NULL AND created_by = $2))
+               AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $3)
+             ORDER BY project_id, created_at",
+        )
+        .bind(user_id)
+        .bind(actor)
+        .bind(now)
+        .fetch_all(&mut *c)
+        .await
+    })?)
 }
 
 #[derive(sqlx::FromRow)]

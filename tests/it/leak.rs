@@ -71,7 +71,7 @@ async fn leak_scan(engine: Engine) {
         json!({"current_password": m1, "new_password": m2}),
     )
     .await
-    .expect(204);
+    .expect(200);
     let tm = app.login("leaky@corp.example", m2).await;
     app.mint_pat(&tm, "member-pat").await;
     app.post("/api/auth/logout", Some(&tm), json!({}))

@@ -27,12 +27,9 @@ pub async fn decide(
     }
     let mut tx = app.store.begin().await?;
     let req = query::request_tx(&mut tx, request_id).await?;
-    if req.requested_by == p.actor() {
-        return Err(Error::forbidden(
-            "you cannot decide your own request",
-            "ask another admin",
-        ));
-    }
+    // Not the requester, nor (for a key's request) the key's minter or the
+    // project's owner: see `auth::duties`.
+    crate::auth::duties::check(&mut tx, p, &req.requested_by, &req.project_id).await?;
     if req.state != "pending_approval" {
         return Err(Error::conflict(
             format!(

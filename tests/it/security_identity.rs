@@ -1,0 +1,508 @@
+//! Identity and separation of duties: a key's requests count as its
+//! minter's (and, for approval, its project owner's); a PAT mints no PAT by
+//! default and never one outliving itself; a password change ends the other
+//! sessions and can revoke PATs; disabling a user (REST and CLI) revokes
+//! their sessions and PATs for good and lists the project keys they minted,
+//! which keep working.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::support::{Engine, Opts, RUNBOOK_YAML, TestApp};
+
+const ADMIN_PW: &str = "the-admin-password-1";
+
+/// A `tools/call` on `/mcp` with `token`; returns the tool's result object.
+async fn mcp_call(app: &TestApp, token: &str, tool: &str, args: Value) -> Value {
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+                      "params": {"name": tool, "arguments": args}});
+    let r = app
+        .send(
+            Method::POST,
+            "/mcp",
+            Some(token),
+            &[
+                ("accept", "application/json, text/event-stream"),
+                ("content-type", "application/json"),
+                ("mcp-protocol-version", "2025-11-25"),
+            ],
+            Some(serde_json::to_vec(&body).unwrap()),
+        )
+        .await;
+    r.expect(200);
+    let v: Value = r
+        .text
+        .lines()
+        .find_map(|l| serde_json::from_str(l.trim_start_matches("data:").trim()).ok())
+        .unwrap_or(Value::Null);
+    v["result"].clone()
+}
+
+/// A PAT's token minted from `tok`.
+async fn new_pat(app: &TestApp, tok: &str, name: &str) -> String {
+    app.mint_pat(tok, name).await["token"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+async fn request_state(app: &TestApp, tok: &str, rid: &str) -> String {
+    let r = app.get(&format!("/api/requests/{rid}"), Some(tok)).await;
+    r.expect(200);
+    r.json()["state"].as_str().unwrap_or_default().to_string()
+}
+
+/// Armed (real Terraform, the provider-free `demo-token` module) with no
+/// tier auto-approved, so every request waits for an admin.
+fn armed(sandbox_dir: &std::path::Path) -> Opts {
+    let modules = concat!(env!("CARGO_MANIFEST_DIR"), "/modules");
+    let yaml = format!("{RUNBOOK_YAML}provisioning:\n  auto_approve: {{ classifications: [] }}\n");
+    Opts::new()
+        .yaml(&yaml)
+        .admin_password(ADMIN_PW)
+        .env("ASGARD_TF_MODULES_DIR", modules)
+        .env(
+            "ASGARD_TF_WORK_DIR",
+            &sandbox_dir.join("tf-work").display().to_string(),
+        )
+}
+
+async fn key_requests_need_an_independent_approver(engine: Engine) {
+    let sb = crate::support::Sandbox::new(engine).await;
+    let app = TestApp::spawn_in(&sb, armed(&sb.dir)).await;
+    let admin = app.admin_token().await;
+    // Two more admins: Olga owns the project, Bea is independent of it.
+    let mut tokens = Vec::new();
+    for (name, email) in [("olga", "owner@corp.example"), ("bea", "bea@corp.example")] {
+        let pw = format!("{name}-password-123");
+        app.create_user(&admin, name, email, &pw, "admin").await;
+        tokens.push(app.login(name, &pw).await);
+    }
+    let (olga, bea) = (tokens[0].clone(), tokens[1].clone());
+    let pid = app.register_named(&admin, "Duties").await;
+
+    // The bootstrap admin mints a key and asks through it.
+    let key = app.mint_key(&admin, &pid, "agent").await;
+    let key = key["key"].as_str().unwrap().to_string();
+    let res = mcp_call(
+        &app,
+        &key,
+        "request_resource",
+        json!({"service": "demo-token", "name": "tok-one", "spec": {"label": "x"}}),
+    )
+    .await;
+    let sc = &res["structuredContent"];
+    assert_eq!(sc["state"], "pending_approval", "{res}");
+    let rid = sc["request_id"].as_str().unwrap().to_string();
+    let approve = format!("/api/requests/{rid}/approve");
+    let reject = format!("/api/requests/{rid}/reject");
+
+    // The minter can neither approve nor reject it, through a session or a PAT.
+    app.post(&approve, Some(&admin), json!({"reason": "mine"}))
+        .await
+        .expect_error(403, "forbidden");
+    let admin_pat = new_pat(&app, &admin, "admin-pat").await;
+    app.post(&approve, Some(&admin_pat), json!({}))
+        .await
+        .expect_error(403, "forbidden");
+    app.post(&reject, Some(&admin), json!({"reason": "mine"}))
+        .await
+        .expect_error(403, "forbidden");
+    // The project's owner is on the requesting side of its key's requests.
+    app.post(&approve, Some(&olga), json!({}))
+        .await
+        .expect_error(403, "forbidden");
+    assert_eq!(request_state(&app, &admin, &rid).await, "pending_approval");
+
+    // A person's own request through the API: the owner may decide it, the
+    // requester may not.
+    let r = app
+        .post(
+            &format!("/api/projects/{pid}/resources"),
+            Some(&bea),
+            json!({"service": "demo-token", "name": "tok-two", "spec": {"label": "y"}}),
+        )
+        .await;
+    r.expect(202);
+    assert_eq!(r.json()["state"], "pending_approval", "{}", r.text);
+    let rid2 = r.json()["request_id"].as_str().unwrap().to_string();
+    app.post(
+        &format!("/api/requests/{rid2}/approve"),
+        Some(&bea),
+        json!({}),
+    )
+    .await
+    .expect_error(403, "forbidden");
+    app.post(
+        &format!("/api/requests/{rid2}/reject"),
+        Some(&olga),
+        json!({"reason": "not now"}),
+    )
+    .await
+    .expect(200);
+    assert_eq!(request_state(&app, &admin, &rid2).await, "rejected");
+
+    // An admin who neither minted the key nor owns the project approves,
+    // and the run goes through.
+    let r = app.post(&approve, Some(&bea), json!({})).await;
+    r.expect(200);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut state = request_state(&app, &admin, &rid).await;
+    while !matches!(state.as_str(), "fulfilled" | "failed") && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        state = request_state(&app, &admin, &rid).await;
+    }
+    assert_eq!(state, "fulfilled", "the approved run ended {state}");
+
+    // The refusals are the minter's and the owner's, in the audit log too:
+    // exactly one approval, by Bea.
+    let audit = app
+        .get(
+            &format!("/api/audit?project={pid}&action=request.approved"),
+            Some(&admin),
+        )
+        .await
+        .json();
+    let approvals: Vec<&Value> = audit["events"].as_array().unwrap().iter().collect();
+    assert_eq!(approvals.len(), 1, "{audit}");
+    assert_eq!(approvals[0]["actor"], "user:bea@corp.example");
+    app.leak_scan(&[ADMIN_PW]).await;
+}
+
+async fn pats_do_not_outlive_their_origin(engine: Engine) {
+    // Default: a PAT mints no PAT.
+    let app = TestApp::spawn(engine, Opts::new().admin_password(ADMIN_PW)).await;
+    let admin = app.admin_token().await;
+    let pat = new_pat(&app, &admin, "laptop").await;
+    for body in [
+        json!({"name": "child"}),
+        json!({"name": "child", "expires_in_days": 1}),
+    ] {
+        app.post("/api/auth/tokens", Some(&pat), body)
+            .await
+            .expect_error(403, "forbidden");
+    }
+    let list = app.get("/api/auth/tokens", Some(&admin)).await.json();
+    assert_eq!(list["tokens"].as_array().unwrap().len(), 1, "{list}");
+    drop(app);
+
+    // Relaxed by config: allowed, but never outliving the minting PAT.
+    let yaml = format!("{RUNBOOK_YAML}auth: {{ pats_can_mint_pats: true }}\n");
+    let app = TestApp::spawn(engine, Opts::new().yaml(&yaml).admin_password(ADMIN_PW)).await;
+    let admin = app.admin_token().await;
+    let parent = app
+        .post(
+            "/api/auth/tokens",
+            Some(&admin),
+            json!({"name": "parent", "expires_in_days": 2}),
+        )
+        .await;
+    parent.expect(201);
+    let parent = parent.json();
+    let ptok = parent["token"].as_str().unwrap().to_string();
+    let cap = chrono::DateTime::parse_from_rfc3339(parent["expires_at"].as_str().unwrap()).unwrap();
+    app.post(
+        "/api/auth/tokens",
+        Some(&ptok),
+        json!({"name": "longer", "expires_in_days": 3}),
+    )
+    .await
+    .expect_invalid("expires_in_days");
+    let r = app
+        .post("/api/auth/tokens", Some(&ptok), json!({"name": "default"}))
+        .await;
+    r.expect(201);
+    let exp =
+        chrono::DateTime::parse_from_rfc3339(r.json()["expires_at"].as_str().unwrap()).unwrap();
+    // Capped at the minting PAT's expiry (as stored: Postgres keeps microseconds).
+    let short_of_cap = cap - exp;
+    assert!(
+        short_of_cap >= chrono::Duration::zero()
+            && short_of_cap < chrono::Duration::milliseconds(1),
+        "a default expiry is capped at the minting PAT's: {exp} vs {cap}"
+    );
+    let r = app
+        .post(
+            "/api/auth/tokens",
+            Some(&ptok),
+            json!({"name": "shorter", "expires_in_days": 1}),
+        )
+        .await;
+    r.expect(201);
+    let exp =
+        chrono::DateTime::parse_from_rfc3339(r.json()["expires_at"].as_str().unwrap()).unwrap();
+    assert!(exp < cap, "{exp} !< {cap}");
+    app.leak_scan(&[ADMIN_PW]).await;
+}
+
+async fn password_change_ends_other_sessions(engine: Engine) {
+    let app = TestApp::spawn(engine, Opts::new().admin_password(ADMIN_PW)).await;
+    let admin = app.admin_token().await;
+    let (pw1, pw2, pw3, pw4) = (
+        "carol-password-one",
+        "carol-password-two",
+        "carol-password-three",
+        "carol-password-four",
+    );
+    for pw in [pw2, pw3, pw4] {
+        app.remember(pw);
+    }
+    app.create_user(&admin, "carol", "carol@corp.example", pw1, "member")
+        .await;
+    let here = app.login("carol", pw1).await;
+    let elsewhere = app.login("carol", pw1).await;
+    let pat = new_pat(&app, &here, "ci").await;
+
+    // Without revoke_tokens: the other session ends, this one and the PAT stay.
+    let r = app
+        .post(
+            "/api/auth/password",
+            Some(&here),
+            json!({"current_password": pw1, "new_password": pw2}),
+        )
+        .await;
+    r.expect(200);
+    let v = r.json();
+    assert_eq!(v["sessions_ended"], 1, "{v}");
+    assert_eq!(v["current_session_kept"], true, "{v}");
+    assert_eq!(v["tokens_revoked"], 0, "{v}");
+    assert_eq!(v["tokens_active"], 1, "{v}");
+    app.get("/api/auth/me", Some(&here)).await.expect(200);
+    app.get("/api/auth/me", Some(&elsewhere))
+        .await
+        .expect_error(401, "authentication_required");
+    app.get("/api/auth/me", Some(&pat)).await.expect(200);
+
+    // With revoke_tokens: every PAT is revoked too.
+    let again = app.login("carol", pw2).await;
+    let r = app
+        .post(
+            "/api/auth/password",
+            Some(&here),
+            json!({"current_password": pw2, "new_password": pw3, "revoke_tokens": true}),
+        )
+        .await;
+    r.expect(200);
+    let v = r.json();
+    assert_eq!(
+        (
+            &v["sessions_ended"],
+            &v["tokens_revoked"],
+            &v["tokens_active"]
+        ),
+        (&json!(1), &json!(1), &json!(0)),
+        "{v}"
+    );
+    app.get("/api/auth/me", Some(&here)).await.expect(200);
+    for gone in [&again, &pat] {
+        app.get("/api/auth/me", Some(gone))
+            .await
+            .expect_error(401, "authentication_required");
+    }
+
+    // Through a PAT, no session is current: all of them end.
+    let pat2 = new_pat(&app, &here, "ci-2").await;
+    let r = app
+        .post(
+            "/api/auth/password",
+            Some(&pat2),
+            json!({"current_password": pw3, "new_password": pw4}),
+        )
+        .await;
+    r.expect(200);
+    let v = r.json();
+    assert_eq!(v["sessions_ended"], 1, "{v}");
+    assert_eq!(v["current_session_kept"], false, "{v}");
+    app.get("/api/auth/me", Some(&here))
+        .await
+        .expect_error(401, "authentication_required");
+    app.get("/api/auth/me", Some(&pat2)).await.expect(200);
+    app.leak_scan(&[ADMIN_PW, pw1, pw2, pw3, pw4]).await;
+}
+
+/// A member who owns a project, with two sessions, a PAT and project keys
+/// (one of them revoked), plus a key an admin minted in the same project.
+struct Member {
+    id: String,
+    session: String,
+    pat: String,
+    key: Value,
+    pid: String,
+}
+
+async fn member_with_keys(app: &TestApp, admin: &str) -> Member {
+    let pw = "mona-password-123";
+    let id = app
+        .create_user(admin, "mona", "mona@corp.example", pw, "member")
+        .await;
+    let pid = app
+        .register_project(
+            admin,
+            json!({"name": "Mona's", "owner_email": "mona@corp.example",
+                   "manager_email": "mgr@corp.example", "group": "platform"}),
+        )
+        .await["project_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let session = app.login("mona", pw).await;
+    let pat = new_pat(app, &session, "mona-pat").await;
+    let key = app.mint_key(&session, &pid, "mona-agent").await;
+    let revoked = app.mint_key(&session, &pid, "old-agent").await;
+    app.delete(
+        &format!(
+            "/api/projects/{pid}/keys/{}",
+            revoked["key_id"].as_str().unwrap()
+        ),
+        Some(&session),
+    )
+    .await
+    .expect(204);
+    app.mint_key(admin, &pid, "admin-agent").await;
+    // Who minted each key is listed.
+    let keys = app
+        .get(&format!("/api/projects/{pid}/keys"), Some(admin))
+        .await
+        .json();
+    let row = keys["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["key_id"] == key["key_id"])
+        .cloned()
+        .expect("key listed");
+    assert_eq!(row["created_by"], "user:mona@corp.example", "{row}");
+    assert_eq!(row["created_by_user_id"], id.as_str(), "{row}");
+    Member {
+        id,
+        session,
+        pat,
+        key,
+        pid,
+    }
+}
+
+/// Mona's credentials are gone for good, and her key still works.
+async fn assert_offboarded(app: &TestApp, admin: &str, m: &Member) {
+    app.patch(
+        &format!("/api/users/{}", m.id),
+        Some(admin),
+        json!({"active": true}),
+    )
+    .await
+    .expect(200);
+    for gone in [&m.session, &m.pat] {
+        app.get("/api/auth/me", Some(gone))
+            .await
+            .expect_error(401, "authentication_required");
+    }
+    let key = m.key["key"].as_str().unwrap();
+    let who = mcp_call(app, key, "whoami", json!({})).await;
+    assert_eq!(
+        who["structuredContent"]["project_id"],
+        m.pid.as_str(),
+        "{who}"
+    );
+}
+
+async fn disable_over_rest(engine: Engine) {
+    let app = TestApp::spawn(engine, Opts::new().admin_password(ADMIN_PW)).await;
+    let admin = app.admin_token().await;
+    let m = member_with_keys(&app, &admin).await;
+    let r = app
+        .patch(
+            &format!("/api/users/{}", m.id),
+            Some(&admin),
+            json!({"active": false}),
+        )
+        .await;
+    r.expect(200);
+    let d = r.json()["disabled"].clone();
+    assert_eq!(d["sessions_ended"], 1, "{d}");
+    assert_eq!(d["tokens_revoked"], 1, "{d}");
+    let keys = d["project_keys"].as_array().expect("project_keys");
+    assert_eq!(keys.len(), 1, "only Mona's live key: {d}");
+    assert_eq!(keys[0]["key_id"], m.key["key_id"], "{d}");
+    assert_eq!(keys[0]["project_id"], m.pid.as_str(), "{d}");
+    assert!(keys[0].get("key").is_none() && keys[0].get("key_hash").is_none());
+    assert_offboarded(&app, &admin, &m).await;
+    app.leak_scan(&[ADMIN_PW]).await;
+}
+
+async fn disable_from_the_cli(engine: Engine) {
+    let sb = crate::support::Sandbox::new(engine).await;
+    let opts = Opts::new().admin_password(ADMIN_PW);
+    let mut app = TestApp::spawn_in(&sb, opts.clone()).await;
+    let admin = app.admin_token().await;
+    let m = member_with_keys(&app, &admin).await;
+    // SQLite allows one process; stop the server for the CLI on both engines.
+    app.stop().await;
+
+    let cfg = sb.path("cli.yaml");
+    std::fs::write(&cfg, RUNBOOK_YAML).unwrap();
+    let run = |user: &str| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_asgard"));
+        cmd.args(["users", "disable", user, "--config"])
+            .arg(&cfg)
+            .current_dir(&sb.dir)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("NO_COLOR", "1")
+            .env("ASGARD_DATABASE_URL", &sb.db_url)
+            .stdin(Stdio::null());
+        if let Some(k) = &sb.secret_key {
+            cmd.env("ASGARD_SECRET_KEY", k);
+        }
+        let out = cmd.output().expect("running asgard users disable");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status, text)
+    };
+    let (st, out) = run("mona@corp.example");
+    assert!(st.success(), "users disable failed:\n{out}");
+    assert!(
+        out.contains("1 sessions ended, 1 personal access tokens revoked"),
+        "{out}"
+    );
+    assert!(out.contains(m.key["key_id"].as_str().unwrap()), "{out}");
+    assert_eq!(
+        out.matches(&format!("project {} key ", m.pid)).count(),
+        1,
+        "only Mona's live key is listed:\n{out}"
+    );
+    // The last admin is protected here too; an unknown user is an error.
+    let (st, out) = run("admin");
+    assert!(!st.success(), "disabled the last admin:\n{out}");
+    let (st, _) = run("nobody");
+    assert!(!st.success());
+
+    let app = TestApp::spawn_in(&sb, opts).await;
+    let admin = app.admin_token().await;
+    let audit = app
+        .get(
+            "/api/audit?actor=system:cli&action=user.updated",
+            Some(&admin),
+        )
+        .await
+        .json();
+    // One change, Mona's disable (the refused ones wrote nothing).
+    let events = audit["events"].as_array().unwrap();
+    assert_eq!(events.len(), 1, "{audit}");
+    assert_eq!(events[0]["target"], m.id.as_str(), "{audit}");
+    assert_eq!(events[0]["data"]["active"], false, "{audit}");
+    assert_offboarded(&app, &admin, &m).await;
+}
+
+crate::both_engines!(
+    key_requests_independent_approver => key_requests_need_an_independent_approver,
+    pat_minting => pats_do_not_outlive_their_origin,
+    password_change => password_change_ends_other_sessions,
+    disable_over_rest_revokes_and_lists_keys => disable_over_rest,
+    disable_from_the_cli_revokes_and_lists_keys => disable_from_the_cli,
+);
