@@ -14,23 +14,24 @@ pub fn host_of_authority(authority: &str) -> Option<String> {
         return None;
     }
     let a: Authority = authority.parse().ok()?;
-    // `Authority` accepts any text after the last `:` of a host; a port is digits.
-    if let Some(p) = a.port()
-        && !p.as_str().bytes().all(|b| b.is_ascii_digit())
-    {
+    // `Authority` is lenient (it takes `[::1]x` for `[::1]`): the text must
+    // be exactly host, then optionally `:` and a port of digits.
+    let port = a.port();
+    let rebuilt_len = a.host().len() + port.as_ref().map_or(0, |p| p.as_str().len() + 1);
+    if rebuilt_len != authority.len() || !authority.starts_with(a.host()) {
         return None;
     }
-    let host = a.host();
-    let bare = match host.strip_prefix('[') {
-        Some(rest) => {
-            let inner = rest.strip_suffix(']')?;
-            // Inside brackets only an IPv6 address is meaningful here.
-            inner.parse::<std::net::Ipv6Addr>().ok()?;
-            inner
-        }
-        None => host,
-    };
-    (!bare.is_empty()).then(|| bare.to_ascii_lowercase())
+    if port.is_some_and(|p| !p.as_str().bytes().all(|b| b.is_ascii_digit())) {
+        return None;
+    }
+    // The host itself through the URL standard's host parser: a domain is
+    // lower-cased, IPv4 and IPv6 addresses are written canonically.
+    match url::Host::parse(a.host()).ok()? {
+        url::Host::Domain(d) if !d.is_empty() => Some(d),
+        url::Host::Domain(_) => None,
+        url::Host::Ipv4(ip) => Some(ip.to_string()),
+        url::Host::Ipv6(ip) => Some(ip.to_string()),
+    }
 }
 
 /// Whether a `Host` value names this machine (`localhost`, 127.0.0.0/8, ::1).
@@ -56,6 +57,7 @@ mod tests {
             ("[::1]:80", "::1"),
             ("[::1]", "::1"),
             ("asgard.example.com", "asgard.example.com"),
+            ("[0:0:0:0:0:0:0:1]:1", "::1"),
         ] {
             assert_eq!(host_of_authority(a).as_deref(), Some(h), "{a}");
         }

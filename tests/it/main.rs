@@ -22,4 +22,5 @@ mod requests_pages;
 mod roles;
 mod route_walk;
 mod runbook;
+mod security_edge;
 mod sessions;
