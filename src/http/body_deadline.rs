@@ -114,7 +114,7 @@ mod tests {
     async fn a_trickled_body_times_out_as_a_whole() {
         let inner = Body::new(Trickle(Box::pin(tokio::time::sleep(Duration::ZERO))));
         let body = DeadlineBody::wrap(inner, Duration::from_millis(300));
-        let err = body.collect().await.err().expect("timed out");
+        let err = body.collect().await.expect_err("timed out");
         assert!(is_timeout(&err), "{err}");
     }
 

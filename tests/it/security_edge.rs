@@ -265,7 +265,10 @@ async fn attacker(addr: SocketAddr, trickle: bool, deadline: Instant) -> Option<
         if !trickle {
             return std::future::pending::<()>().await;
         }
-        for b in b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Slow: ".iter().cycle() {
+        for b in b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Slow: "
+            .iter()
+            .cycle()
+        {
             if wr.write_all(&[*b]).await.is_err() {
                 return;
             }
@@ -394,5 +397,8 @@ async fn a_silent_connection_is_closed_after_the_idle_timeout() {
     let closed = read_until_closed(&mut s, start + Duration::from_secs(20)).await;
     let took = start.elapsed();
     assert!(closed.is_some(), "still open after 20 s");
-    assert!(took >= Duration::from_millis(1500), "closed too early: {took:?}");
+    assert!(
+        took >= Duration::from_millis(1500),
+        "closed too early: {took:?}"
+    );
 }
