@@ -11,6 +11,31 @@ use crate::auth::Principal;
 use crate::error::{Error, Result};
 use crate::store::{Store, Tx};
 
+/// Caller-typed text (a username at a failed login, an identity provider's
+/// error text) made safe for the audit log and log lines: control
+/// characters, Unicode line/paragraph separators and bidirectional
+/// overrides become `\u{..}` escapes, and `\` is doubled so an escape
+/// cannot be forged. Anything else, including non-ASCII letters, is kept.
+pub fn escape_untrusted(s: &str) -> std::borrow::Cow<'_, str> {
+    fn unsafe_char(c: char) -> bool {
+        c == '\\'
+            || c.is_control()
+            || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    }
+    if !s.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            c if unsafe_char(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// One event to write.
 pub struct Event<'a> {
     pub actor: String,
@@ -192,4 +217,24 @@ pub async fn list(
             None
         },
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape_untrusted;
+
+    #[test]
+    fn escapes_control_characters() {
+        assert_eq!(escape_untrusted("alice@corp.example"), "alice@corp.example");
+        assert_eq!(escape_untrusted("Zoë"), "Zoë");
+        assert_eq!(escape_untrusted("evil\nuser\u{7}"), "evil\\u{a}user\\u{7}");
+        assert_eq!(escape_untrusted("a\\u{a}"), "a\\\\u{a}");
+        assert_eq!(
+            escape_untrusted("x\r\t\u{1b}[31m\u{202e}"),
+            "x\\u{d}\\u{9}\\u{1b}[31m\\u{202e}"
+        );
+        for s in ["evil\nuser\u{7}", "\u{2028}", "\u{85}"] {
+            assert!(!escape_untrusted(s).chars().any(char::is_control), "{s:?}");
+        }
+    }
 }

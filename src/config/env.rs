@@ -180,6 +180,7 @@ impl Config {
             }
         };
 
+        let http = super::http::load_http(&get)?;
         let lease_ttl_secs = file.lease_ttl_secs.unwrap_or(600);
         let (terraform, allowed) = load_provisioning(&get, &file)?;
 
@@ -209,6 +210,7 @@ impl Config {
             allowed,
             child_env: child_env(env),
             file,
+            http,
         })
     }
 }

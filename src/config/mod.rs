@@ -5,11 +5,13 @@
 //! cannot be printed by accident.
 //!
 //! Layout: `env` (the loader), `file` (the `asgard.yaml` schema), `database`
-//! (DB URL rules), `oidc` and `provisioning` (their env + file settings).
+//! (DB URL rules), `oidc` and `provisioning` (their env + file settings),
+//! `http` (the listener's timeouts and connection cap).
 
 mod database;
 mod env;
 pub mod file;
+pub mod http;
 mod oidc;
 mod provisioning;
 
@@ -101,6 +103,7 @@ pub struct Config {
     /// The explicit environment for Terraform children (SPEC §6.5).
     pub child_env: Vec<(String, String)>,
     pub file: FileConfig,
+    pub http: http::HttpLimits,
 }
 
 /// Parse a boolean the way SPEC §1.2 says: 1/true/yes/on, 0/false/no/off.
@@ -147,6 +150,12 @@ impl Config {
             "disable_local_login": self.disable_local_login,
             "log": self.log_filter,
             "lease_ttl_secs": self.lease_ttl_secs,
+            "http": {
+                "header_timeout_secs": self.http.header_timeout.as_secs(),
+                "idle_timeout_secs": self.http.idle_timeout.as_secs(),
+                "body_timeout_secs": self.http.body_timeout.as_secs(),
+                "max_connections": self.http.max_connections,
+            },
             "groups": self.file.groups,
             "registration": self.file.registration,
             "auth": {"pats_can_mint_pats": self.file.auth.pats_can_mint_pats},

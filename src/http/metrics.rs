@@ -17,6 +17,7 @@ use axum::response::{IntoResponse, Response};
 use super::AppState;
 use super::error::ApiError;
 use super::extract::ClientIp;
+use crate::auth::credential::Credential;
 use crate::auth::resolve;
 use crate::error::Error;
 
@@ -79,8 +80,8 @@ pub async fn metrics(
 ) -> Response {
     let local = is_local(&app, &client, &headers);
     if !(local || app.config.metrics_public) {
-        let principal = match super::middleware::bearer_in(&headers) {
-            Some((tok, _)) => resolve::bearer(&app.store, tok, resolve::API, None).await,
+        let principal = match Credential::from_headers(&headers) {
+            Some(c) => resolve::bearer(&app.store, c.token, resolve::API, None).await,
             None => Ok(None),
         };
         match principal {

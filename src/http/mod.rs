@@ -3,8 +3,10 @@
 //! tests can walk the real route table instead of a hand-kept list.
 
 pub mod auth;
+pub mod body_deadline;
 pub mod error;
 pub mod extract;
+pub mod host;
 pub mod meta;
 pub mod metrics;
 pub mod middleware;

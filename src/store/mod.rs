@@ -235,6 +235,7 @@ impl Store {
                 .with_context(|| format!("creating database directory {}", dir.display()))?;
         }
         let lock = take_process_lock(&path)?;
+        private_file::prepare(&path)?;
         let base = SqliteConnectOptions::new()
             .filename(&path)
             .create_if_missing(true)
@@ -390,3 +391,4 @@ fn take_process_lock(db: &Path) -> anyhow::Result<File> {
 
 pub mod cache;
 pub mod lease;
+mod private_file;

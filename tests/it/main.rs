@@ -24,5 +24,6 @@ mod roles;
 mod route_walk;
 mod runbook;
 mod schema_parity;
+mod security_edge;
 mod security_identity;
 mod sessions;

@@ -1,13 +1,16 @@
 //! Binding and serving: `Server::bind` returns the real address (tests bind
 //! port 0), `run_until_stopped` serves until the shutdown future resolves,
 //! then drains in-flight requests for at most 30 s and stops the loops.
+//! The accept loop and its timeouts are in `listener`.
+
+mod activity;
+mod listener;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 
 use crate::app::App;
@@ -38,27 +41,24 @@ impl Server {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let loops = crate::background::spawn_all(app.clone(), stop_rx.clone());
 
-        // Every reply goes out without waiting on Nagle's algorithm.
-        let listener = self.listener.tap_io(|tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
+        let limits = connection_limits(&app.config.http);
         let (drain_tx, mut drain_rx) = tokio::sync::watch::channel(false);
-        let graceful = async move {
+        let serve = tokio::spawn(listener::serve(
+            self.listener,
+            router,
+            limits,
+            drain_rx.clone(),
+        ));
+        tokio::spawn(async move {
             shutdown.await;
             tracing::info!("shutting down: draining in-flight requests");
             let _ = drain_tx.send(true);
-        };
-        let serve = axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(graceful);
-        let serve = tokio::spawn(async move { serve.await });
+        });
         // Wait for the signal, then give in-flight requests at most 30 s.
         let _ = drain_rx.wait_for(|v| *v).await;
         let _ = stop_tx.send(true);
         match tokio::time::timeout(Duration::from_secs(30), serve).await {
-            Ok(res) => res.context("server task")?.context("serving")?,
+            Ok(res) => res.context("server task")?,
             Err(_) => tracing::warn!("drain timed out after 30 s; exiting"),
         }
         for l in loops {
@@ -66,6 +66,50 @@ impl Server {
         }
         app.store.close().await;
         Ok(())
+    }
+}
+
+/// File descriptors kept back from the connection cap: the database pool,
+/// Terraform children and their pipes, the listener, log files.
+const FD_RESERVE: u64 = 256;
+const DEFAULT_MAX_CONNECTIONS: u64 = 4096;
+
+/// Raise the soft open-file limit to the hard one (the default soft limit,
+/// often 1024, is what a flood of sockets exhausts first), then fit the
+/// connection cap under it.
+fn connection_limits(http: &crate::config::http::HttpLimits) -> listener::Limits {
+    let nofile = match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(n) => n,
+        Err(e) => {
+            let soft = rlimit::getrlimit(rlimit::Resource::NOFILE).map_or(1024, |(s, _)| s);
+            tracing::warn!("could not raise the open-file limit ({e}); it stays at {soft}");
+            soft
+        }
+    };
+    let ceiling = nofile.saturating_sub(FD_RESERVE).max(16);
+    let max = match http.max_connections.map(|n| n as u64) {
+        Some(n) if n > ceiling => {
+            tracing::warn!(
+                "ASGARD_HTTP_MAX_CONNECTIONS={n} leaves too few of the {nofile} open files the process may have; serving at most {ceiling} connections"
+            );
+            ceiling
+        }
+        Some(n) => n,
+        None => DEFAULT_MAX_CONNECTIONS.min(ceiling),
+    };
+    tracing::info!(
+        open_file_limit = nofile,
+        max_connections = max,
+        header_timeout_secs = http.header_timeout.as_secs(),
+        idle_timeout_secs = http.idle_timeout.as_secs(),
+        body_timeout_secs = http.body_timeout.as_secs(),
+        "connection limits"
+    );
+    listener::Limits {
+        header_timeout: http.header_timeout,
+        idle_timeout: http.idle_timeout,
+        body_timeout: http.body_timeout,
+        max_connections: u32::try_from(max).unwrap_or(u32::MAX),
     }
 }
 
