@@ -16,7 +16,6 @@ use crate::app::App;
 use crate::audit::{self, Event};
 use crate::error::{Error, Result};
 use crate::secrets::{Cipher, Purpose, store as secret_store};
-use crate::store::Engine;
 use crate::store::lease::Lease;
 
 pub async fn run_pool(app: Arc<App>, mut stop: watch::Receiver<bool>) {
@@ -69,27 +68,20 @@ const CLAIM_CANDIDATES: i64 = 5;
 /// two replicas from claiming runs of one resource.
 async fn claim(app: &App) -> Result<Option<(Request, Lease)>> {
     let ttl = Duration::from_secs(app.config.lease_ttl_secs);
-    let now_sql = match app.store.engine() {
-        Engine::Postgres => "now()",
-        Engine::Sqlite => "$2",
-    };
-    let pick = format!(
+    // A read: finding candidates changes nothing (the claim below is the
+    // write), so it takes the reader path and flushes no cache.
+    let candidates: Vec<(String, String)> = on_pool!(app.store.read(), |p| {
+        sqlx::query_as(
         "SELECT r.id, r.resource_id FROM requests r WHERE r.state = 'queued'
            AND NOT EXISTS (SELECT 1 FROM requests x WHERE x.resource_id = r.resource_id AND x.state = 'running')
-           AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.name = 'resource:' || r.resource_id AND l.expires_at > {now_sql})
-         ORDER BY r.created_at LIMIT $1"
-    );
-    let candidates: Vec<(String, String)> = match app.store.engine() {
-        Engine::Postgres => on_pool!(app.store.write(), |p| sqlx::query_as(&pick)
-            .bind(CLAIM_CANDIDATES)
-            .fetch_all(p)
-            .await)?,
-        Engine::Sqlite => on_pool!(app.store.write(), |p| sqlx::query_as(&pick)
-            .bind(CLAIM_CANDIDATES)
-            .bind(Utc::now())
-            .fetch_all(p)
-            .await)?,
-    };
+           AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.name = 'resource:' || r.resource_id AND l.expires_at > $2)
+         ORDER BY r.created_at, r.id LIMIT $1"
+    )
+    .bind(CLAIM_CANDIDATES)
+    .bind(app.store.clock().now())
+    .fetch_all(p)
+    .await
+    })?;
     let flip = format!(
         "UPDATE requests SET state = 'running', claimed_by = $1, attempts = attempts + 1, started_at = $2, updated_at = $2
          WHERE id = $3 AND state = 'queued'
@@ -102,7 +94,7 @@ async fn claim(app: &App) -> Result<Option<(Request, Lease)>> {
         let Some(lease) = app.store.try_lease(&name, &app.holder_id, ttl).await? else {
             continue;
         };
-        let now = Utc::now();
+        let now = app.store.clock().now();
         let claimed = on_pool!(app.store.write(), |p| {
             sqlx::query_as::<_, Request>(&flip)
                 .bind(&app.holder_id)
@@ -140,8 +132,8 @@ async fn run_one(app: &Arc<App>, req: Request, lease: Lease) -> Result<()> {
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(ttl / 3).await;
-                match app.store.try_lease(&lease.name, &lease.holder, ttl).await {
-                    Ok(Some(l)) if l.token == lease.token => {}
+                match app.store.renew_lease(&lease, ttl).await {
+                    Ok(true) => {}
                     _ => {
                         tracing::warn!(lease = %lease.name, "lost the resource lease; stopping the run");
                         let _ = cancel_tx.send(true);

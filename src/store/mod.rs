@@ -24,6 +24,8 @@ use std::time::Duration;
 pub use cache::{Caches, Generation};
 
 use anyhow::Context;
+
+use crate::clock::Clock;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
@@ -155,6 +157,8 @@ pub struct Store {
     caches: Option<Arc<Caches>>,
     /// Held for the process lifetime: the SQLite single-process lock.
     _lock: Option<Arc<File>>,
+    /// The time every lease and expiry is computed with.
+    clock: Clock,
 }
 
 impl Store {
@@ -196,6 +200,17 @@ impl Store {
         })
     }
 
+    /// The clock the store binds into time comparisons.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// Use `clock` from now on (tests move a fake one).
+    pub fn with_clock(mut self, clock: Clock) -> Store {
+        self.clock = clock;
+        self
+    }
+
     /// The in-process caches: `Some` on SQLite only.
     pub fn caches(&self) -> Option<&Caches> {
         self.caches.as_deref()
@@ -226,6 +241,7 @@ impl Store {
                 generation: Arc::default(),
                 caches: None,
                 _lock: None,
+                clock: Clock::system(),
             });
         }
 
@@ -291,6 +307,7 @@ impl Store {
             generation,
             caches,
             _lock: Some(Arc::new(lock)),
+            clock: Clock::system(),
         })
     }
 
@@ -390,5 +407,9 @@ fn take_process_lock(db: &Path) -> anyhow::Result<File> {
 }
 
 pub mod cache;
+#[cfg(test)]
+mod contract_tests;
 pub mod lease;
 mod private_file;
+#[cfg(test)]
+pub(crate) mod test_support;
