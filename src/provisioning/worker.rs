@@ -1,5 +1,5 @@
 //! The worker pool that runs on every armed replica: claim a queued request
-//! (compare-and-set, skip-locked on Postgres), take the resource's lease
+//! (a lease, then a compare-and-set on the request's state), take the resource's lease
 //! (one run per resource across replicas), renew it every TTL/3 while
 //! Terraform runs, and record the outcome under a fencing check.
 
