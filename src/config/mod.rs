@@ -45,9 +45,16 @@ fn env_err(var: &str, message: impl Into<String>) -> ConfigError {
     }
 }
 
-/// A string that never prints its value.
+/// A string that never prints its value, and is wiped from memory when
+/// dropped (so a key or password read at boot does not linger in freed heap).
 #[derive(Clone, Default)]
 pub struct Secret(String);
+
+impl Drop for Secret {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
 
 impl Secret {
     pub fn new(s: impl Into<String>) -> Self {
