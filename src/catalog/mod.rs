@@ -244,6 +244,16 @@ mod tests {
         ] {
             assert!(c.get(id).is_some(), "missing {id}");
         }
+        assert_eq!(
+            c.get("ecs-service").unwrap().project_scoped_arns,
+            [
+                "grants.secrets_read",
+                "grants.kms_decrypt",
+                "grants.s3_read",
+                "grants.s3_write",
+                "secrets"
+            ]
+        );
     }
 
     #[test]
@@ -254,6 +264,30 @@ mod tests {
         std::fs::write(dir.join("demo-token/service.yaml"), text).unwrap();
         let c = Catalog::load(Some(&dir)).unwrap();
         assert_eq!(c.get("demo-token").unwrap().name, "Overridden");
+        // project_scoped_arns must name string inputs; allowlists hold exact ARNs
+        let base = "id: scoped\nname: S\ncategory: demo\ndescription: d\ncloud: none\nmodule: demo/token\ninputs: {type: object, properties: {keys: {type: array, items: {type: string}}, n: {type: integer}}}\n";
+        std::fs::write(
+            dir.join("scoped.yaml"),
+            format!(
+                "{base}project_scoped_arns: [keys]\ngrant_allowlist: [\"arn:aws:s3:::shared\"]\n"
+            ),
+        )
+        .unwrap();
+        let c = Catalog::load(Some(&dir)).unwrap();
+        assert_eq!(c.get("scoped").unwrap().project_scoped_arns, vec!["keys"]);
+        for (extra, want) in [
+            ("project_scoped_arns: [n]", "project_scoped_arns[0]"),
+            ("project_scoped_arns: [nope]", "project_scoped_arns[0]"),
+            (
+                "grant_allowlist: [\"arn:aws:s3:::*\"]",
+                "grant_allowlist[0]",
+            ),
+        ] {
+            std::fs::write(dir.join("scoped.yaml"), format!("{base}{extra}\n")).unwrap();
+            let e = Catalog::load(Some(&dir)).unwrap_err();
+            assert!(e.contains("scoped.yaml") && e.contains(want), "{e}");
+        }
+        std::fs::remove_file(dir.join("scoped.yaml")).unwrap();
         std::fs::write(dir.join("bad.yaml"), "id: x\nname: y\n").unwrap();
         let e = Catalog::load(Some(&dir)).unwrap_err();
         assert!(e.contains("bad.yaml"), "{e}");

@@ -383,7 +383,11 @@ provisioning:
             path_of("classification_requirements: { ultra: [] }"),
             "classification_requirements"
         );
-        for bad in ["*", "arn:aws:kms:us-east-1:123456789012:key/*", "not-an-arn"] {
+        for bad in [
+            "*",
+            "arn:aws:kms:us-east-1:123456789012:key/*",
+            "not-an-arn",
+        ] {
             assert_eq!(
                 path_of(&format!(
                     "provisioning:\n  grant_allowlist: [\"arn:aws:s3:::ok\", \"{bad}\"]"

@@ -93,7 +93,8 @@ fn refusal(field: String, value: &str, mine: &BTreeSet<String>) -> Error {
         .map(String::as_str)
         .collect();
     let own = if same.is_empty() {
-        "this project has no such resource yet: request it first, then use its ARN output".to_string()
+        "this project has no such resource yet: request it first, then use its ARN output"
+            .to_string()
     } else {
         format!("this project's own: {}", same.join(", "))
     };
@@ -161,10 +162,7 @@ pub fn allowlisted_in(
     spec: &Value,
 ) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for m in catalog
-        .all()
-        .filter(|m| service.is_none_or(|s| s == m.id))
-    {
+    for m in catalog.all().filter(|m| service.is_none_or(|s| s == m.id)) {
         let allowed: BTreeSet<String> = allowlist
             .iter()
             .chain(&m.grant_allowlist)
@@ -218,8 +216,10 @@ mod tests {
     use super::*;
 
     const OWN_SECRET: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:app-key-AbCdEf";
-    const OWN_DB: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:asgard-db-connection-XyZ123";
-    const OWN_KMS: &str = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555";
+    const OWN_DB: &str =
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:asgard-db-connection-XyZ123";
+    const OWN_KMS: &str =
+        "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555";
     const OWN_BUCKET: &str = "arn:aws:s3:::data-123456789012";
     const SHARED_KMS: &str =
         "arn:aws:kms:us-east-1:123456789012:key/99999999-8888-7777-6666-555555555555";
@@ -296,11 +296,7 @@ mod tests {
                 vec![SHARED_KMS.to_string()],
             ),
             // plain env values are not grants
-            (
-                json!({"env": {"OTHER": OTHER_SECRET}}),
-                vec![],
-                vec![],
-            ),
+            (json!({"env": {"OTHER": OTHER_SECRET}}), vec![], vec![]),
         ] {
             assert_eq!(run(spec.clone(), &allow), Ok(want), "{spec}");
         }

@@ -24,4 +24,5 @@ mod roles;
 mod route_walk;
 mod runbook;
 mod schema_parity;
+mod security_grants;
 mod sessions;
