@@ -86,6 +86,9 @@ impl App {
         let seed = Seed::embedded().context("loading the embedded agent seed")?;
         let catalog = Catalog::load(config.file.provisioning.services_dir.as_deref())
             .map_err(|e| anyhow::anyhow!("service catalog: {e}"))?;
+        if serve {
+            crate::provisioning::grants::log_allowlists(&config, &catalog);
+        }
         if serve && let Some(tf) = &config.terraform {
             check_armed(tf)?;
         }

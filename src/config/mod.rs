@@ -172,6 +172,7 @@ impl Config {
                     "bin": t.bin, "modules_dir": t.modules_dir, "work_dir": t.work_dir,
                     "timeout_secs": t.timeout_secs, "max_concurrent": t.max_concurrent})),
                 "allowed": self.allowed,
+                "grant_allowlist": self.file.provisioning.grant_allowlist,
             },
         })
     }

@@ -10,6 +10,7 @@
 pub mod backend;
 pub mod estimate;
 pub mod gate;
+pub mod grants;
 pub mod history;
 pub mod hooks;
 pub mod outputs;

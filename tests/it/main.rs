@@ -25,5 +25,6 @@ mod route_walk;
 mod runbook;
 mod schema_parity;
 mod security_edge;
+mod security_grants;
 mod security_identity;
 mod sessions;

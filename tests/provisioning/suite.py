@@ -4,7 +4,7 @@ the filesystem mirror, moto_server, SQLite and (when ASGARD_TEST_PG_URL is set) 
 
     tests/provisioning/run.sh target/debug/asgard
 
-Suites (PROV_ONLY=runner,bad,fixes,security,e2e,selfdeploy,leak,faults picks some; default all):
+Suites (PROV_ONLY=runner,bad,fixes,security,grants,e2e,selfdeploy,leak,faults picks some; default all):
   runner      provider-free demo-token: apply, outputs, secret_ref + get_secret, idempotent re-request,
               update, a no-op second apply, state in the DB and none on disk, wiped work dir, destroy
               (SQLite, and Postgres when ASGARD_TEST_PG_URL is set)
@@ -15,6 +15,9 @@ Suites (PROV_ONLY=runner,bad,fixes,security,e2e,selfdeploy,leak,faults picks som
               decommission while a run is in flight
   security    attack regressions (security.py): a pending update never applied through kill/unkill (ecs in
               moto), a pending downscale keeps the budget; on Postgres, an unarmed replica beside an armed one
+  grants      ecs-service grants confined to the project (grants.py): another project's secret, a wildcard,
+              another account and Asgard's boot secret refused on the exact field; the project's own secret and
+              KMS key pass, an operator-allowlisted key passes and is shown to approvers and audited
   e2e         over MCP with a project key against moto: ecr, secretsmanager, s3, rds + ecs (admin approval),
               checked with the aws CLI, then deprovisioned and checked gone
   selfdeploy  the runbook's self-deploy appendix at light-operational (approvals), task-role grants in moto
@@ -49,6 +52,7 @@ from lib import (  # noqa: E402
 
 from fixes import suite_fixes  # noqa: E402
 from security import suite_security, suite_unarmed_replica  # noqa: E402
+from grants import CONFIG as GRANTS_CONFIG, suite_grants  # noqa: E402
 
 HEX = re.compile(r"^[0-9a-f]+$")
 
@@ -823,6 +827,8 @@ def suite_selfdeploy(ctx: Ctx, a: Asgard) -> None:
     if not R.check(not r.is_error and r.data.get("state") == "pending_approval", "ecs-service asgard needs approval",
                    fail_detail=r.brief()):
         return
+    R.check(r.data.get("allowlisted_grants") == [], "every grant is one of the project's own outputs (none allowlisted)",
+            fail_detail=r.brief())
     st, b, raw = a.approve(r.data["request_id"])
     t0 = time.monotonic()
     R.check(st == 200, "admin approves ecs-service asgard", fail_detail=f"{st} {raw[:300]}")
@@ -1218,13 +1224,15 @@ def main() -> int:
         return R.summary()
     R.ok("moto_server up", ctx.endpoint)
 
-    sqlite_phase = any(ctx.want(s) for s in ("runner", "bad", "fixes", "security", "e2e", "selfdeploy", "leak"))
+    sqlite_phase = any(ctx.want(s) for s in ("runner", "bad", "fixes", "security", "grants", "e2e", "selfdeploy",
+                                             "leak"))
     if sqlite_phase:
-        a = ctx.asgard("sqlite", ctx.sqlite_url("main"))
+        a = ctx.asgard("sqlite", ctx.sqlite_url("main"), config_extra=GRANTS_CONFIG)
         if boot(ctx, a):
             for s, fn in (("runner", lambda: suite_runner(ctx, a, "sqlite")), ("bad", lambda: suite_bad(ctx, a)),
                           ("fixes", lambda: suite_fixes(ctx, a)),
                           ("security", lambda: suite_security(ctx, a, vpc)),
+                          ("grants", lambda: suite_grants(ctx, a, vpc(ctx))),
                           ("e2e", lambda: suite_e2e(ctx, a)), ("selfdeploy", lambda: suite_selfdeploy(ctx, a)),
                           ("leak", lambda: leak_scan(ctx, a, "sqlite", a.db_url, [], [a.work_dir]))):
                 if ctx.want(s):

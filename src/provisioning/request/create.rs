@@ -10,7 +10,7 @@ use crate::auth::Principal;
 use crate::error::{Error, Result};
 use crate::governance::Classification;
 use crate::provisioning::history::{self, History};
-use crate::provisioning::{Request, Resource, estimate, gate, valid_resource_name};
+use crate::provisioning::{Request, Resource, estimate, gate, grants, valid_resource_name};
 
 /// The request that answers a repeated ask, if this ask is one: the change
 /// in flight when it asks for the same spec, else (nothing in flight) the
@@ -100,6 +100,14 @@ pub async fn request_resource(app: &App, p: &Principal, n: NewRequest<'_>) -> Re
     pr.require_live()?;
     let tier = Classification::parse(&pr.classification).unwrap_or_default();
     gate::check_tier(m, tier)?;
+    let allowlisted = grants::enforce(
+        &mut tx,
+        m,
+        &pr.id,
+        &spec,
+        &app.config.file.provisioning.grant_allowlist,
+    )
+    .await?;
     lock_project(&mut tx, app.store.engine(), &pr.id).await?;
 
     let existing = resource_by_name(&mut tx, &pr.id, &m.id, n.name).await?;
@@ -236,7 +244,7 @@ pub async fn request_resource(app: &App, p: &Principal, n: NewRequest<'_>) -> Re
         Event::new(p, "resource.requested").project(&pr.id).target(&req_id).data(json!({
             "service": m.id, "name": n.name, "kind": kind, "state": state, "armed": armed,
             "estimate_monthly_usd": est as f64 / 100.0, "approval_reason": approval, "account": account,
-            "superseded_requests": superseded,
+            "superseded_requests": superseded, "allowlisted_grants": allowlisted,
         })),
     )
     .await?;
@@ -252,6 +260,7 @@ pub async fn request_resource(app: &App, p: &Principal, n: NewRequest<'_>) -> Re
         .await?
         .ok_or_else(|| Error::not_found(format!("resource {resource_id}")))?;
     let mut v = req.to_json(Some(&res));
+    grants::annotate(app, &mut v);
     if !armed {
         v["plan"] = json!({
             "armed": false,
