@@ -13,6 +13,7 @@ pub mod gate;
 pub mod grants;
 pub mod history;
 pub mod hooks;
+pub mod lifecycle;
 pub mod outputs;
 pub mod query;
 pub mod request;

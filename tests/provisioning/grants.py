@@ -96,6 +96,18 @@ def suite_grants(ctx: Any, a: Asgard, net: tuple[str, str, str]) -> None:
             "the resource.requested audit entry records the allowlisted grant", fail_detail=f"{st} {raw[:400]}")
     rb = mb.request("ecs-service", "grants-svc", ecs({"secrets_read": [a_secret]}))
     _refused(rb, "spec.grants.secrets_read[0]", "project B cannot grant project A's secret")
+    # The grants are checked again at approval: once the secret they name is destroyed, approving is refused.
+    ds = ma.call("deprovision_resource", {"resource": "grants-a", "service": "secretsmanager-secret",
+                                          "confirm": True})
+    dd = ma.wait(ds.data.get("request_id", ""), 300, poll=0.5) if not ds.is_error else {}
+    if R.check(dd.get("resource_state") == "destroyed", "project A's secret destroyed while the request waits",
+               fail_detail=fmt_state(dd) if dd else ds.brief()):
+        st, b, raw = a.approve(rid)
+        g = ma.get_request(rid)
+        R.check(st == 409 and (b or {}).get("error", {}).get("code") == "conflict"
+                and g.data.get("state") == "pending_approval",
+                "approving a request whose granted secret is gone is refused (409), the request still waits",
+                fail_detail=f"{st} {raw[:300]} {g.brief()}")
     dp = ma.call("deprovision_resource", {"resource": "grants-svc"})
     R.check(not dp.is_error and dp.data.get("resource_state") == "destroyed",
             "the accepted request is withdrawn before approval (nothing applied)", fail_detail=dp.brief())

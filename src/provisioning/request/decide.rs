@@ -8,7 +8,7 @@ use crate::app::App;
 use crate::audit::{self, Event};
 use crate::auth::Principal;
 use crate::error::{Error, Result};
-use crate::provisioning::{Request, estimate, history, query};
+use crate::provisioning::{Request, estimate, grants, history, query};
 use crate::registry::projects;
 use crate::store::Tx;
 
@@ -105,7 +105,30 @@ async fn admit_on_approval(app: &App, tx: &mut Tx, req: &Request) -> Result<()> 
     let pr = projects::fetch_tx(tx, &req.project_id)
         .await?
         .ok_or_else(|| Error::not_found(format!("project {}", req.project_id)))?;
+    // A killed or retired project takes no approval: its runs would not run.
+    pr.require_live()?;
     let res = query::resource_tx(tx, &req.resource_id).await?;
+    // The grants were the project's own when asked for; the resources they
+    // name may have gone since, so check them again.
+    if let (Some(m), Ok(spec)) = (
+        app.catalog.get(&res.service),
+        serde_json::from_str::<Value>(&req.spec),
+    ) {
+        grants::enforce(
+            tx,
+            m,
+            &pr.id,
+            &spec,
+            &app.config.file.provisioning.grant_allowlist,
+        )
+        .await
+        .map_err(|e| {
+            Error::conflict(
+                format!("the request can no longer be approved: {}", e.message()),
+                "reject it; the requester can ask again with grants on the project's own resources",
+            )
+        })?;
+    }
     let applied = history::of(tx, &res.id)
         .await?
         .last_applied

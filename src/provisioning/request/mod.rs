@@ -9,7 +9,7 @@ mod deprovision;
 
 pub use create::{NewRequest, request_resource};
 pub use decide::decide;
-pub use deprovision::deprovision;
+pub use deprovision::{deprovision, deprovision_in};
 
 use chrono::Utc;
 
