@@ -7,7 +7,7 @@
 use serde_json::json;
 
 use super::request::{deprovision_in, insert_request};
-use super::{RESOURCE_COLS, Resource, history};
+use super::{RESOURCE_COLS, RequestKind, RequestState, Resource, history};
 use crate::app::App;
 use crate::audit::{self, Event};
 use crate::auth::Principal;
@@ -47,14 +47,18 @@ pub async fn queue_suspends(
         let Some(applied) = history::of(tx, &r.id).await?.last_applied else {
             continue;
         };
-        let kind = if killed { "suspend" } else { "resume" };
+        let kind = if killed {
+            RequestKind::Suspend
+        } else {
+            RequestKind::Resume
+        };
         let id = insert_request(
             tx,
             &r.id,
             project,
             kind,
             &applied.spec,
-            "queued",
+            RequestState::Queued,
             false,
             &p.actor(),
         )

@@ -11,7 +11,9 @@ use serde_json::{Value, json};
 use tokio::sync::{Semaphore, watch};
 
 use super::runner::{self, Action, RunSpec};
-use super::{REQUEST_COLS, Request, estimate, outputs, query};
+use super::{
+    REQUEST_COLS, Request, RequestKind, RequestState, ResourceState, estimate, outputs, query,
+};
 use crate::app::App;
 use crate::audit::{self, Event};
 use crate::error::{Error, Result};
@@ -196,7 +198,7 @@ async fn execute(
         Ok(p) => p,
         Err(_) => return failed("the project is missing"),
     };
-    if matches!(req.kind.as_str(), "create" | "update") && (pr.killed || pr.lifecycle != "active") {
+    if req.kind.applies_spec() && (pr.killed || pr.lifecycle != "active") {
         return failed(format!(
             "project {} is frozen or not active; nothing was changed",
             pr.id
@@ -204,7 +206,7 @@ async fn execute(
     }
     let mut vars: serde_json::Map<String, Value> =
         serde_json::from_str(&req.spec).unwrap_or_default();
-    if req.kind == "suspend" {
+    if req.kind == RequestKind::Suspend {
         for (k, v) in &m.stop_vars {
             vars.insert(k.clone(), v.clone());
         }
@@ -226,7 +228,7 @@ async fn execute(
         backend_password: cred.password.clone(),
         timeout: Duration::from_secs(m.timeout_secs.min(tf.timeout_secs)),
     };
-    let action = if req.kind == "destroy" {
+    let action = if req.kind == RequestKind::Destroy {
         Action::Destroy
     } else {
         Action::Apply
@@ -264,12 +266,12 @@ async fn finish(app: &App, req: &Request, lease: &Lease, done: Done) -> Result<(
         ));
     }
     let now = Utc::now();
-    let destroy = req.kind == "destroy";
+    let destroy = req.kind == RequestKind::Destroy;
     let (req_state, res_state) = match (done.ok, destroy) {
-        (true, true) => ("fulfilled", "destroyed"),
-        (true, false) => ("fulfilled", "fulfilled"),
-        (false, true) => ("failed", "destroy_failed"),
-        (false, false) => ("failed", "failed"),
+        (true, true) => (RequestState::Fulfilled, ResourceState::Destroyed),
+        (true, false) => (RequestState::Fulfilled, ResourceState::Fulfilled),
+        (false, true) => (RequestState::Failed, ResourceState::DestroyFailed),
+        (false, false) => (RequestState::Failed, ResourceState::Failed),
     };
     let reason = done
         .reason
@@ -291,7 +293,7 @@ async fn finish(app: &App, req: &Request, lease: &Lease, done: Done) -> Result<(
     // A deprovision (or decommission) that came while this run was going
     // queued a destroy behind it: the resource stays `destroying` until then.
     let res_state = if !destroy && destroy_queued(&mut tx, &res.id).await? {
-        "destroying"
+        ResourceState::Destroying
     } else {
         res_state
     };
@@ -317,14 +319,14 @@ async fn finish(app: &App, req: &Request, lease: &Lease, done: Done) -> Result<(
     } else {
         res.outputs.clone()
     };
-    let suspended = match req.kind.as_str() {
-        "suspend" => done.ok || res.suspended,
-        "resume" => !done.ok && res.suspended,
+    let suspended = match req.kind {
+        RequestKind::Suspend => done.ok || res.suspended,
+        RequestKind::Resume => !done.ok && res.suspended,
         _ => res.suspended,
     };
     // Only a successful create or update changes the applied spec; suspend
     // and resume re-apply the one already there.
-    let spec = if done.ok && matches!(req.kind.as_str(), "create" | "update") {
+    let spec = if done.ok && req.kind.applies_spec() {
         &req.spec
     } else {
         &res.spec
@@ -359,7 +361,7 @@ async fn finish(app: &App, req: &Request, lease: &Lease, done: Done) -> Result<(
     )
     .await?;
     tx.commit().await?;
-    app.metrics.run_finished(&req.kind, done.ok);
+    app.metrics.run_finished(req.kind.as_str(), done.ok);
     Ok(())
 }
 

@@ -413,3 +413,4 @@ pub mod lease;
 mod private_file;
 #[cfg(test)]
 pub(crate) mod test_support;
+pub mod text_enum;

@@ -10,7 +10,10 @@ use crate::auth::Principal;
 use crate::error::{Error, Result};
 use crate::governance::Classification;
 use crate::provisioning::history::{self, History};
-use crate::provisioning::{Request, Resource, estimate, gate, grants, valid_resource_name};
+use crate::provisioning::{
+    Request, RequestKind, RequestState, Resource, ResourceState, estimate, gate, grants,
+    valid_resource_name,
+};
 
 /// The request that answers a repeated ask, if this ask is one: the change
 /// in flight when it asks for the same spec, else (nothing in flight) the
@@ -24,16 +27,16 @@ fn idempotent_answer(
     if let Some(latest) = in_flight.last() {
         return gate::same_spec(&latest.spec, spec).then(|| latest.clone());
     }
-    match r.state.as_str() {
-        "fulfilled" if gate::same_spec(&r.spec, spec) => hist.last_applied.clone(),
-        "planned" if gate::same_spec(&r.spec, spec) => hist.latest.clone(),
+    match r.state {
+        ResourceState::Fulfilled if gate::same_spec(&r.spec, spec) => hist.last_applied.clone(),
+        ResourceState::Planned if gate::same_spec(&r.spec, spec) => hist.latest.clone(),
         _ => None,
     }
 }
 
 /// Changes an existing resource cannot take here.
 fn refuse_change(r: &Resource, armed: bool) -> Result<()> {
-    if !armed && r.armed && r.state != "destroyed" {
+    if !armed && r.armed && r.state != ResourceState::Destroyed {
         // Recording a plan over it would mark a live cloud object as never
         // created: a later destroy would skip Terraform and orphan it.
         return Err(Error::conflict(
@@ -44,27 +47,13 @@ fn refuse_change(r: &Resource, armed: bool) -> Result<()> {
             "send the request to an armed replica (ASGARD_TF_MODULES_DIR set)",
         ));
     }
-    if r.state == "destroying" {
+    if r.state == ResourceState::Destroying {
         return Err(Error::conflict(
             format!("{} is being destroyed", r.name),
             "wait for the destroy to finish (get_request), then request it again",
         ));
     }
     Ok(())
-}
-
-/// Resource states whose estimate counts against the project's budget.
-fn counts_against_budget(state: &str) -> bool {
-    matches!(
-        state,
-        "pending_approval"
-            | "queued"
-            | "running"
-            | "fulfilled"
-            | "failed"
-            | "destroying"
-            | "destroy_failed"
-    )
 }
 
 pub struct NewRequest<'a> {
@@ -140,7 +129,7 @@ pub async fn request_resource(app: &App, p: &Principal, n: NewRequest<'_>) -> Re
     let others = committed_cents(&mut tx, &pr.id, existing.as_ref().map(|r| r.id.as_str())).await?;
     let before = existing
         .as_ref()
-        .filter(|r| counts_against_budget(&r.state))
+        .filter(|r| r.state.commits_budget())
         .map_or(0, |r| r.estimate_cents);
     // Queued changes stay and run in order, so they keep counting; a
     // waiting one is superseded by this ask below.
@@ -148,7 +137,7 @@ pub async fn request_resource(app: &App, p: &Principal, n: NewRequest<'_>) -> Re
         applied.map(|a| estimate::of_spec(&app.catalog, &m.id, &a.spec).unwrap_or(before)),
         in_flight
             .iter()
-            .filter(|r| r.state != "pending_approval")
+            .filter(|r| r.state != RequestState::PendingApproval)
             .map(|r| estimate::of_spec(&app.catalog, &m.id, &r.spec).unwrap_or(before))
             .chain([est]),
     );
@@ -171,11 +160,11 @@ pub async fn request_resource(app: &App, p: &Principal, n: NewRequest<'_>) -> Re
         &app.config.file.provisioning.auto_approve,
     );
     let state = if !armed {
-        "planned"
+        RequestState::Planned
     } else if approval.is_some() {
-        "pending_approval"
+        RequestState::PendingApproval
     } else {
-        "queued"
+        RequestState::Queued
     };
     let now = Utc::now();
     let mut superseded: Vec<String> = Vec::new();
@@ -203,15 +192,15 @@ pub async fn request_resource(app: &App, p: &Principal, n: NewRequest<'_>) -> Re
                     .await
                     .map(|r| r.rows_affected())
                 })?;
-                (r.id.clone(), "update")
+                (r.id.clone(), RequestKind::Update)
             } else {
                 // Nothing was applied yet: the resource is this ask.
                 on_tx!(&mut tx, |c| {
                     sqlx::query("UPDATE resources SET spec = $1, state = $2, armed = $3, account = $4, estimate_cents = $5, last_error = NULL, updated_at = $6 WHERE id = $7")
-                        .bind(&spec_text).bind(state).bind(armed).bind(&account).bind(after).bind(now).bind(&r.id)
+                        .bind(&spec_text).bind(ResourceState::of_create(state)).bind(armed).bind(&account).bind(after).bind(now).bind(&r.id)
                         .execute(&mut *c).await.map(|r| r.rows_affected())
                 })?;
-                (r.id.clone(), "create")
+                (r.id.clone(), RequestKind::Create)
             }
         }
         None => {
@@ -221,11 +210,11 @@ pub async fn request_resource(app: &App, p: &Principal, n: NewRequest<'_>) -> Re
                     "INSERT INTO resources (id, project_id, service, name, spec, state, armed, cloud, account, outputs, estimate_cents, suspended, created_by, created_at, updated_at)
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, '{}', $10, FALSE, $11, $12, $12)",
                 )
-                .bind(&id).bind(&pr.id).bind(&m.id).bind(n.name).bind(&spec_text).bind(state).bind(armed)
+                .bind(&id).bind(&pr.id).bind(&m.id).bind(n.name).bind(&spec_text).bind(ResourceState::of_create(state)).bind(armed)
                 .bind(&m.cloud).bind(&account).bind(est).bind(p.actor()).bind(now)
                 .execute(&mut *c).await.map(|r| r.rows_affected())
             })?;
-            (id, "create")
+            (id, RequestKind::Create)
         }
     };
     let req_id = insert_request(

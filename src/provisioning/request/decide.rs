@@ -8,7 +8,7 @@ use crate::app::App;
 use crate::audit::{self, Event};
 use crate::auth::Principal;
 use crate::error::{Error, Result};
-use crate::provisioning::{Request, estimate, grants, history, query};
+use crate::provisioning::{Request, RequestState, ResourceState, estimate, grants, history, query};
 use crate::registry::projects;
 use crate::store::Tx;
 
@@ -30,7 +30,7 @@ pub async fn decide(
     // Not the requester, nor (for a key's request) the key's minter or the
     // project's owner: see `auth::duties`.
     crate::auth::duties::check(&mut tx, p, &req.requested_by, &req.project_id).await?;
-    if req.state != "pending_approval" {
+    if req.state != RequestState::PendingApproval {
         return Err(Error::conflict(
             format!(
                 "request {request_id} is {}, not pending approval",
@@ -42,7 +42,11 @@ pub async fn decide(
     if approve {
         admit_on_approval(app, &mut tx, &req).await?;
     }
-    let state = if approve { "queued" } else { "rejected" };
+    let state = if approve {
+        RequestState::Queued
+    } else {
+        RequestState::Rejected
+    };
     let now = Utc::now();
     let n = on_tx!(&mut tx, |c| {
         sqlx::query("UPDATE requests SET state = $1, decided_by = $2, decision_reason = $3, updated_at = $4 WHERE id = $5 AND state = 'pending_approval'")
@@ -67,7 +71,7 @@ pub async fn decide(
     if !applied {
         on_tx!(&mut tx, |c| {
             sqlx::query("UPDATE resources SET state = $1, updated_at = $2 WHERE id = $3")
-                .bind(state)
+                .bind(ResourceState::of_create(state))
                 .bind(now)
                 .bind(&req.resource_id)
                 .execute(&mut *c)

@@ -7,7 +7,7 @@ use crate::app::App;
 use crate::audit::{self, Event};
 use crate::auth::Principal;
 use crate::error::{Error, Result};
-use crate::provisioning::{Resource, estimate, history};
+use crate::provisioning::{RequestKind, RequestState, Resource, ResourceState, estimate, history};
 use crate::store::Tx;
 
 /// Queue the destruction of a resource. Data-bearing resources need
@@ -52,7 +52,10 @@ pub async fn deprovision_in(
             "send confirm: true to destroy it anyway",
         ));
     }
-    if matches!(r.state.as_str(), "destroyed" | "destroying") {
+    if matches!(
+        r.state,
+        ResourceState::Destroyed | ResourceState::Destroying
+    ) {
         let req = latest_request(tx, &r.id)
             .await?
             .ok_or_else(|| Error::not_found("request"))?;
@@ -74,9 +77,9 @@ pub async fn deprovision_in(
     estimate::refresh(tx, &app.catalog, r).await?;
     let nothing_exists = !r.armed || !h.ever_ran;
     let (state, res_state) = if nothing_exists {
-        ("fulfilled", "destroyed")
+        (RequestState::Fulfilled, ResourceState::Destroyed)
     } else {
-        ("queued", "destroying")
+        (RequestState::Queued, ResourceState::Destroying)
     };
     // Destroy with the inputs that were applied, not a pending ask's.
     let destroy_spec = h
@@ -96,7 +99,7 @@ pub async fn deprovision_in(
         tx,
         &r.id,
         &r.project_id,
-        "destroy",
+        RequestKind::Destroy,
         &destroy_spec,
         state,
         false,

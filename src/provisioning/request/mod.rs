@@ -13,7 +13,7 @@ pub use deprovision::{deprovision, deprovision_in};
 
 use chrono::Utc;
 
-use super::{REQUEST_COLS, RESOURCE_COLS, Request, Resource};
+use super::{REQUEST_COLS, RESOURCE_COLS, Request, RequestKind, RequestState, Resource};
 use crate::auth::Principal;
 use crate::error::{Error, Result};
 use crate::registry::{Project, projects};
@@ -98,9 +98,9 @@ pub async fn insert_request(
     tx: &mut Tx,
     resource_id: &str,
     project: &str,
-    kind: &str,
+    kind: RequestKind,
     spec: &str,
-    state: &str,
+    state: RequestState,
     needs_approval: bool,
     by: &str,
 ) -> Result<String> {
