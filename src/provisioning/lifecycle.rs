@@ -59,7 +59,7 @@ pub async fn decommission(
     let now = app.store.clock().now();
     let mut tx = app.store.begin().await?;
     let (cur, reason) = projects::check_decommission(&mut tx, p, id, reason, confirm).await?;
-    if cur.lifecycle == "decommissioned" {
+    if cur.lifecycle == crate::registry::Lifecycle::Decommissioned {
         tx.commit().await?;
         return Ok(Decommissioned {
             project: cur,

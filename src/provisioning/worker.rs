@@ -198,7 +198,8 @@ async fn execute(
         Ok(p) => p,
         Err(_) => return failed("the project is missing"),
     };
-    if req.kind.applies_spec() && (pr.killed || pr.lifecycle != "active") {
+    if req.kind.applies_spec() && (pr.killed || pr.lifecycle != crate::registry::Lifecycle::Active)
+    {
         return failed(format!(
             "project {} is frozen or not active; nothing was changed",
             pr.id

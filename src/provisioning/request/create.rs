@@ -8,7 +8,6 @@ use crate::app::App;
 use crate::audit::{self, Event};
 use crate::auth::Principal;
 use crate::error::{Error, Result};
-use crate::governance::Classification;
 use crate::provisioning::history::{self, History};
 use crate::provisioning::{
     Request, RequestKind, RequestState, Resource, ResourceState, estimate, gate, grants,
@@ -87,7 +86,7 @@ pub async fn request_resource(app: &App, p: &Principal, n: NewRequest<'_>) -> Re
     let mut tx = app.store.begin().await?;
     let pr = writable_project(&mut tx, p, n.project_id).await?;
     pr.require_live()?;
-    let tier = Classification::parse(&pr.classification).unwrap_or_default();
+    let tier = pr.classification;
     gate::check_tier(m, tier)?;
     let allowlisted = grants::enforce(
         &mut tx,

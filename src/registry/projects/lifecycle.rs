@@ -11,8 +11,8 @@ use crate::audit::{self, Event};
 use crate::auth::{Principal, Role};
 use crate::error::{Error, Result};
 use crate::governance::evidence;
-use crate::registry::Project;
 use crate::registry::input;
+use crate::registry::{Lifecycle, Project};
 use crate::store::Tx;
 
 /// Take a patched value only if it differs, and note the field as changed
@@ -42,7 +42,7 @@ pub async fn patch(app: &App, p: &Principal, id: &str, body: &Value) -> Result<P
     if !(cur.has_authority(p) || (key_only && cur.writable_by(p))) {
         cur.require_authority(p)?;
     }
-    if cur.lifecycle == "decommissioned" {
+    if cur.lifecycle == Lifecycle::Decommissioned {
         return Err(Error::conflict(
             format!("project {id} is decommissioned"),
             "decommissioned projects are read-only",
@@ -167,7 +167,7 @@ pub async fn set_killed_in(
         .filter(|c| c.visible_to(p))
         .ok_or_else(|| Error::not_found(format!("project {id}")))?;
     cur.require_authority(p)?;
-    if cur.lifecycle != "active" {
+    if cur.lifecycle != Lifecycle::Active {
         return Err(Error::conflict(
             format!("project {id} is {}", cur.lifecycle),
             "nothing to do",
