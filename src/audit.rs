@@ -99,12 +99,13 @@ impl<'a> Event<'a> {
 
 pub async fn record(tx: &mut Tx, e: Event<'_>) -> Result<()> {
     let data = e.data.to_string();
+    let at = tx.now();
     on_tx!(tx, |c| {
         sqlx::query(
             "INSERT INTO audit_events (at, actor, action, project_id, target, outcome, reason, data, request_id)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
-        .bind(Utc::now())
+        .bind(at)
         .bind(&e.actor)
         .bind(e.action)
         .bind(e.project_id)

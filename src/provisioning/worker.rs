@@ -6,7 +6,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
 use serde_json::{Value, json};
 use tokio::sync::{Semaphore, watch};
 
@@ -266,7 +265,7 @@ async fn finish(app: &App, req: &Request, lease: &Lease, done: Done) -> Result<(
             "the reconciler re-queues the run",
         ));
     }
-    let now = Utc::now();
+    let now = app.store.clock().now();
     let destroy = req.kind == RequestKind::Destroy;
     let (req_state, res_state) = match (done.ok, destroy) {
         (true, true) => (RequestState::Fulfilled, ResourceState::Destroyed),

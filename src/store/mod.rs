@@ -92,17 +92,30 @@ impl AsPool for WriteRef<'_> {
     }
 }
 
-/// An open transaction of one engine; what `on_tx!` matches on. The SQLite
-/// one carries the generation to bump once it has committed.
-pub enum Tx {
+/// An open transaction of one engine (`on_tx!` matches on `inner`), with
+/// the store's clock, so code that only holds the transaction still takes
+/// its time from the one clock.
+pub struct Tx {
+    pub inner: TxInner,
+    clock: Clock,
+}
+
+/// The engine's transaction. The SQLite one carries the generation to bump
+/// once it has committed.
+pub enum TxInner {
     Sqlite(Transaction<'static, Sqlite>, Arc<Generation>),
     Pg(Transaction<'static, Postgres>),
 }
 
 impl Tx {
+    /// The current time on the store's clock.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
     pub async fn commit(self) -> Result<(), sqlx::Error> {
-        match self {
-            Tx::Sqlite(t, generation) => {
+        match self.inner {
+            TxInner::Sqlite(t, generation) => {
                 let r = t.commit().await;
                 // After the commit, never before: a reader that saw the old
                 // generation may have read the old rows, and must not keep
@@ -111,7 +124,7 @@ impl Tx {
                 generation.bump();
                 r
             }
-            Tx::Pg(t) => t.commit().await,
+            TxInner::Pg(t) => t.commit().await,
         }
     }
 }
@@ -135,12 +148,12 @@ macro_rules! on_pool {
 #[macro_export]
 macro_rules! on_tx {
     ($tx:expr, |$c:ident| $body:expr) => {
-        match $tx {
-            $crate::store::Tx::Sqlite(t, _) => {
+        match &mut ($tx).inner {
+            $crate::store::TxInner::Sqlite(t, _) => {
                 let $c = &mut **t;
                 $body
             }
-            $crate::store::Tx::Pg(t) => {
+            $crate::store::TxInner::Pg(t) => {
                 let $c = &mut **t;
                 $body
             }
@@ -192,11 +205,15 @@ impl Store {
     }
 
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
-        Ok(match &self.pools {
+        let inner = match &self.pools {
             Pools::Sqlite { write, .. } => {
-                Tx::Sqlite(write.begin().await?, self.generation.clone())
+                TxInner::Sqlite(write.begin().await?, self.generation.clone())
             }
-            Pools::Pg(p) => Tx::Pg(p.begin().await?),
+            Pools::Pg(p) => TxInner::Pg(p.begin().await?),
+        };
+        Ok(Tx {
+            inner,
+            clock: self.clock.clone(),
         })
     }
 

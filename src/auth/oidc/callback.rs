@@ -44,7 +44,7 @@ pub async fn complete(
         ));
     };
     let result = async {
-        flow::check(&pending, browser, chrono::Utc::now())?;
+        flow::check(&pending, browser, store.clock().now())?;
         if let Some(e) = get("error") {
             return Err(idp_error(e, get("error_description")));
         }

@@ -1,6 +1,5 @@
 //! `request_resource`: an agent's ask for a resource, created or changed.
 
-use chrono::Utc;
 use serde_json::{Value, json};
 
 use super::{committed_cents, insert_request, lock_project, resource_by_name, writable_project};
@@ -165,7 +164,7 @@ pub async fn request_resource(app: &App, p: &Principal, n: NewRequest<'_>) -> Re
     } else {
         RequestState::Queued
     };
-    let now = Utc::now();
+    let now = app.store.clock().now();
     let mut superseded: Vec<String> = Vec::new();
     let (resource_id, kind) = match &existing {
         Some(r) => {

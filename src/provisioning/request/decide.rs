@@ -1,6 +1,5 @@
 //! `decide`: an admin approves or rejects a pending request.
 
-use chrono::Utc;
 use serde_json::Value;
 
 use super::{committed_cents, lock_project};
@@ -47,7 +46,7 @@ pub async fn decide(
     } else {
         RequestState::Rejected
     };
-    let now = Utc::now();
+    let now = app.store.clock().now();
     let n = on_tx!(&mut tx, |c| {
         sqlx::query("UPDATE requests SET state = $1, decided_by = $2, decision_reason = $3, updated_at = $4 WHERE id = $5 AND state = 'pending_approval'")
             .bind(state).bind(p.actor()).bind(&reason).bind(now).bind(request_id)

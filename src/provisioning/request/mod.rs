@@ -11,8 +11,6 @@ pub use create::{NewRequest, request_resource};
 pub use decide::decide;
 pub use deprovision::{deprovision, deprovision_in};
 
-use chrono::Utc;
-
 use super::{REQUEST_COLS, RESOURCE_COLS, Request, RequestKind, RequestState, Resource};
 use crate::auth::Principal;
 use crate::error::{Error, Result};
@@ -105,7 +103,7 @@ pub async fn insert_request(
     by: &str,
 ) -> Result<String> {
     let id = format!("req-{}", uuid::Uuid::new_v4().simple());
-    let now = Utc::now();
+    let now = tx.now();
     on_tx!(tx, |c| {
         sqlx::query(
             "INSERT INTO requests (id, resource_id, project_id, kind, spec, state, needs_approval, requested_by, attempts, created_at, updated_at)

@@ -124,7 +124,7 @@ pub async fn patch(app: &App, p: &Principal, id: &str, body: &Value) -> Result<P
         .bind(&next.cost_center)
         .bind(&next.data_class)
         .bind(&next.evidence)
-        .bind(Utc::now())
+        .bind(app.store.clock().now())
         .bind(id)
         .execute(&mut *c)
         .await

@@ -60,7 +60,7 @@ pub async fn register(
     let (group, cost_center) = resolve_group(app, n.group.as_deref(), reg.require_group)?;
     check_tier_at_registration(app, p, &n)?;
 
-    let now = Utc::now();
+    let now = app.store.clock().now();
     let review_date = match n.classification {
         Classification::Poc => {
             Some(now + Duration::days(app.config.file.review.poc_window_days as i64))
