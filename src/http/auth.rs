@@ -18,6 +18,7 @@ use crate::error::Error;
 pub fn routes(api: Api) -> Api {
     api.post("/api/auth/login", login)
         .doc("Log in with a local username and password; returns a session token and sets the session cookie")
+        .public()
         .body::<Login>()
         .post("/api/auth/logout", logout)
         .doc("End the current session")
@@ -26,6 +27,7 @@ pub fn routes(api: Api) -> Api {
         .doc("The signed-in user (or the PAT's user), with role and what it can do")
         .get("/api/auth/config", config)
         .doc("Public sign-in configuration: system name, local login, SSO, registration rules, version")
+        .public()
         .post("/api/auth/password", change_password)
         .doc("Change your own password: ends your other sessions (this one stays), and revokes your personal access tokens with revoke_tokens: true")
         .body::<PasswordChange>()

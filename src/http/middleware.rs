@@ -100,12 +100,15 @@ pub async fn refuse_nul(req: Request, next: Next) -> Response {
     next.run(req).await
 }
 
-/// `/api` paths that work without a session (SPEC §3.4).
+/// Families of `/api` paths that are public as a whole: an unknown path in
+/// them answers 404, not 401 (the single sign-on redirects, and the gateway
+/// that authenticates its own callers).
+const PUBLIC_FAMILIES: [&str; 2] = ["/api/auth/oidc/", "/api/gateway/"];
+
+/// `/api` paths that work without a session: the routes registered
+/// `.public()` in the router, and the public families.
 pub fn is_public_api(path: &str) -> bool {
-    path == "/api/auth/login"
-        || path == "/api/auth/config"
-        || path.starts_with("/api/auth/oidc/")
-        || path.starts_with("/api/gateway/")
+    super::public_paths().contains(path) || PUBLIC_FAMILIES.iter().any(|f| path.starts_with(f))
 }
 
 fn host_of(req: &Request) -> Option<&str> {

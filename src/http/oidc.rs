@@ -23,12 +23,14 @@ use crate::auth::sessions;
 pub fn routes(api: Api) -> Api {
     api.get("/api/auth/oidc/login", login)
         .doc("Start single sign-on: redirects the browser to the identity provider")
+        .public()
         .query(&["return_to"])
         .status(302)
         .get("/api/auth/oidc/callback", callback)
         .doc(
             "The identity provider's redirect back; creates the session and redirects to return_to",
         )
+        .public()
         .query(&["code", "state", "error", "error_description"])
         .status(302)
 }
