@@ -159,7 +159,11 @@ async fn walk(engine: Engine) {
     // The public routes really are public: none answers 401 without a
     // credential (and the sign-in routes are among them).
     let public = asgard::http::public_routes();
-    for want in ["/api/auth/login", "/api/auth/config", "/api/auth/oidc/login"] {
+    for want in [
+        "/api/auth/login",
+        "/api/auth/config",
+        "/api/auth/oidc/login",
+    ] {
         assert!(
             public.iter().any(|(_, t)| t == want),
             "{want} is not registered public: {public:?}"

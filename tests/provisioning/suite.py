@@ -533,11 +533,12 @@ def suite_bad(ctx: Ctx, a: Asgard) -> None:
                         in plan.get("message", ""),
                         f"unarmed {svc}: state planned, armed:false, a plan", fail_detail=r.brief())
                 rid = r.data.get("request_id")
-                time.sleep(2.5)
+                # No worker runs on an unarmed replica, so there is nothing to wait for: the boot log says so.
                 g = mu.get_request(rid) if rid else None
-                R.check(g is not None and not g.is_error and g.data.get("state") == "planned",
-                        f"unarmed {svc}: still planned later (never fulfilled)",
-                        fail_detail=g.brief() if g else "no request id")
+                R.check(g is not None and not g.is_error and g.data.get("state") == "planned"
+                        and "provisioning=unarmed" in u.log_text(),
+                        f"unarmed {svc}: planned, and no worker runs here",
+                        fail_detail=(g.brief() if g else "no request id") + " " + u.tail(5))
             R.check(not (u.work_dir).exists(), "unarmed: no Terraform work dir was created")
         finally:
             u.stop()
@@ -632,10 +633,15 @@ def suite_e2e(ctx: Ctx, a: Asgard) -> None:
             if R.check(not r.is_error and r.data.get("state") == "pending_approval" and r.data.get("needs_approval"),
                        f"{svc} waits for approval", r.data.get("approval_reason", ""), r.brief()):
                 pending[name] = r.data["request_id"]
-                time.sleep(1)
-                g = m.get_request(r.data["request_id"])
-                R.check(g.data.get("state") == "pending_approval", f"{svc} does not run before approval",
-                        fail_detail=g.brief())
+        # Wait on an event, not a clock: a request queued after them has run to the end, so the workers have
+        # claimed work since, and the ones waiting for approval were not among it.
+        probe = m.request("demo-token", "e2e-probe", {"label": "probe"})
+        pd = m.wait(probe.data.get("request_id", ""), 120, poll=0.2) if not probe.is_error else {}
+        for name, rid in pending.items():
+            g = m.get_request(rid)
+            R.check(pd.get("state") == "fulfilled" and g.data.get("state") == "pending_approval",
+                    f"{slow[name][0]} does not run before approval (a later request ran first)",
+                    fail_detail=f"{g.brief()} probe: {fmt_state(pd) if pd else probe.brief()}")
         starts: dict[str, float] = {}
         for name, rid in pending.items():
             st, b, raw = a.approve(rid)
