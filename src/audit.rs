@@ -1,4 +1,4 @@
-//! The audit log (SPEC §11). Domain functions call `record` inside the same
+//! The audit log. Domain functions call `record` inside the same
 //! transaction as the change they audit. `data` holds field names and safe
 //! values only: callers must never put a password, token, key or secret value
 //! in an event (the leak-scan tests grep for them).

@@ -1,4 +1,4 @@
-//! Human sessions (SPEC §3.3): opaque tokens stored hashed, 12 h sliding
+//! Human sessions: opaque tokens stored hashed, 12 h sliding
 //! expiry capped at 7 days absolute, swept when expired. The sliding update is
 //! written at most once a minute per session so authenticated reads stay
 //! read-only on the hot path.

@@ -1,4 +1,4 @@
-//! Background loops (SPEC §9). Each loop is a file exposing an idempotent
+//! Background loops. Each loop is a file exposing an idempotent
 //! `tick(&App)`; `every` owns the sleeping, the leader lease (so only one
 //! replica runs a loop at a time), errors and shutdown.
 

@@ -1,4 +1,4 @@
-//! The service catalog (SPEC §6.1): manifests embedded from `services/`,
+//! The service catalog: manifests embedded from `services/`,
 //! extended or overridden by `provisioning.services_dir`. A bad manifest
 //! refuses the boot with its file and field. Manifests are data; nothing
 //! here runs Terraform.

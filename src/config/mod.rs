@@ -107,13 +107,13 @@ pub struct Config {
     pub lease_ttl_secs: u64,
     pub terraform: Option<TerraformConfig>,
     pub allowed: Vec<AllowedTarget>,
-    /// The explicit environment for Terraform children (SPEC §6.5).
+    /// The explicit environment for Terraform children.
     pub child_env: Vec<(String, String)>,
     pub file: FileConfig,
     pub http: http::HttpLimits,
 }
 
-/// Parse a boolean the way SPEC §1.2 says: 1/true/yes/on, 0/false/no/off.
+/// Parse a boolean the way docs/config.md says: 1/true/yes/on, 0/false/no/off.
 pub fn parse_bool(var: &str, v: &str) -> Result<bool, ConfigError> {
     match v.trim().to_ascii_lowercase().as_str() {
         "1" | "true" | "yes" | "on" => Ok(true),
@@ -244,7 +244,7 @@ pub(crate) mod tests {
         assert_eq!(c.database_url_secret_arn.as_deref(), Some(arn));
         assert_eq!(c.secret_key_secret_arn.as_deref(), Some(arn));
         assert!(c.ignored_arns.is_empty());
-        // The plain variable wins (SPEC §1.2), even when it equals the default.
+        // The plain variable wins, even when it equals the default.
         let c = Config::load(
             &env(&[
                 ("ASGARD_DATABASE_URL", "sqlite://asgard.db"),

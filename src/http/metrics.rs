@@ -1,6 +1,6 @@
 //! `GET /metrics` and the middleware that feeds it.
 //!
-//! Access (SPEC §2): open to a caller on loopback (a scraper on the same
+//! Access: open to a caller on loopback (a scraper on the same
 //! host or a sidecar), open to anyone with `ASGARD_METRICS_PUBLIC=1`, and
 //! otherwise only to an admin or auditor session (Bearer or cookie) or PAT. A request that came
 //! through a proxy (a trusted-proxy peer, or `Forwarded`, `X-Forwarded-For`

@@ -1,4 +1,4 @@
-//! `/api/auth/oidc/*` (SPEC §3.6): `login` sends the browser to the identity
+//! `/api/auth/oidc/*`: `login` sends the browser to the identity
 //! provider, `callback` finishes the sign-in. Both are public and answer
 //! browsers, so every failure is an HTML page with a fitting status (4xx for
 //! anything about the request or the provider's answer; 503 while discovery

@@ -1,4 +1,4 @@
-//! Provisioning (SPEC §6): resources and the requests that change them. A
+//! Provisioning: resources and the requests that change them. A
 //! request is a row; workers on every replica claim queued rows, take the
 //! resource's lease, and run Terraform through the one runner. The request
 //! path never runs Terraform inline. State moves only by compare-and-set.
@@ -152,7 +152,7 @@ fn next_hint(kind: RequestKind, state: RequestState) -> &'static str {
     }
 }
 
-/// Resource name rule (SPEC §6.3); names become Terraform input, never paths.
+/// Resource name rule; names become Terraform input, never paths.
 pub fn valid_resource_name(n: &str) -> bool {
     let b = n.as_bytes();
     (2..=41).contains(&b.len())

@@ -273,7 +273,7 @@ async fn attach_pending(app: &App, project: &str, rows: &mut [Resource]) -> Resu
     Ok(())
 }
 
-/// Budget, committed monthly estimate and breakdown (SPEC §8.6).
+/// Budget, committed monthly estimate and breakdown.
 pub async fn project_cost(app: &App, p: &Principal, project: &str) -> Result<Value> {
     let pr: Project = projects::get(app, p, project).await?;
     let sql = format!(

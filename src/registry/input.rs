@@ -1,5 +1,5 @@
 //! Parsing registration and patch bodies into typed values. Bodies are JSON
-//! objects whose evidence fields may sit at the top level (SPEC §4.1) or in
+//! objects whose evidence fields may sit at the top level or in
 //! an `evidence` object, so serde's `deny_unknown_fields` cannot express the
 //! rules; this module walks the object and names every offending field.
 

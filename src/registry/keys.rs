@@ -1,4 +1,4 @@
-//! Project keys (SPEC §4.3): minted by the project's authority, shown once,
+//! Project keys: minted by the project's authority, shown once,
 //! stored as SHA-256, optionally expiring, revocable. A key works only while
 //! its project is active and not killed.
 //!

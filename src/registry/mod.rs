@@ -1,4 +1,4 @@
-//! The registry, Asgard's gate (SPEC §4): projects, their keys, and the
+//! The registry, Asgard's gate: projects, their keys, and the
 //! kill switch. Every function takes the calling `Principal`, checks
 //! authority itself, and writes its audit row in the same transaction.
 
@@ -128,7 +128,7 @@ impl Project {
         p.reads_everything() || self.has_authority(p) || p.key_project() == Some(self.id.as_str())
     }
 
-    /// Authority (SPEC §4.2): admin, or the caller's email is owner or manager.
+    /// Authority: admin, or the caller's email is owner or manager.
     pub fn has_authority(&self, p: &Principal) -> bool {
         if p.is_admin() {
             return true;

@@ -1,4 +1,4 @@
-//! Refused boots (SPEC §1.2–1.4, §7.1, §9): an invalid `asgard.yaml` names
+//! Refused boots: an invalid `asgard.yaml` names
 //! the offending key path; an invalid ASGARD_SECRET_KEY names the variable;
 //! a database created under another key is refused; Postgres without a key
 //! is refused; a second process on one SQLite file is refused. Each exits

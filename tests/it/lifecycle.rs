@@ -1,4 +1,4 @@
-//! Process lifecycle (SPEC §1.4): SIGTERM stops the server and the process
+//! Process lifecycle: SIGTERM stops the server and the process
 //! exits 0 within 10 s; data survives a restart; a restart prints no second
 //! `password:` line.
 

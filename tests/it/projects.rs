@@ -1,4 +1,4 @@
-//! The registry over HTTP (SPEC §4.2–4.4): merge-PATCH, project keys (mint
+//! The registry over HTTP: merge-PATCH, project keys (mint
 //! shown once, list without secrets with `last_used_at`, revoke, expiry),
 //! the kill switch (a killed project's keys stop working on /mcp), and
 //! decommission (needs `confirm`, revokes every key, read-only after).

@@ -32,7 +32,7 @@ pub async fn patch(app: &App, p: &Principal, id: &str, body: &Value) -> Result<P
         .filter(|c| c.visible_to(p))
         .ok_or_else(|| Error::not_found(format!("project {id}")))?;
     // Agents with the project's key may update description and evidence; the
-    // rest needs authority (SPEC §4.2, §5.3).
+    // rest needs authority.
     let key_only = patch.name.is_none()
         && patch.budget_cents.is_none()
         && patch.manager_email.is_none()
