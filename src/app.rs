@@ -161,7 +161,7 @@ impl App {
             .map_err(|e| anyhow::anyhow!("creating the bootstrap admin: {e:?}"))?
             {
                 Bootstrap::Created { generated_password } => {
-                    notes.generated_admin_password = generated_password
+                    notes.generated_admin_password = generated_password;
                 }
                 Bootstrap::Exists => {}
             }

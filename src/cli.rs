@@ -1,6 +1,9 @@
 //! The command line: `serve`, `migrate`, `check-config`, `keygen`,
 //! `admin reset-password`, `users disable`, `healthcheck`, `version`.
 
+// The command line talks to its operator on stdout and stderr.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 

@@ -192,7 +192,7 @@ pub fn router(app: AppState, extra: Option<Router<AppState>>) -> Router {
     if let Some(extra) = extra {
         r = r.merge(extra);
     }
-    r.route("/metrics", axum::routing::get(metrics::metrics))
+    r.route("/metrics", get(metrics::metrics))
         .route_layer(axum::middleware::from_fn(metrics::mark_route))
         .method_not_allowed_fallback(method_not_allowed)
         // Layers run outermost last-added: panics are caught, then counted

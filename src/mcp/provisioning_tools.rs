@@ -164,6 +164,6 @@ pub(super) fn defs() -> Vec<Def> {
 }
 
 /// The optional service that narrows a resource name.
-fn service_arg() -> serde_json::Value {
+fn service_arg() -> Value {
     json!({"type": "string", "description": "Service id (e.g. ecr-repository); needed with a name that resources of two services share."})
 }

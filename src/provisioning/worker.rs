@@ -183,9 +183,8 @@ async fn execute(
     let Some(backend) = app.backend.as_ref() else {
         return failed("the state backend is not running");
     };
-    let res = match query::resource(app, &req.resource_id).await {
-        Ok(Some(r)) => r,
-        _ => return failed("the resource record is missing"),
+    let Ok(Some(res)) = query::resource(app, &req.resource_id).await else {
+        return failed("the resource record is missing");
     };
     let Some(m) = app.catalog.get(&res.service) else {
         return failed(format!(
@@ -193,9 +192,8 @@ async fn execute(
             res.service
         ));
     };
-    let pr = match crate::registry::projects::fetch_by_id(app, &req.project_id).await {
-        Ok(p) => p,
-        Err(_) => return failed("the project is missing"),
+    let Ok(pr) = crate::registry::projects::fetch_by_id(app, &req.project_id).await else {
+        return failed("the project is missing");
     };
     if req.kind.applies_spec() && (pr.killed || pr.lifecycle != crate::registry::Lifecycle::Active)
     {

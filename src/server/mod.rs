@@ -34,7 +34,7 @@ impl Server {
 
     pub async fn run_until_stopped(
         self,
-        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+        shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let app = self.app.clone();
         let router = crate::http::router(app.clone(), Some(crate::mcp::router(app.clone())));
@@ -120,7 +120,7 @@ fn connection_limits(http: &crate::config::http::HttpLimits) -> listener::Limits
 /// (a supervisor stopping a fresh replica) must drain and exit 0, not kill
 /// the process with the default action.
 #[cfg(unix)]
-pub fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
     use tokio::signal::unix::{SignalKind, signal};
     let term = signal(SignalKind::terminate()).ok();
     let int = signal(SignalKind::interrupt()).ok();

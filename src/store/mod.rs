@@ -378,7 +378,7 @@ impl Store {
 async fn retry<T, F, Fut>(patience: Duration, mut f: F) -> Result<T, sqlx::Error>
 where
     F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, sqlx::Error>>,
+    Fut: Future<Output = Result<T, sqlx::Error>>,
 {
     let start = std::time::Instant::now();
     let mut delay = Duration::from_millis(200);

@@ -1,6 +1,9 @@
 //! Test support: a fresh, migrated store on either engine, for unit tests
 //! that must hold on SQLite and on Postgres alike.
 
+// A skipped Postgres run says so on stderr.
+#![allow(clippy::print_stderr)]
+
 use super::Store;
 
 /// A fresh store: a SQLite file, or a new database on `ASGARD_TEST_PG_URL`
@@ -64,7 +67,7 @@ pub async fn fresh_store(postgres: bool) -> Option<(Store, Box<dyn FnOnce() + Se
                         .execute(&mut c)
                         .await;
                 }
-            })
+            });
         })
         .join();
     };

@@ -89,7 +89,7 @@ async fn bad_input(engine: Engine) {
             let r = app.req(m.clone(), path, Some(&tok), Some(v.clone())).await;
             match r.check_error(422, "invalid_request") {
                 Ok(e) if !e["field"].is_string() => {
-                    f.push(format!("{m} {path} {v}: no field: {}", r.text))
+                    f.push(format!("{m} {path} {v}: no field: {}", r.text));
                 }
                 Ok(_) => {}
                 Err(e) => f.push(format!("{e} (body {v})")),

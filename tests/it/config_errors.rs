@@ -127,7 +127,7 @@ async fn bad_config(engine: Engine) {
                     && value.len() > 60
                     && out.contains(value.trim()) =>
             {
-                f.push(format!("the refusal echoes the key value:\n{out}"))
+                f.push(format!("the refusal echoes the key value:\n{out}"));
             }
             Ok(_) => {}
             Err(e) => f.push(format!("{var}={value:?}: {e}")),

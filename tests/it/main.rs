@@ -1,6 +1,9 @@
 //! Integration tests: the real `asgard` binary, booted per test on SQLite
 //! and (when ASGARD_TEST_PG_URL is set) on Postgres. See `support`.
 
+// Notes for the person running the tests go to stderr.
+#![allow(clippy::print_stderr)]
+
 mod support;
 
 mod bad_fields;

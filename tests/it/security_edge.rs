@@ -69,7 +69,7 @@ async fn throttle_race(engine: Engine) {
 /// `join_all` without a futures dependency: spawn each on the runtime.
 async fn futures_join_all<F, T>(futs: impl Iterator<Item = F>) -> Vec<T>
 where
-    F: std::future::Future<Output = T>,
+    F: Future<Output = T>,
 {
     // The futures borrow the app, so they are polled together in place.
     let mut pinned: Vec<std::pin::Pin<Box<F>>> = futs.map(Box::pin).collect();

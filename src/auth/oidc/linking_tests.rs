@@ -130,12 +130,12 @@ fn profile(sub: &str, email: Option<&str>, groups: Option<&[&str]>) -> Profile {
 
 #[tokio::test]
 async fn sign_in_sqlite() {
-    sign_in_creates_links_and_refreshes(false).await
+    sign_in_creates_links_and_refreshes(false).await;
 }
 
 #[tokio::test]
 async fn sign_in_postgres() {
-    sign_in_creates_links_and_refreshes(true).await
+    sign_in_creates_links_and_refreshes(true).await;
 }
 
 async fn sign_in_creates_links_and_refreshes(postgres: bool) {
@@ -250,12 +250,12 @@ async fn sign_in_creates_links_and_refreshes(postgres: bool) {
 
 #[tokio::test]
 async fn pending_sqlite() {
-    pending_sign_ins_are_single_use(false).await
+    pending_sign_ins_are_single_use(false).await;
 }
 
 #[tokio::test]
 async fn pending_postgres() {
-    pending_sign_ins_are_single_use(true).await
+    pending_sign_ins_are_single_use(true).await;
 }
 
 async fn pending_sign_ins_are_single_use(postgres: bool) {
