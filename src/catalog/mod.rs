@@ -22,6 +22,11 @@ static EMBEDDED: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/services");
 pub struct OutputSpec {
     #[serde(default)]
     pub secret: bool,
+    /// The ARN of a cloud object the module itself creates (never a value
+    /// echoed from an input): the only outputs a project-scoped grant may
+    /// name.
+    #[serde(default)]
+    pub arn: bool,
     #[serde(default)]
     pub description: String,
 }

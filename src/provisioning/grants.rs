@@ -24,25 +24,41 @@ use crate::store::Tx;
 
 const WIDEN: &str = "to use a resource no project owns (a shared KMS key, say), an operator adds its exact ARN to provisioning.grant_allowlist in asgard.yaml";
 
-/// Whether `value` is one of `arns`, or one of them followed by a `:`
-/// qualifier (Secrets Manager's `ARN:json-key:version-stage:version-id`,
-/// which still names the same secret).
+/// Whether `value` is one of `arns`, or a Secrets Manager secret ARN of
+/// them followed by its `:json-key:version-stage:version-id` qualifier
+/// (which still names the same secret). Only a whole secret ARN (seven
+/// `:`-separated parts) takes a qualifier, so no prefix of an ARN can stand
+/// for everything that starts with it.
 fn covered(value: &str, arns: &BTreeSet<String>) -> bool {
     arns.contains(value)
         || arns.iter().any(|a| {
-            value
-                .strip_prefix(a.as_str())
-                .is_some_and(|rest| rest.starts_with(':'))
+            let parts: Vec<&str> = a.split(':').collect();
+            parts.len() == 7
+                && parts[2] == "secretsmanager"
+                && parts[5] == "secret"
+                && value
+                    .strip_prefix(a.as_str())
+                    .is_some_and(|rest| rest.starts_with(':'))
         })
 }
 
-/// Every ARN among recorded outputs (JSON text): plain string values that
-/// start with `arn:`. Secret outputs are `{"secret_ref": …}` and never count.
-pub fn arns_in_outputs(outputs_json: &str, into: &mut BTreeSet<String>) {
+/// The ARNs among a resource's recorded outputs (JSON text): only the
+/// outputs its manifest declares `arn: true` (objects the module creates,
+/// never an input echoed back, which anyone could set to another project's
+/// ARN), and only values shaped as exact ARNs. Secret outputs are
+/// `{"secret_ref": …}` and never count.
+pub fn arns_in_outputs(m: &Manifest, outputs_json: &str, into: &mut BTreeSet<String>) {
     let Ok(Value::Object(o)) = serde_json::from_str::<Value>(outputs_json) else {
         return;
     };
-    for v in o.values() {
+    for (name, v) in &o {
+        if !m
+            .outputs
+            .get(name)
+            .is_some_and(|spec| spec.arn && !spec.secret)
+        {
+            continue;
+        }
         let items = match v {
             Value::Array(a) => a.iter().collect(),
             one => vec![one],
@@ -51,7 +67,7 @@ pub fn arns_in_outputs(outputs_json: &str, into: &mut BTreeSet<String>) {
             items
                 .into_iter()
                 .filter_map(Value::as_str)
-                .filter(|s| s.starts_with("arn:"))
+                .filter(|s| scoped::arn_problem(s).is_none())
                 .map(str::to_string),
         );
     }
@@ -60,16 +76,22 @@ pub fn arns_in_outputs(outputs_json: &str, into: &mut BTreeSet<String>) {
 /// The ARNs recorded as outputs of the project's resources that still
 /// exist (a destroyed resource's outputs are cleared, and its name may
 /// since belong to another project).
-pub async fn project_arns(tx: &mut Tx, project: &str) -> Result<BTreeSet<String>> {
-    let rows: Vec<String> = on_tx!(tx, |c| sqlx::query_scalar::<_, String>(
-        "SELECT outputs FROM resources WHERE project_id = $1 AND state <> 'destroyed'"
+pub async fn project_arns(
+    tx: &mut Tx,
+    catalog: &Catalog,
+    project: &str,
+) -> Result<BTreeSet<String>> {
+    let rows: Vec<(String, String)> = on_tx!(tx, |c| sqlx::query_as::<_, (String, String)>(
+        "SELECT service, outputs FROM resources WHERE project_id = $1 AND state <> 'destroyed'"
     )
     .bind(project)
     .fetch_all(&mut *c)
     .await)?;
     let mut set = BTreeSet::new();
-    for o in &rows {
-        arns_in_outputs(o, &mut set);
+    for (service, outputs) in &rows {
+        if let Some(m) = catalog.get(service) {
+            arns_in_outputs(m, outputs, &mut set);
+        }
     }
     Ok(set)
 }
@@ -141,6 +163,7 @@ pub fn check(
 /// service has project-scoped inputs) and check the spec against them.
 pub async fn enforce(
     tx: &mut Tx,
+    catalog: &Catalog,
     m: &Manifest,
     project: &str,
     spec: &Value,
@@ -149,7 +172,7 @@ pub async fn enforce(
     if m.project_scoped_arns.is_empty() {
         return Ok(vec![]);
     }
-    let mine = project_arns(tx, project).await?;
+    let mine = project_arns(tx, catalog, project).await?;
     check(m, spec, &mine, allowlist)
 }
 
@@ -236,21 +259,55 @@ mod tests {
             .clone()
     }
 
+    fn manifest(id: &str) -> Manifest {
+        Catalog::load(None).unwrap().get(id).unwrap().clone()
+    }
+
     fn mine() -> BTreeSet<String> {
         let mut s = BTreeSet::new();
         arns_in_outputs(
+            &manifest("secretsmanager-secret"),
             &json!({"secret_arn": OWN_SECRET, "kms_key_arn": OWN_KMS, "kms_key_id": "1111",
                     "value": {"secret_ref": "asgard://secrets/p/secretsmanager-secret/app-key/value"}})
             .to_string(),
             &mut s,
         );
         arns_in_outputs(
+            &manifest("rds-postgres"),
             &json!({"secret_arn": OWN_DB, "password": {"secret_ref": "asgard://secrets/p/x"}})
                 .to_string(),
             &mut s,
         );
-        arns_in_outputs(&json!({"bucket_arn": OWN_BUCKET}).to_string(), &mut s);
+        arns_in_outputs(
+            &manifest("s3-bucket"),
+            &json!({"bucket_arn": OWN_BUCKET}).to_string(),
+            &mut s,
+        );
         s
+    }
+
+    /// An output that echoes an input (demo-token's `label`) is not an ARN
+    /// the project owns, whatever it says: counting it let a label of
+    /// `arn:aws` cover every ARN in the account.
+    #[test]
+    fn echoed_inputs_never_widen_grants() {
+        let mut s = BTreeSet::new();
+        for label in ["arn:aws", OTHER_SECRET, BOOT_SECRET] {
+            arns_in_outputs(
+                &manifest("demo-token"),
+                &json!({"label": label, "id": label}).to_string(),
+                &mut s,
+            );
+        }
+        assert!(s.is_empty(), "{s:?}");
+        // Nor does a prefix of an ARN cover what starts with it: only a
+        // whole secret ARN takes a `:` qualifier.
+        let prefix: BTreeSet<String> = ["arn:aws".to_string()].into();
+        assert!(!covered(BOOT_SECRET, &prefix));
+        let kms: BTreeSet<String> = [OWN_KMS.to_string()].into();
+        assert!(!covered(&format!("{OWN_KMS}:x"), &kms));
+        let secret: BTreeSet<String> = [OWN_SECRET.to_string()].into();
+        assert!(covered(&format!("{OWN_SECRET}:password::"), &secret));
     }
 
     fn run(spec: Value, allowlist: &[&str]) -> std::result::Result<Vec<String>, String> {

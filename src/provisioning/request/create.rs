@@ -89,6 +89,7 @@ pub async fn request_resource(app: &App, p: &Principal, n: NewRequest<'_>) -> Re
     gate::check_tier(m, tier)?;
     let allowlisted = grants::enforce(
         &mut tx,
+        &app.catalog,
         m,
         &pr.id,
         &spec,

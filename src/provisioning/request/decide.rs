@@ -119,6 +119,7 @@ async fn admit_on_approval(app: &App, tx: &mut Tx, req: &Request) -> Result<()> 
     ) {
         grants::enforce(
             tx,
+            &app.catalog,
             m,
             &pr.id,
             &spec,
