@@ -39,6 +39,9 @@ pub struct Minter {
 pub struct Requester<'a> {
     /// `requested_by` as recorded: `user:…` or `key:<prefix>`.
     pub actor: &'a str,
+    /// The user who asked, when a person did (recorded by id, so a later
+    /// change of their email does not make them someone else).
+    pub user_id: Option<&'a str>,
     /// For a key's request: who minted it, and the project's owner.
     pub key: Option<KeyParties<'a>>,
 }
@@ -64,7 +67,8 @@ pub enum Refusal {
 
 /// Why `d` may not decide a request from `r`, or `None` when they may.
 pub fn refusal(d: &Decider, r: &Requester) -> Option<Refusal> {
-    if d.actor == r.actor {
+    let same_user = matches!((d.user_id, r.user_id), (Some(a), Some(b)) if a == b);
+    if d.actor == r.actor || same_user {
         return Some(Refusal::OwnRequest);
     }
     let k = r.key?;
@@ -88,7 +92,13 @@ pub fn refusal(d: &Decider, r: &Requester) -> Option<Refusal> {
 
 /// Refuse `p` the decision of a request `requested_by` in `project_id`
 /// when they are on its requesting side (403 `forbidden`).
-pub async fn check(tx: &mut Tx, p: &Principal, requested_by: &str, project_id: &str) -> Result<()> {
+pub async fn check(
+    tx: &mut Tx,
+    p: &Principal,
+    requested_by: &str,
+    requested_by_user_id: Option<&str>,
+    project_id: &str,
+) -> Result<()> {
     let actor = p.actor();
     let user = p.user();
     let d = Decider {
@@ -109,6 +119,7 @@ pub async fn check(tx: &mut Tx, p: &Principal, requested_by: &str, project_id: &
     };
     let r = Requester {
         actor: requested_by,
+        user_id: requested_by_user_id,
         key: owner_email.as_deref().map(|owner_email| KeyParties {
             minters: &minters,
             owner_email,
@@ -149,6 +160,7 @@ mod tests {
     fn key<'a>(minters: &'a [Minter], owner_email: &'a str) -> Requester<'a> {
         Requester {
             actor: "key:asg_0123abcd",
+            user_id: None,
             key: Some(KeyParties {
                 minters,
                 owner_email,
@@ -157,7 +169,19 @@ mod tests {
     }
 
     fn person(actor: &str) -> Requester<'_> {
-        Requester { actor, key: None }
+        Requester {
+            actor,
+            user_id: None,
+            key: None,
+        }
+    }
+
+    fn person_id<'a>(actor: &'a str, id: &'a str) -> Requester<'a> {
+        Requester {
+            actor,
+            user_id: Some(id),
+            key: None,
+        }
     }
 
     #[test]
@@ -181,7 +205,21 @@ mod tests {
         let shared = [by_bob[0].clone(), by_ann[0].clone()];
         let owner = "owner@corp.example";
         use Refusal::*;
-        let cases: [(&str, Decider, Requester, Option<Refusal>); 12] = [
+        let cases: [(&str, Decider, Requester, Option<Refusal>); 14] = [
+            // Asked as `user:ann` before her email was set (or changed):
+            // the recorded id still makes it her own request.
+            (
+                "own request under an older actor text",
+                ann,
+                person_id("user:ann", "u-ann"),
+                Some(OwnRequest),
+            ),
+            (
+                "another person's request, by id",
+                ann,
+                person_id("user:bob@corp.example", "u-bob"),
+                None,
+            ),
             (
                 "own direct request",
                 ann,

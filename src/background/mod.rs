@@ -70,6 +70,7 @@ pub async fn every<F, Fut>(
             Ok(false) => app.store.try_lease(&lease_name, &app.holder_id, ttl).await,
             Err(e) => Err(e),
         };
+        let confirmed = outcome.is_ok();
         match outcome {
             Ok(l) => {
                 if l.is_some() && held.is_none() {
@@ -78,12 +79,14 @@ pub async fn every<F, Fut>(
                 held = l;
             }
             Err(e) => {
+                // Keep what we hold: a failed renewal may have been a blip,
+                // and only a renewal that answers "lost" gives it up (a
+                // dropped lease could not be taken back before it expires).
                 tracing::warn!(loop_name = name, error = %e, "lease check failed");
-                held = None;
             }
         }
         app.metrics.set_leader(name, held.is_some());
-        if held.is_some() && tokio::time::Instant::now() >= next_tick {
+        if confirmed && held.is_some() && tokio::time::Instant::now() >= next_tick {
             if let Err(e) = tick(app.clone()).await {
                 tracing::warn!(loop_name = name, error = ?e, "background tick failed");
             }

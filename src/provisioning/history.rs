@@ -6,15 +6,20 @@
 
 use super::{REQUEST_COLS, Request, RequestKind, RequestState};
 use crate::error::Result;
-use crate::store::Tx;
+use crate::store::{Store, Tx};
 
 #[derive(Debug, Default)]
 pub struct History {
     /// A create/update/suspend/resume run started (and so may have created
     /// cloud objects) since the last successful destroy.
     pub ever_ran: bool,
-    /// The last successful apply since the last successful destroy.
+    /// The last successful create or update since the last successful
+    /// destroy: its spec is what the cloud runs (suspend and resume re-apply
+    /// it, so they never count as applies of their own).
     pub last_applied: Option<Request>,
+    /// The last create or update that started a run since the last
+    /// successful destroy: what a destroy works from when nothing applied.
+    pub last_started: Option<Request>,
     /// The newest request of any kind and state.
     pub latest: Option<Request>,
 }
@@ -30,14 +35,33 @@ pub fn summarise(requests: Vec<Request>) -> History {
             continue;
         }
         h.latest = Some(r.clone());
-        if r.started_at.is_some() || r.state == RequestState::Running {
+        let started = r.started_at.is_some() || r.state == RequestState::Running;
+        if started {
             h.ever_ran = true;
+        }
+        if !r.kind.applies_spec() {
+            continue;
+        }
+        if started {
+            h.last_started = Some(r.clone());
         }
         if r.state == RequestState::Fulfilled {
             h.last_applied = Some(r);
         }
     }
     h
+}
+
+/// The history through the reader path (no transaction, no cache flush).
+pub async fn read(store: &Store, resource_id: &str) -> Result<History> {
+    let sql = format!(
+        "SELECT {REQUEST_COLS} FROM requests WHERE resource_id = $1 ORDER BY created_at, id"
+    );
+    let rows: Vec<Request> = on_pool!(store.read(), |p| sqlx::query_as::<_, Request>(&sql)
+        .bind(resource_id)
+        .fetch_all(p)
+        .await)?;
+    Ok(summarise(rows))
 }
 
 pub async fn of(tx: &mut Tx, resource_id: &str) -> Result<History> {
@@ -66,6 +90,7 @@ mod tests {
             state: state.parse().unwrap(),
             needs_approval: false,
             requested_by: "x".into(),
+            requested_by_user_id: None,
             decided_by: None,
             decision_reason: None,
             error: None,
@@ -76,6 +101,19 @@ mod tests {
             started_at: started.then(Utc::now),
             finished_at: None,
         }
+    }
+
+    #[test]
+    fn suspend_and_resume_are_not_applies() {
+        let mut create = req("create", "fulfilled", true);
+        create.spec = r#"{"v":2}"#.into();
+        let mut suspend = req("suspend", "fulfilled", true);
+        suspend.spec = r#"{"v":1}"#.into();
+        let h = summarise(vec![create, suspend, req("resume", "failed", true)]);
+        assert_eq!(h.last_applied.unwrap().spec, r#"{"v":2}"#);
+        let h = summarise(vec![req("create", "failed", true)]);
+        assert!(h.last_applied.is_none());
+        assert_eq!(h.last_started.unwrap().kind, RequestKind::Create);
     }
 
     #[test]

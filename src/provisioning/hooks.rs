@@ -32,25 +32,51 @@ pub async fn queue_suspends(
     project: &str,
     killed: bool,
 ) -> Result<usize> {
-    if app.config.terraform.is_none() {
-        return Ok(0);
-    }
+    // Queued on an unarmed replica too: an armed worker runs it (the rows
+    // below are armed resources, so an armed replica exists).
     let live = resources_in(tx, project, "state IN ('fulfilled', 'failed')").await?;
+    let (kind, opposite) = if killed {
+        (RequestKind::Suspend, RequestKind::Resume)
+    } else {
+        (RequestKind::Resume, RequestKind::Suspend)
+    };
+    let now = tx.now();
     let mut queued = 0;
     for r in live {
         let stoppable = app.catalog.get(&r.service).is_some_and(|m| m.stoppable());
-        if !stoppable || r.suspended == killed {
+        if !stoppable {
+            continue;
+        }
+        // A kill right after an unkill (or the reverse): the opposite run
+        // that has not started is cancelled, and one already running is
+        // followed by ours, so the resource ends as the project says.
+        on_tx!(tx, |c| {
+            sqlx::query(
+            "UPDATE requests SET state = 'rejected', decision_reason = 'superseded: the project was killed or unkilled again', updated_at = $1 WHERE resource_id = $2 AND kind = $3 AND state = 'queued'"
+        )
+        .bind(now)
+        .bind(&r.id)
+        .bind(opposite)
+        .execute(&mut *c)
+        .await
+        .map(|x| x.rows_affected())
+        })?;
+        let opposite_running: i64 = on_tx!(tx, |c| {
+            sqlx::query_scalar(
+            "SELECT COUNT(*) FROM requests WHERE resource_id = $1 AND kind = $2 AND state = 'running'"
+        )
+        .bind(&r.id)
+        .bind(opposite)
+        .fetch_one(&mut *c)
+        .await
+        })?;
+        if r.suspended == killed && opposite_running == 0 {
             continue;
         }
         // Suspend and resume re-apply what was last applied, never a change
-        // still waiting for approval.
+        // still waiting for approval (the worker reads it again at run time).
         let Some(applied) = history::of(tx, &r.id).await?.last_applied else {
             continue;
-        };
-        let kind = if killed {
-            RequestKind::Suspend
-        } else {
-            RequestKind::Resume
         };
         let id = insert_request(
             tx,
@@ -60,7 +86,7 @@ pub async fn queue_suspends(
             &applied.spec,
             RequestState::Queued,
             false,
-            &p.actor(),
+            p,
         )
         .await?;
         audit::record(

@@ -24,6 +24,9 @@ pub async fn kill(
 ) -> Result<Killed> {
     let now = app.store.clock().now();
     let mut tx = app.store.begin().await?;
+    // The project row first, as requests and approvals take it: one lock
+    // order, so concurrent use cases cannot deadlock on Postgres.
+    super::request::lock_project(&mut tx, app.store.engine(), id).await?;
     let (project, changed) = projects::set_killed_in(&mut tx, p, id, kill, reason, now).await?;
     let runs_queued = if changed {
         super::hooks::queue_suspends(&mut tx, app, p, id, kill).await?
@@ -58,6 +61,7 @@ pub async fn decommission(
 ) -> Result<Decommissioned> {
     let now = app.store.clock().now();
     let mut tx = app.store.begin().await?;
+    super::request::lock_project(&mut tx, app.store.engine(), id).await?;
     let (cur, reason) = projects::check_decommission(&mut tx, p, id, reason, confirm).await?;
     if cur.lifecycle == crate::registry::Lifecycle::Decommissioned {
         tx.commit().await?;

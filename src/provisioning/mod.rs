@@ -82,6 +82,8 @@ pub struct Request {
     pub state: RequestState,
     pub needs_approval: bool,
     pub requested_by: String,
+    /// The user behind `requested_by`, when a person asked (not a key).
+    pub requested_by_user_id: Option<String>,
     pub decided_by: Option<String>,
     pub decision_reason: Option<String>,
     pub error: Option<String>,
@@ -93,7 +95,7 @@ pub struct Request {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
-pub const REQUEST_COLS: &str = "id, resource_id, project_id, kind, spec, state, needs_approval, requested_by, decided_by, decision_reason, error, attempts, claimed_by, created_at, updated_at, started_at, finished_at";
+pub const REQUEST_COLS: &str = "id, resource_id, project_id, kind, spec, state, needs_approval, requested_by, requested_by_user_id, decided_by, decision_reason, error, attempts, claimed_by, created_at, updated_at, started_at, finished_at";
 
 impl Request {
     /// The request as agents see it; `resource` adds the resource's outputs

@@ -202,8 +202,18 @@ async fn execute(
             pr.id
         ));
     }
-    let mut vars: serde_json::Map<String, Value> =
-        serde_json::from_str(&req.spec).unwrap_or_default();
+    // Suspend and resume re-apply the spec applied when they run, not the
+    // one applied when they were queued: an update may have applied since.
+    let spec = if req.kind.applies_spec() {
+        req.spec.clone()
+    } else {
+        match applied_spec(app, &res.id).await {
+            Ok(Some(s)) => s,
+            Ok(None) => req.spec.clone(),
+            Err(e) => return failed(format!("reading the resource's history failed: {e}")),
+        }
+    };
+    let mut vars: serde_json::Map<String, Value> = serde_json::from_str(&spec).unwrap_or_default();
     if req.kind == RequestKind::Suspend {
         for (k, v) in &m.stop_vars {
             vars.insert(k.clone(), v.clone());
@@ -361,6 +371,12 @@ async fn finish(app: &App, req: &Request, lease: &Lease, done: Done) -> Result<(
     tx.commit().await?;
     app.metrics.run_finished(req.kind.as_str(), done.ok);
     Ok(())
+}
+
+/// The spec of the resource's last successful create or update.
+async fn applied_spec(app: &App, resource_id: &str) -> Result<Option<String>> {
+    let h = super::history::read(&app.store, resource_id).await?;
+    Ok(h.last_applied.map(|r| r.spec))
 }
 
 async fn destroy_queued(tx: &mut crate::store::Tx, resource_id: &str) -> Result<bool> {

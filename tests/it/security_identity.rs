@@ -499,8 +499,66 @@ async fn disable_from_the_cli(engine: Engine) {
     assert_offboarded(&app, &admin, &m).await;
 }
 
+/// Run one statement on the sandbox's database, as an operator (or the
+/// identity provider's profile sync) would change a row.
+async fn exec_sql(sb: &crate::support::Sandbox, sql: &str) {
+    use sqlx::Connection;
+    match sb.engine {
+        Engine::Sqlite => {
+            let mut c = sqlx::SqliteConnection::connect(&sb.db_url).await.unwrap();
+            sqlx::query(sql).execute(&mut c).await.unwrap();
+        }
+        Engine::Postgres => {
+            let mut c = sqlx::PgConnection::connect(&sb.db_url).await.unwrap();
+            sqlx::query(sql).execute(&mut c).await.unwrap();
+        }
+    }
+}
+
+/// A person's request is theirs by user id: once their email (and so their
+/// actor text) changed, as single sign-on does at the next sign-in, they
+/// still cannot approve it. Compared by actor text, they could.
+async fn own_request_after_an_email_change(engine: Engine) {
+    let sb = crate::support::Sandbox::new(engine).await;
+    let app = TestApp::spawn_in(&sb, armed(&sb.dir)).await;
+    let admin = app.admin_token().await;
+    let pw = "dana-password-123";
+    app.create_user(&admin, "dana", "dana@corp.example", pw, "admin")
+        .await;
+    let dana = app.login("dana", pw).await;
+    let pid = app.register_named(&admin, "Renamed").await;
+    let r = app
+        .post(
+            &format!("/api/projects/{pid}/resources"),
+            Some(&dana),
+            json!({"service": "demo-token", "name": "tok", "spec": {"label": "x"}}),
+        )
+        .await;
+    r.expect(202);
+    assert_eq!(r.json()["state"], "pending_approval", "{}", r.text);
+    let rid = r.json()["request_id"].as_str().unwrap().to_string();
+    exec_sql(
+        &sb,
+        "UPDATE users SET email = 'dana.new@corp.example' WHERE username = 'dana'",
+    )
+    .await;
+    let dana = app.login("dana", pw).await;
+    let me = app.get("/api/auth/me", Some(&dana)).await;
+    me.expect(200);
+    assert_eq!(me.json()["email"], "dana.new@corp.example", "{}", me.text);
+    let approve = format!("/api/requests/{rid}/approve");
+    app.post(&approve, Some(&dana), json!({}))
+        .await
+        .expect_error(403, "forbidden");
+    assert_eq!(request_state(&app, &admin, &rid).await, "pending_approval");
+    app.post(&approve, Some(&admin), json!({}))
+        .await
+        .expect(200);
+}
+
 crate::both_engines!(
     key_requests_independent_approver => key_requests_need_an_independent_approver,
+    own_request_after_an_email_change => own_request_after_an_email_change,
     pat_minting => pats_do_not_outlive_their_origin,
     password_change => password_change_ends_other_sessions,
     disable_over_rest_revokes_and_lists_keys => disable_over_rest,

@@ -56,6 +56,13 @@ def suite_grants(ctx: Any, a: Asgard, net: tuple[str, str, str]) -> None:
     other_account = a_secret.replace(":123456789012:", ":210987654321:")
 
     vpc_id, sa, sb = net
+    # An output that echoes an input is not an ARN the project owns: a demo-token labelled with an ARN prefix,
+    # or with another project's secret ARN, must not widen what the project may grant.
+    for i, label in enumerate(("arn:aws", b_secret)):
+        t = ma.request("demo-token", f"launder-{i}", {"label": label})
+        td = ma.wait(t.data.get("request_id", ""), 120, poll=0.2) if not t.is_error else {}
+        R.check(td.get("state") == "fulfilled" and (td.get("outputs") or {}).get("label") == label,
+                f"a demo-token echoes the label {label[:20]}… as an output", fail_detail=fmt_state(td) or t.brief())
 
     def ecs(grants: dict, secrets: dict | None = None) -> dict:
         return {"image": "public.ecr.aws/nginx/nginx:1.27", "vpc_id": vpc_id, "subnet_ids": [sa, sb],

@@ -155,8 +155,53 @@ def budget_pending_downscale(ctx: Any, a: Asgard, vpc: Callable) -> None:
         m.wait(dp.data["request_id"], 600, poll=1.0)
 
 
+def _outputs(a: Asgard, pid: str, res_id: str) -> dict:
+    st, b, _ = a.rest("GET", f"/api/projects/{pid}/resources/{res_id}")
+    return (b or {}).get("outputs") or {} if st == 200 else {}
+
+
+def kill_races(a: Asgard) -> None:
+    """Review: kill and unkill in quick succession end as the project says, and suspend/resume re-apply the spec
+    applied when they run (a stoppable token: a suspend sets its label to "suspended")."""
+    pid = a.register("Kill races")
+    m = a.mcp(a.key(pid))
+    r = m.request("stoppable-token", "tok", {"label": "one"})
+    d = m.wait(r.data.get("request_id", ""), 120, poll=0.2) if not r.is_error else {}
+    if not R.check(d.get("state") == "fulfilled", "kill races: a stoppable token applied",
+                   fail_detail=fmt_state(d) if d else r.brief()):
+        return
+    res = d["resource_id"]
+    # Kill, unkill and kill again in one breath: whatever ran in between, it ends suspended.
+    for k in (True, False, True):
+        if not _kill(a, pid, k):
+            return
+    R.check(_wait_idle(a, res, 120) and _outputs(a, pid, res).get("label") == "suspended",
+            "kill races: kill, unkill, kill in a row leaves the resource suspended",
+            fail_detail=str(_outputs(a, pid, res)))
+    for k in (False, True, False):
+        if not _kill(a, pid, k):
+            return
+    R.check(_wait_idle(a, res, 120) and _outputs(a, pid, res).get("label") == "one",
+            "kill races: unkill, kill, unkill in a row leaves it running with its applied label",
+            fail_detail=str(_outputs(a, pid, res)))
+    # An update applied after a kill was queued (the run order: update, then the suspend) is what the resume
+    # brings back, not the spec applied when the suspend was queued.
+    u = m.request("stoppable-token", "tok", {"label": "two"})
+    ud = m.wait(u.data.get("request_id", ""), 120, poll=0.2) if not u.is_error else {}
+    if not R.check(ud.get("state") == "fulfilled", "kill races: update to label two applied",
+                   fail_detail=fmt_state(ud) if ud else u.brief()):
+        return
+    for k in (True, False):
+        if not _kill(a, pid, k):
+            return
+    R.check(_wait_idle(a, res, 120) and _outputs(a, pid, res).get("label") == "two",
+            "kill races: after kill and unkill the resource runs the last applied update",
+            fail_detail=str(_outputs(a, pid, res)))
+
+
 def suite_security(ctx: Any, a: Asgard, vpc: Callable) -> None:
     R.suite = "security"
+    kill_races(a)
     if ctx.aws is None:
         R.bad("security: moto is needed for the ecs-service checks")
         return

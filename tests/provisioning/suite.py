@@ -1233,7 +1233,9 @@ def main() -> int:
     sqlite_phase = any(ctx.want(s) for s in ("runner", "bad", "fixes", "security", "grants", "e2e", "selfdeploy",
                                              "leak"))
     if sqlite_phase:
-        a = ctx.asgard("sqlite", ctx.sqlite_url("main"), config_extra=GRANTS_CONFIG)
+        # GRANTS_CONFIG opens the `provisioning:` mapping; the fixture services (a stoppable token) join it.
+        fixtures = ctx.root / "tests" / "provisioning" / "fixtures" / "services"
+        a = ctx.asgard("sqlite", ctx.sqlite_url("main"), config_extra=GRANTS_CONFIG + f"  services_dir: {fixtures}\n")
         if boot(ctx, a):
             for s, fn in (("runner", lambda: suite_runner(ctx, a, "sqlite")), ("bad", lambda: suite_bad(ctx, a)),
                           ("fixes", lambda: suite_fixes(ctx, a)),

@@ -224,7 +224,7 @@ pub async fn request_resource(app: &App, p: &Principal, n: NewRequest<'_>) -> Re
         &spec_text,
         state,
         approval.is_some(),
-        &p.actor(),
+        p,
     )
     .await?;
     audit::record(

@@ -28,7 +28,14 @@ pub async fn decide(
     let req = query::request_tx(&mut tx, request_id).await?;
     // Not the requester, nor (for a key's request) the key's minter or the
     // project's owner: see `auth::duties`.
-    crate::auth::duties::check(&mut tx, p, &req.requested_by, &req.project_id).await?;
+    crate::auth::duties::check(
+        &mut tx,
+        p,
+        &req.requested_by,
+        req.requested_by_user_id.as_deref(),
+        &req.project_id,
+    )
+    .await?;
     if req.state != RequestState::PendingApproval {
         return Err(Error::conflict(
             format!(
@@ -63,11 +70,16 @@ pub async fn decide(
     // is: its applied spec and state describe the cloud until the change is
     // applied. Marking it `rejected` would make a later deprovision skip the
     // destroy of what exists.
-    let applied = history::of(&mut tx, &req.resource_id)
+    let h = history::of(&mut tx, &req.resource_id).await?;
+    // A create that never applied takes the decision's state, unless another
+    // ask of it is still queued or running (a rejected re-ask must not take a
+    // create still on its way out of the budget), or a run already started
+    // (its `failed` state says objects may exist).
+    let others_in_flight = !estimate::changes_in_flight(&mut tx, &req.resource_id)
         .await?
-        .last_applied
-        .is_some();
-    if !applied {
+        .is_empty();
+    let takes_state = h.last_applied.is_none() && (approve || (!others_in_flight && !h.ever_ran));
+    if takes_state {
         on_tx!(&mut tx, |c| {
             sqlx::query("UPDATE resources SET state = $1, updated_at = $2 WHERE id = $3")
                 .bind(ResourceState::of_create(state))

@@ -81,10 +81,12 @@ pub async fn deprovision_in(
     } else {
         (RequestState::Queued, ResourceState::Destroying)
     };
-    // Destroy with the inputs that were applied, not a pending ask's.
+    // Destroy with the inputs that were applied (or, when nothing applied,
+    // that the last run started with), never a pending ask's.
     let destroy_spec = h
         .last_applied
         .as_ref()
+        .or(h.last_started.as_ref())
         .map_or(r.spec.clone(), |a| a.spec.clone());
     on_tx!(tx, |c| {
         sqlx::query("UPDATE resources SET state = $1, updated_at = $2 WHERE id = $3")
@@ -103,7 +105,7 @@ pub async fn deprovision_in(
         &destroy_spec,
         state,
         false,
-        &p.actor(),
+        p,
     )
     .await?;
     audit::record(

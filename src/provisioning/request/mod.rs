@@ -35,7 +35,7 @@ pub async fn writable_project(tx: &mut Tx, p: &Principal, project_id: &str) -> R
 
 /// Serialise budget checks per project: Postgres locks the project row;
 /// SQLite has one writer already.
-pub(super) async fn lock_project(tx: &mut Tx, engine: Engine, id: &str) -> Result<()> {
+pub(crate) async fn lock_project(tx: &mut Tx, engine: Engine, id: &str) -> Result<()> {
     if engine == Engine::Postgres {
         on_tx!(tx, |c| sqlx::query(
             "SELECT id FROM projects WHERE id = $1 FOR UPDATE"
@@ -100,16 +100,18 @@ pub async fn insert_request(
     spec: &str,
     state: RequestState,
     needs_approval: bool,
-    by: &str,
+    by: &Principal,
 ) -> Result<String> {
     let id = format!("req-{}", uuid::Uuid::new_v4().simple());
     let now = tx.now();
+    let actor = by.actor();
+    let user_id = by.user().map(|u| u.id.as_str());
     on_tx!(tx, |c| {
         sqlx::query(
-            "INSERT INTO requests (id, resource_id, project_id, kind, spec, state, needs_approval, requested_by, attempts, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $9)",
+            "INSERT INTO requests (id, resource_id, project_id, kind, spec, state, needs_approval, requested_by, requested_by_user_id, attempts, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10, 0, $9, $9)",
         )
-        .bind(&id).bind(resource_id).bind(project).bind(kind).bind(spec).bind(state).bind(needs_approval).bind(by).bind(now)
+        .bind(&id).bind(resource_id).bind(project).bind(kind).bind(spec).bind(state).bind(needs_approval).bind(&actor).bind(now).bind(user_id)
         .execute(&mut *c).await.map(|r| r.rows_affected())
     })?;
     Ok(id)
