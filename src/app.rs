@@ -37,6 +37,10 @@ pub struct App {
     pub oidc: Option<Arc<crate::auth::oidc::Oidc>>,
     /// Prometheus metrics of this replica (`GET /metrics`).
     pub metrics: crate::metrics::Metrics,
+    /// Resolved credentials (SQLite only; see `auth::cache`).
+    pub credentials: Option<crate::auth::cache::CredentialCache>,
+    /// Project-list pages (SQLite only; see `registry::projects::ListCache`).
+    pub project_lists: Option<crate::registry::projects::ListCache>,
 }
 
 /// Things `serve` reports after building, outside the log stream.
@@ -177,7 +181,11 @@ impl App {
                 "ASGARD_DEV_INSECURE is ON: requests to /api from loopback without a session act as an admin. Never use this in a deployment."
             );
         }
+        let credentials = crate::auth::cache::CredentialCache::for_store(&store);
+        let project_lists = crate::registry::projects::ListCache::for_store(&store);
         let app = App {
+            credentials,
+            project_lists,
             config: Arc::new(config),
             store,
             master_key: resolved.key,

@@ -11,11 +11,11 @@
 
 use chrono::{DateTime, Utc};
 
+use super::cache::{Credential, CredentialCache};
 use super::{CredentialRef, Identity, Principal, Via, pats, sessions, token};
 use crate::error::Result;
 use crate::registry::keys;
 use crate::store::Store;
-use crate::store::cache::Credential;
 
 /// How long a resolved credential holds with no write in between: until it
 /// expires, and until its throttled use record is due (which only the
@@ -48,6 +48,7 @@ pub const MCP: Accept = Accept {
 /// of an inactive user, of a frozen project, or of a kind not accepted here.
 pub async fn bearer(
     store: &Store,
+    cache: Option<&CredentialCache>,
     tok: &str,
     accept: Accept,
     request_id: Option<String>,
@@ -60,7 +61,7 @@ pub async fn bearer(
     };
     let hash = token::hash(tok);
     let now = store.clock().now();
-    let cache = store.caches().map(|c| &c.credentials);
+    let cache = cache.map(|c| &c.0);
     if let Some(hit) = cache.and_then(|c| c.get(&hash))
         && now < hit.valid_until
         && now < hit.refresh_at

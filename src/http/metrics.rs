@@ -81,7 +81,16 @@ pub async fn metrics(
     let local = is_local(&app, &client, &headers);
     if !(local || app.config.metrics_public) {
         let principal = match Credential::from_headers(&headers) {
-            Some(c) => resolve::bearer(&app.store, c.token, resolve::API, None).await,
+            Some(c) => {
+                resolve::bearer(
+                    &app.store,
+                    app.credentials.as_ref(),
+                    c.token,
+                    resolve::API,
+                    None,
+                )
+                .await
+            }
             None => Ok(None),
         };
         match principal {

@@ -157,7 +157,15 @@ pub async fn authenticate(State(app): State<AppState>, mut req: Request, next: N
     let principal = match Credential::from_headers(req.headers()) {
         Some(cred) => {
             let via_cookie = cred.via_cookie();
-            match resolve::bearer(&app.store, cred.token, resolve::API, rid.clone()).await {
+            match resolve::bearer(
+                &app.store,
+                app.credentials.as_ref(),
+                cred.token,
+                resolve::API,
+                rid.clone(),
+            )
+            .await
+            {
                 Ok(Some(p)) => {
                     let unsafe_method =
                         !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);

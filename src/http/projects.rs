@@ -7,7 +7,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::error::ApiError;
@@ -60,14 +60,6 @@ pub fn limit_param(q: &HashMap<String, String>) -> Result<i64, Error> {
     }
 }
 
-/// The list page, serialized straight from the rows (keys in the same
-/// order as before: alphabetical).
-#[derive(Serialize)]
-struct Page<'a> {
-    next_cursor: Option<&'a str>,
-    projects: Vec<crate::registry::ProjectView<'a>>,
-}
-
 async fn list(
     State(app): State<AppState>,
     p: Principal,
@@ -80,26 +72,7 @@ async fn list(
         cursor: q.get("cursor").cloned().filter(|s| !s.is_empty()),
         limit: limit_param(&q)?,
     };
-    // SQLite only (see `store::cache`): the page per scope and filters,
-    // served while no write has committed since it was read.
-    let cache = app.store.caches().map(|c| &c.project_lists);
-    let key = cache.map(|_| projects::list_cache_key(&p, &f));
-    if let (Some(cache), Some(key)) = (cache, &key)
-        && let Some(body) = cache.get(key)
-    {
-        return Ok(json_body(body));
-    }
-    let tag = cache.map(|c| c.generation());
-    let (rows, next) = projects::list(&app, &p, &f).await?;
-    let page = Page {
-        next_cursor: next.as_deref(),
-        projects: rows.iter().map(|r| r.view()).collect(),
-    };
-    let body = Bytes::from(serde_json::to_vec(&page).map_err(Error::internal)?);
-    if let (Some(cache), Some(key), Some(tag)) = (cache, key, tag) {
-        cache.insert(key, tag, body.clone());
-    }
-    Ok(json_body(body))
+    Ok(json_body(projects::list_page(&app, &p, &f).await?))
 }
 
 fn json_body(body: Bytes) -> Response {

@@ -90,7 +90,15 @@ pub async fn require_credential(
         }
     };
     let rid = req.extensions().get::<RequestId>().map(|r| r.0.clone());
-    match resolve::bearer(&app.store, &tok, resolve::MCP, rid).await {
+    match resolve::bearer(
+        &app.store,
+        app.credentials.as_ref(),
+        &tok,
+        resolve::MCP,
+        rid,
+    )
+    .await
+    {
         Ok(Some(p)) => {
             req.extensions_mut().insert(p);
             match screen_body(req).await {

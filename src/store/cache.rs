@@ -11,16 +11,15 @@
 //! the bump that follows the commit, and its entry is never served. Any
 //! write invalidates everything: writes are rare next to reads, and a
 //! coarse rule cannot miss a dependency.
+//!
+//! The store knows nothing of what is cached: the caches themselves live
+//! with their owners (`auth::cache` for credentials, the registry for
+//! project-list pages) and take the store's generation.
 
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-
-use axum::body::Bytes;
-use chrono::{DateTime, Utc};
-
-use crate::auth::Identity;
 
 /// The write generation: bumped after every committed write.
 #[derive(Debug, Default)]
@@ -112,31 +111,6 @@ impl<K: Hash + Eq, V: Clone> GenCache<K, V> {
 /// A resolved credential: who it is, until when that holds without a write
 /// (expiry), and when the DB path must run again to record use (the
 /// throttled `last_seen_at` / `last_used_at` update).
-#[derive(Debug, Clone)]
-pub struct Credential {
-    pub identity: Identity,
-    pub valid_until: DateTime<Utc>,
-    pub refresh_at: DateTime<Utc>,
-}
-
-/// The SQLite process's caches.
-pub struct Caches {
-    /// Token hash (SHA-256 hex, never the token) → credential.
-    pub credentials: GenCache<String, Credential>,
-    /// Project list scope and filters → the serialized JSON response.
-    pub project_lists: GenCache<String, Bytes>,
-}
-
-impl Caches {
-    pub fn new(generation: Arc<Generation>) -> Self {
-        Caches {
-            credentials: GenCache::new(generation.clone(), 10_000, |_| 1),
-            // Pages are 0.5 KB per project; 8 MiB holds hundreds of them.
-            project_lists: GenCache::new(generation, 8 << 20, Bytes::len),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,7 +21,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use cache::{Caches, Generation};
+pub use cache::{GenCache, Generation};
 
 use anyhow::Context;
 
@@ -166,8 +166,9 @@ pub struct Store {
     pools: Pools,
     /// Bumped after every write commits (see the module doc).
     generation: Arc<Generation>,
-    /// SQLite only: caches that the generation keeps exact.
-    caches: Option<Arc<Caches>>,
+    /// SQLite only: this process sees every write, so caches tagged with
+    /// the generation are exact.
+    exact: bool,
     /// Held for the process lifetime: the SQLite single-process lock.
     _lock: Option<Arc<File>>,
     /// The time every lease and expiry is computed with.
@@ -228,9 +229,10 @@ impl Store {
         self
     }
 
-    /// The in-process caches: `Some` on SQLite only.
-    pub fn caches(&self) -> Option<&Caches> {
-        self.caches.as_deref()
+    /// The write generation to build an exact cache on: `Some` on SQLite
+    /// only (on Postgres other replicas write too, so nothing is cached).
+    pub fn exact_generation(&self) -> Option<Arc<Generation>> {
+        self.exact.then(|| self.generation.clone())
     }
 
     /// Connect (retrying for up to `patience`), create the SQLite file and its
@@ -256,7 +258,7 @@ impl Store {
             return Ok(Store {
                 pools: Pools::Pg(pool),
                 generation: Arc::default(),
-                caches: None,
+                exact: false,
                 _lock: None,
                 clock: Clock::system(),
             });
@@ -318,11 +320,10 @@ impl Store {
             .connect_with(base.read_only(true))
             .await
             .context("opening SQLite readers")?;
-        let caches = Some(Arc::new(Caches::new(generation.clone())));
         Ok(Store {
             pools: Pools::Sqlite { write, read },
             generation,
-            caches,
+            exact: true,
             _lock: Some(Arc::new(lock)),
             clock: Clock::system(),
         })

@@ -11,7 +11,8 @@ use super::{PROJECT_COLS, Project};
 use crate::app::App;
 use crate::auth::Principal;
 use crate::error::{Error, Result};
-use crate::store::Tx;
+use crate::store::{GenCache, Tx};
+use bytes::Bytes;
 
 pub async fn fetch_tx(tx: &mut Tx, id: &str) -> Result<Option<Project>> {
     let sql = format!("SELECT {PROJECT_COLS} FROM projects WHERE id = $1");
@@ -71,7 +72,50 @@ fn list_scope(p: &Principal) -> (Option<String>, bool) {
 
 /// Everything a `list` answer depends on besides the data: two callers with
 /// the same key get the same page. Debug quoting keeps the parts apart.
-pub fn list_cache_key(p: &Principal, f: &ListFilter) -> String {
+/// Serialized project-list pages by scope and filters (SQLite only, exact
+/// through the store's write generation: see `store::cache`).
+pub struct ListCache(GenCache<String, Bytes>);
+
+impl ListCache {
+    pub fn for_store(store: &crate::store::Store) -> Option<Self> {
+        store
+            .exact_generation()
+            .map(|g| ListCache(GenCache::new(g, 8 << 20, Bytes::len)))
+    }
+}
+
+/// The list page, serialized straight from the rows (keys alphabetical).
+#[derive(serde::Serialize)]
+struct Page<'a> {
+    next_cursor: Option<&'a str>,
+    projects: Vec<crate::registry::ProjectView<'a>>,
+}
+
+/// One page of the projects the caller may see, as JSON: served from the
+/// list cache while no write has committed since it was read.
+pub async fn list_page(app: &App, p: &Principal, f: &ListFilter) -> Result<Bytes> {
+    let cache = app.project_lists.as_ref().map(|c| &c.0);
+    let key = cache.map(|_| list_cache_key(p, f));
+    if let (Some(cache), Some(key)) = (cache, &key)
+        && let Some(body) = cache.get(key)
+    {
+        return Ok(body);
+    }
+    // Taken before the query: see `store::cache` for why.
+    let tag = cache.map(GenCache::generation);
+    let (rows, next) = list(app, p, f).await?;
+    let page = Page {
+        next_cursor: next.as_deref(),
+        projects: rows.iter().map(|r| r.view()).collect(),
+    };
+    let body = Bytes::from(serde_json::to_vec(&page).map_err(Error::internal)?);
+    if let (Some(cache), Some(key), Some(tag)) = (cache, key, tag) {
+        cache.insert(key, tag, body.clone());
+    }
+    Ok(body)
+}
+
+fn list_cache_key(p: &Principal, f: &ListFilter) -> String {
     let (scope, by_key) = list_scope(p);
     format!(
         "{scope:?}|{by_key}|{:?}|{:?}|{:?}|{:?}|{}",
