@@ -35,7 +35,7 @@ use crate::auth::Principal;
 pub(super) const MAX_BODY: usize = 1024 * 1024;
 
 /// Memoised answers kept at most; past it the memo starts over.
-const MEMO_CAP: usize = 4096;
+const MEMO_CAP: usize = 1024;
 
 #[derive(Default)]
 pub(super) struct Memo {
