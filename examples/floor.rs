@@ -7,6 +7,8 @@
 //! Build: `cargo build --release --example floor`
 //! Run:   `target/release/examples/floor 127.0.0.1:PORT`
 
+#![allow(clippy::print_stderr)]
+
 use axum::serve::ListenerExt;
 use axum::{
     Router,

@@ -1,5 +1,5 @@
 //! `App`: everything a request or a background loop needs, built once at boot
-//! (SPEC §1.4 steps 2–4) and shared read-only. Nothing is set after
+//! (boot steps 2–4) and shared read-only. Nothing is set after
 //! construction.
 
 use std::sync::Arc;
@@ -46,7 +46,7 @@ pub struct BootNotes {
 }
 
 /// What the process boots for. Only `serve` creates the bootstrap admin,
-/// because only `serve` prints its one-time password (SPEC §3.2) and the
+/// because only `serve` prints its one-time password and the
 /// runbook reads it from the serve log; a maintenance command that created
 /// it would leave an admin nobody can sign in as. Maintenance commands
 /// (`migrate`, `rotate-key`, `admin reset-password`) also skip the Terraform
@@ -73,7 +73,7 @@ impl App {
             generated_admin_password: None,
             generated_key_file: None,
         };
-        // The plain variables win over the ARNs (SPEC §1.2).
+        // The plain variables win over the ARNs.
         for var in &config.ignored_arns {
             tracing::warn!("{var} is ignored because its plain variable is set");
         }
@@ -86,6 +86,9 @@ impl App {
         let seed = Seed::embedded().context("loading the embedded agent seed")?;
         let catalog = Catalog::load(config.file.provisioning.services_dir.as_deref())
             .map_err(|e| anyhow::anyhow!("service catalog: {e}"))?;
+        if serve {
+            crate::provisioning::grants::log_allowlists(&config, &catalog);
+        }
         if serve && let Some(tf) = &config.terraform {
             check_armed(tf)?;
         }
@@ -158,7 +161,7 @@ impl App {
             .map_err(|e| anyhow::anyhow!("creating the bootstrap admin: {e:?}"))?
             {
                 Bootstrap::Created { generated_password } => {
-                    notes.generated_admin_password = generated_password
+                    notes.generated_admin_password = generated_password;
                 }
                 Bootstrap::Exists => {}
             }
@@ -193,7 +196,7 @@ impl App {
     }
 }
 
-/// The master key (SPEC §7.1): `ASGARD_SECRET_KEY`, else (SQLite only) the
+/// The master key: `ASGARD_SECRET_KEY`, else (SQLite only) the
 /// key file beside the database, else a fresh key that `build` writes there
 /// once the boot is known to go ahead.
 fn resolve_key(config: &Config) -> anyhow::Result<ResolvedKey> {
@@ -231,7 +234,7 @@ fn resolve_key(config: &Config) -> anyhow::Result<ResolvedKey> {
     })
 }
 
-/// Armed means it can really run: refuse the boot otherwise (SPEC §6.2).
+/// Armed means it can really run: refuse the boot otherwise.
 fn check_armed(tf: &crate::config::TerraformConfig) -> anyhow::Result<()> {
     if !tf.modules_dir.is_dir() {
         bail!(

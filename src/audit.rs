@@ -1,4 +1,4 @@
-//! The audit log (SPEC §11). Domain functions call `record` inside the same
+//! The audit log. Domain functions call `record` inside the same
 //! transaction as the change they audit. `data` holds field names and safe
 //! values only: callers must never put a password, token, key or secret value
 //! in an event (the leak-scan tests grep for them).
@@ -10,6 +10,31 @@ use serde_json::Value;
 use crate::auth::Principal;
 use crate::error::{Error, Result};
 use crate::store::{Store, Tx};
+
+/// Caller-typed text (a username at a failed login, an identity provider's
+/// error text) made safe for the audit log and log lines: control
+/// characters, Unicode line/paragraph separators and bidirectional
+/// overrides become `\u{..}` escapes, and `\` is doubled so an escape
+/// cannot be forged. Anything else, including non-ASCII letters, is kept.
+pub fn escape_untrusted(s: &str) -> std::borrow::Cow<'_, str> {
+    fn unsafe_char(c: char) -> bool {
+        c == '\\'
+            || c.is_control()
+            || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    }
+    if !s.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            c if unsafe_char(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
 
 /// One event to write.
 pub struct Event<'a> {
@@ -74,12 +99,13 @@ impl<'a> Event<'a> {
 
 pub async fn record(tx: &mut Tx, e: Event<'_>) -> Result<()> {
     let data = e.data.to_string();
+    let at = tx.now();
     on_tx!(tx, |c| {
         sqlx::query(
             "INSERT INTO audit_events (at, actor, action, project_id, target, outcome, reason, data, request_id)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
-        .bind(Utc::now())
+        .bind(at)
         .bind(&e.actor)
         .bind(e.action)
         .bind(e.project_id)
@@ -192,4 +218,24 @@ pub async fn list(
             None
         },
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape_untrusted;
+
+    #[test]
+    fn escapes_control_characters() {
+        assert_eq!(escape_untrusted("alice@corp.example"), "alice@corp.example");
+        assert_eq!(escape_untrusted("Zoë"), "Zoë");
+        assert_eq!(escape_untrusted("evil\nuser\u{7}"), "evil\\u{a}user\\u{7}");
+        assert_eq!(escape_untrusted("a\\u{a}"), "a\\\\u{a}");
+        assert_eq!(
+            escape_untrusted("x\r\t\u{1b}[31m\u{202e}"),
+            "x\\u{d}\\u{9}\\u{1b}[31m\\u{202e}"
+        );
+        for s in ["evil\nuser\u{7}", "\u{2028}", "\u{85}"] {
+            assert!(!escape_untrusted(s).chars().any(char::is_control), "{s:?}");
+        }
+    }
 }

@@ -1,6 +1,9 @@
 //! The command line: `serve`, `migrate`, `check-config`, `keygen`,
 //! `admin reset-password`, `users disable`, `healthcheck`, `version`.
 
+// The command line talks to its operator on stdout and stderr.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 
@@ -243,15 +246,15 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     if app.config.terraform.is_none() {
         warn_unarmed(&app).await;
     }
+    // Before anyone can know we listen: a stop from then on must drain.
+    let stop = crate::server::shutdown_signal();
     let server = crate::server::Server::bind(app, &bind).await?;
     let addr = server.local_addr()?;
     tracing::info!(
         boot_ms = started.elapsed().as_millis() as u64,
         "listening on {addr} ({mode})"
     );
-    server
-        .run_until_stopped(crate::server::shutdown_signal())
-        .await?;
+    server.run_until_stopped(stop).await?;
     tracing::info!("stopped");
     Ok(())
 }

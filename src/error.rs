@@ -121,11 +121,11 @@ impl Error {
             Error::Invalid { field, message, .. } | Error::Ambiguous { field, message, .. } => {
                 format!("{field}: {message}")
             }
-            Error::Unauthenticated { message, .. } => message.clone(),
-            Error::Forbidden { message, .. } => message.clone(),
+            Error::Unauthenticated { message, .. }
+            | Error::Forbidden { message, .. }
+            | Error::Conflict { message, .. }
+            | Error::ProjectFrozen { message } => message.clone(),
             Error::NotFound { what, .. } => format!("{what} not found"),
-            Error::Conflict { message, .. } => message.clone(),
-            Error::ProjectFrozen { message } => message.clone(),
             Error::TooManyAttempts { retry_after } => format!(
                 "too many failed sign-in attempts; try again in {} seconds",
                 retry_after.as_secs().max(1)

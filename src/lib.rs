@@ -15,6 +15,7 @@ pub mod aws;
 pub mod background;
 pub mod catalog;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod error;
 pub mod governance;

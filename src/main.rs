@@ -1,3 +1,6 @@
+// A failed re-exec is reported on stderr before logging starts.
+#![allow(clippy::print_stderr)]
+
 // mimalloc instead of glibc malloc: glibc kept argon2's 19 MiB blocks in
 // per-thread arenas after each login (RSS grew 2.4x under load), and rows
 // allocated on sqlx's threads and freed on the runtime's cost a third of the

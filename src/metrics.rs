@@ -1,4 +1,4 @@
-//! Prometheus metrics (SPEC §2): request counts and latencies by route,
+//! Prometheus metrics: request counts and latencies by route,
 //! provisioning runs by outcome, and which leader leases this replica holds.
 //! Recorded in process with `prometheus-client` and rendered in the text
 //! exposition format at `GET /metrics` (access rules in `http::metrics`).

@@ -1,4 +1,4 @@
-//! Agent seed (SPEC §10): the guidance files served to AI coding agents by the
+//! Agent seed: the guidance files served to AI coding agents by the
 //! MCP tools `seed_list`/`seed_plan`/`seed_get` and `GET /api/seed[/{id}]`.
 //!
 //! Owns the Markdown files under `seed/` (embedded at build time), their YAML

@@ -1,4 +1,4 @@
-//! The landing page served at `/`. The full dashboard (SPEC §12) is not built
+//! The landing page served at `/`. The full dashboard is not built
 //! yet; until it is, `/` tells a human where things are instead of pretending.
 
 pub fn index_html(system_name: &str) -> String {

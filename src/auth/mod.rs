@@ -3,6 +3,7 @@
 //! request body. Credentials (sessions, PATs, project keys) are high-entropy
 //! tokens stored only as SHA-256; passwords are Argon2id.
 
+pub mod credential;
 pub mod duties;
 pub mod offboard;
 pub mod oidc;

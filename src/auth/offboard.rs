@@ -81,7 +81,7 @@ pub const KEYS_HINT: &str = "project keys belong to their project and keep worki
 /// project keys they minted. `actor` is the user's actor text, which older
 /// keys recorded instead of the user id.
 pub async fn disable_tx(tx: &mut Tx, user_id: &str, actor: &str) -> Result<Disabled> {
-    let now = Utc::now();
+    let now = tx.now();
     Ok(Disabled {
         sessions_ended: end_sessions_tx(tx, user_id, None).await?,
         tokens_revoked: revoke_pats_tx(tx, user_id, now).await?,

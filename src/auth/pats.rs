@@ -109,7 +109,7 @@ pub async fn mint(
         None
     };
     let name = validate::text("name", &n.name, 64)?;
-    let now = Utc::now();
+    let now = store.clock().now();
     let exp = expiry(now, n.expires_in_days, minter_expires)?;
     let tok = token::generate(token::Kind::Pat);
     let id = uuid::Uuid::new_v4().to_string();
@@ -165,7 +165,7 @@ pub async fn revoke(store: &Store, p: &Principal, id: &str) -> Result<()> {
         sqlx::query(
             "UPDATE pats SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL",
         )
-        .bind(Utc::now())
+        .bind(store.clock().now())
         .bind(id)
         .bind(&user.id)
         .execute(&mut *c)

@@ -59,7 +59,7 @@ pub async fn bearer(
         _ => return Ok(None),
     };
     let hash = token::hash(tok);
-    let now = Utc::now();
+    let now = store.clock().now();
     let cache = store.caches().map(|c| &c.credentials);
     if let Some(hit) = cache.and_then(|c| c.get(&hash))
         && now < hit.valid_until

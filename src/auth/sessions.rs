@@ -1,4 +1,4 @@
-//! Human sessions (SPEC §3.3): opaque tokens stored hashed, 12 h sliding
+//! Human sessions: opaque tokens stored hashed, 12 h sliding
 //! expiry capped at 7 days absolute, swept when expired. The sliding update is
 //! written at most once a minute per session so authenticated reads stay
 //! read-only on the hot path.
@@ -21,7 +21,7 @@ pub struct NewSession {
 
 pub async fn create(store: &Store, user_id: &str) -> Result<NewSession> {
     let tok = token::generate(token::Kind::Session);
-    let now = Utc::now();
+    let now = store.clock().now();
     let expires_at = now + IDLE;
     on_pool!(store.write(), |p| {
         sqlx::query(
@@ -118,7 +118,7 @@ pub async fn end(store: &Store, tok: &str) -> Result<bool> {
 
 /// Delete expired sessions; returns how many.
 pub async fn sweep(store: &Store) -> Result<u64> {
-    let now = Utc::now();
+    let now = store.clock().now();
     let n = on_pool!(store.write(), |p| {
         sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR absolute_expires_at <= $1")
             .bind(now)

@@ -106,7 +106,7 @@ pub async fn ensure_bootstrap_admin(
         }
     };
     let hash = password::hash(pw).await?;
-    let now = Utc::now();
+    let now = store.clock().now();
     let id = uuid::Uuid::new_v4().to_string();
     let mut tx = store.begin().await?;
     let inserted = on_tx!(&mut tx, |c| {
@@ -177,7 +177,7 @@ pub async fn create(store: &Store, p: &Principal, n: NewUser) -> Result<UserRow>
         .ok_or_else(|| Error::invalid("role", "must be admin, member or auditor"))?;
     password::check_new("password", &n.password)?;
     let hash = password::hash(n.password).await?;
-    let now = Utc::now();
+    let now = store.clock().now();
     let id = uuid::Uuid::new_v4().to_string();
     let mut tx = store.begin().await?;
     let res = on_tx!(&mut tx, |c| {
@@ -340,7 +340,7 @@ pub async fn apply(store: &Store, who: Actor<'_>, id: &str, patch: UserPatch) ->
             .bind(&new_role)
             .bind(new_active)
             .bind(&display_name)
-            .bind(Utc::now())
+            .bind(store.clock().now())
             .bind(id)
             .execute(&mut *c)
             .await
@@ -415,7 +415,7 @@ pub async fn set_password(
     revoke_tokens: bool,
 ) -> Result<PasswordChanged> {
     let hash = password::hash(new).await?;
-    let now = Utc::now();
+    let now = store.clock().now();
     let mut tx = store.begin().await?;
     on_tx!(&mut tx, |c| {
         sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")

@@ -1,4 +1,4 @@
-//! Boot step 2 (SPEC §1.4): replace `*_SECRET_ARN` settings by the values they point at.
+//! Boot step 2: replace `*_SECRET_ARN` settings by the values they point at.
 
 use super::{BootSecret, Env, read_boot_secret};
 use crate::config::{Config, Secret};

@@ -1,5 +1,5 @@
 //! Reading boot secrets from AWS Secrets Manager (`ASGARD_DATABASE_URL_SECRET_ARN`,
-//! `ASGARD_SECRET_KEY_SECRET_ARN`, SPEC §1.2), so an Asgard on ECS needs nothing but its task
+//! `ASGARD_SECRET_KEY_SECRET_ARN`), so an Asgard on ECS needs nothing but its task
 //! role: the runbook's self-deploy appendix passes exactly these two variables.
 
 mod boot;

@@ -125,6 +125,8 @@ async fn get_secret_value(
             "secretsmanager.GetSecretValue".to_string(),
         ),
     ];
+    // AWS checks the signing time against its own clock: always the real
+    // time, never the app's (possibly fake) clock.
     let amz_date = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
     let signed = sigv4::sign(
         &sigv4::Request {

@@ -1,4 +1,4 @@
-//! Background loops (SPEC §9). Each loop is a file exposing an idempotent
+//! Background loops. Each loop is a file exposing an idempotent
 //! `tick(&App)`; `every` owns the sleeping, the leader lease (so only one
 //! replica runs a loop at a time), errors and shutdown.
 
@@ -59,7 +59,18 @@ pub async fn every<F, Fut>(
     let mut held = None;
     let mut next_tick = tokio::time::Instant::now() + Duration::from_secs(5);
     loop {
-        match app.store.try_lease(&lease_name, &app.holder_id, ttl).await {
+        // Renew the lease we hold; when it is lost (or we hold none), try to
+        // acquire it, which gives a new fencing token.
+        let renewed = match &held {
+            Some(l) => app.store.renew_lease(l, ttl).await,
+            None => Ok(false),
+        };
+        let outcome = match renewed {
+            Ok(true) => Ok(held.clone()),
+            Ok(false) => app.store.try_lease(&lease_name, &app.holder_id, ttl).await,
+            Err(e) => Err(e),
+        };
+        match outcome {
             Ok(l) => {
                 if l.is_some() && held.is_none() {
                     tracing::info!(loop_name = name, "acquired leader lease");

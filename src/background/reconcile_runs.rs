@@ -9,33 +9,25 @@
 //! no live lease has lost its replica. Failover is bounded by the lease
 //! expiry (`lease_ttl_secs`) plus this loop's period.
 
-use chrono::Utc;
-
 use crate::app::App;
 use crate::audit::{self, Event};
 use crate::error::Result;
-use crate::store::Engine;
 
 const MAX_ATTEMPTS: i64 = 3;
 
 pub async fn tick(app: &App) -> Result<()> {
-    let now_sql = match app.store.engine() {
-        Engine::Postgres => "now()",
-        Engine::Sqlite => "$1",
-    };
-    let sql = format!(
+    let now = app.store.clock().now();
+    // A read on the reader path: looking flushes no cache.
+    let stale: Vec<(String, i64, String)> = on_pool!(app.store.read(), |p| {
+        sqlx::query_as(
         "SELECT r.id, r.attempts, r.project_id FROM requests r
          WHERE r.state = 'running'
-           AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.name = 'resource:' || r.resource_id AND l.expires_at > {now_sql})"
-    );
-    let stale: Vec<(String, i64, String)> = match app.store.engine() {
-        Engine::Postgres => on_pool!(app.store.write(), |p| sqlx::query_as(&sql)
-            .fetch_all(p)
-            .await)?,
-        Engine::Sqlite => on_pool!(app.store.write(), |p| {
-            sqlx::query_as(&sql).bind(Utc::now()).fetch_all(p).await
-        })?,
-    };
+           AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.name = 'resource:' || r.resource_id AND l.expires_at > $1)"
+    )
+    .bind(now)
+    .fetch_all(p)
+    .await
+    })?;
     for (id, attempts, project) in stale {
         let giving_up = attempts >= MAX_ATTEMPTS;
         let (state, reason) = if giving_up {
@@ -53,7 +45,7 @@ pub async fn tick(app: &App) -> Result<()> {
             sqlx::query("UPDATE requests SET state = $1, error = $2, claimed_by = NULL, updated_at = $3 WHERE id = $4 AND state = 'running'")
                 .bind(state)
                 .bind(&reason)
-                .bind(Utc::now())
+                .bind(now)
                 .bind(&id)
                 .execute(&mut *c)
                 .await

@@ -1,9 +1,10 @@
-//! The service catalog (SPEC §6.1): manifests embedded from `services/`,
+//! The service catalog: manifests embedded from `services/`,
 //! extended or overridden by `provisioning.services_dir`. A bad manifest
 //! refuses the boot with its file and field. Manifests are data; nothing
 //! here runs Terraform.
 
 pub mod schema;
+pub mod scoped;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -21,6 +22,11 @@ static EMBEDDED: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/services");
 pub struct OutputSpec {
     #[serde(default)]
     pub secret: bool,
+    /// The ARN of a cloud object the module itself creates (never a value
+    /// echoed from an input): the only outputs a project-scoped grant may
+    /// name.
+    #[serde(default)]
+    pub arn: bool,
     #[serde(default)]
     pub description: String,
 }
@@ -55,6 +61,14 @@ pub struct Manifest {
     pub data_bearing: bool,
     #[serde(default = "default_timeout")]
     pub timeout_secs: u64,
+    /// Inputs (dotted paths) whose ARNs must belong to the requesting
+    /// project; see `scoped` and `provisioning::grants`.
+    #[serde(default)]
+    pub project_scoped_arns: Vec<String>,
+    /// Exact ARNs those inputs may name besides the project's own, for this
+    /// service only (the config's `provisioning.grant_allowlist` adds more).
+    #[serde(default)]
+    pub grant_allowlist: Vec<String>,
 }
 
 fn poc() -> Classification {
@@ -112,6 +126,12 @@ impl Manifest {
         if self.timeout_secs == 0 {
             return bad("timeout_secs must be positive".into());
         }
+        scoped::check_paths(&self.inputs, &self.project_scoped_arns).or_else(&bad)?;
+        for (i, arn) in self.grant_allowlist.iter().enumerate() {
+            if let Some(why) = scoped::arn_problem(arn) {
+                return bad(format!("grant_allowlist[{i}] `{arn}` {why}"));
+            }
+        }
         Ok(())
     }
 
@@ -137,6 +157,7 @@ impl Manifest {
             "classification_min": self.classification_min.as_str(), "classification_max": self.classification_max.as_str(),
             "estimate_monthly_usd": self.estimate_monthly_usd, "pricing": self.pricing,
             "stoppable": self.stoppable(), "data_bearing": self.data_bearing, "timeout_secs": self.timeout_secs,
+            "project_scoped_arns": self.project_scoped_arns, "grant_allowlist": self.grant_allowlist,
         })
     }
 
@@ -228,6 +249,16 @@ mod tests {
         ] {
             assert!(c.get(id).is_some(), "missing {id}");
         }
+        assert_eq!(
+            c.get("ecs-service").unwrap().project_scoped_arns,
+            [
+                "grants.secrets_read",
+                "grants.kms_decrypt",
+                "grants.s3_read",
+                "grants.s3_write",
+                "secrets"
+            ]
+        );
     }
 
     #[test]
@@ -238,6 +269,30 @@ mod tests {
         std::fs::write(dir.join("demo-token/service.yaml"), text).unwrap();
         let c = Catalog::load(Some(&dir)).unwrap();
         assert_eq!(c.get("demo-token").unwrap().name, "Overridden");
+        // project_scoped_arns must name string inputs; allowlists hold exact ARNs
+        let base = "id: scoped\nname: S\ncategory: demo\ndescription: d\ncloud: none\nmodule: demo/token\ninputs: {type: object, properties: {keys: {type: array, items: {type: string}}, n: {type: integer}}}\n";
+        std::fs::write(
+            dir.join("scoped.yaml"),
+            format!(
+                "{base}project_scoped_arns: [keys]\ngrant_allowlist: [\"arn:aws:s3:::shared\"]\n"
+            ),
+        )
+        .unwrap();
+        let c = Catalog::load(Some(&dir)).unwrap();
+        assert_eq!(c.get("scoped").unwrap().project_scoped_arns, vec!["keys"]);
+        for (extra, want) in [
+            ("project_scoped_arns: [n]", "project_scoped_arns[0]"),
+            ("project_scoped_arns: [nope]", "project_scoped_arns[0]"),
+            (
+                "grant_allowlist: [\"arn:aws:s3:::*\"]",
+                "grant_allowlist[0]",
+            ),
+        ] {
+            std::fs::write(dir.join("scoped.yaml"), format!("{base}{extra}\n")).unwrap();
+            let e = Catalog::load(Some(&dir)).unwrap_err();
+            assert!(e.contains("scoped.yaml") && e.contains(want), "{e}");
+        }
+        std::fs::remove_file(dir.join("scoped.yaml")).unwrap();
         std::fs::write(dir.join("bad.yaml"), "id: x\nname: y\n").unwrap();
         let e = Catalog::load(Some(&dir)).unwrap_err();
         assert!(e.contains("bad.yaml"), "{e}");

@@ -1,4 +1,4 @@
-//! Database URLs (SPEC §1.2): which schemes are accepted, where a SQLite
+//! Database URLs: which schemes are accepted, where a SQLite
 //! file lives, and how a URL is shown without its password.
 
 use std::path::PathBuf;

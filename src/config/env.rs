@@ -1,4 +1,4 @@
-//! `Config::load`: the environment (SPEC §1.2) and the optional `asgard.yaml`
+//! `Config::load`: the environment and the optional `asgard.yaml`
 //! (§1.3) turned into one validated `Config`. Every refusal names the
 //! variable or key path, so an operator can fix it without reading code.
 
@@ -53,7 +53,7 @@ impl Config {
             }
         };
 
-        // SPEC §1.2: an ARN is only consulted when its plain variable is unset; it is then
+        // an ARN is only consulted when its plain variable is unset; it is then
         // read from Secrets Manager at boot (crate::aws). Until then the URL is empty, which
         // nothing reads before App::build resolves it.
         let mut ignored_arns = Vec::new();
@@ -180,6 +180,7 @@ impl Config {
             }
         };
 
+        let http = super::http::load_http(&get)?;
         let lease_ttl_secs = file.lease_ttl_secs.unwrap_or(600);
         let (terraform, allowed) = load_provisioning(&get, &file)?;
 
@@ -209,6 +210,7 @@ impl Config {
             allowed,
             child_env: child_env(env),
             file,
+            http,
         })
     }
 }

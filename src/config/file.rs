@@ -132,6 +132,11 @@ pub struct ProvisioningFile {
     #[serde(default)]
     pub auto_approve: AutoApprove,
     pub services_dir: Option<PathBuf>,
+    /// Exact ARNs outside any project that `project_scoped_arns` inputs may
+    /// still name (a shared KMS key, say). Logged at boot, and shown on
+    /// every request that uses one.
+    #[serde(default)]
+    pub grant_allowlist: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -286,6 +291,14 @@ impl FileConfig {
                 ));
             }
         }
+        for (i, arn) in self.provisioning.grant_allowlist.iter().enumerate() {
+            if let Some(why) = crate::catalog::scoped::arn_problem(arn) {
+                return Err(err(
+                    format!("provisioning.grant_allowlist[{i}]"),
+                    format!("`{arn}` {why}"),
+                ));
+            }
+        }
         let aa = &self.provisioning.auto_approve;
         if aa.max_resource_monthly_usd < 0.0 || !aa.max_resource_monthly_usd.is_finite() {
             return Err(err(
@@ -349,6 +362,7 @@ provisioning:
   allowed: [ { cloud: auth0, account: your-tenant }, { cloud: aws, account: "123456789012" } ]
   auto_approve: { classifications: [poc], max_resource_monthly_usd: 50, max_project_monthly_usd: 500 }
   services_dir: /etc/asgard/services
+  grant_allowlist: ["arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"]
 auth: { pats_can_mint_pats: true }
 "#;
         let c = FileConfig::parse(text, "t").unwrap();
@@ -388,5 +402,18 @@ auth: { pats_can_mint_pats: true }
             path_of("classification_requirements: { ultra: [] }"),
             "classification_requirements"
         );
+        for bad in [
+            "*",
+            "arn:aws:kms:us-east-1:123456789012:key/*",
+            "not-an-arn",
+        ] {
+            assert_eq!(
+                path_of(&format!(
+                    "provisioning:\n  grant_allowlist: [\"arn:aws:s3:::ok\", \"{bad}\"]"
+                )),
+                "provisioning.grant_allowlist[1]",
+                "{bad}"
+            );
+        }
     }
 }

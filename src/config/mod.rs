@@ -5,11 +5,13 @@
 //! cannot be printed by accident.
 //!
 //! Layout: `env` (the loader), `file` (the `asgard.yaml` schema), `database`
-//! (DB URL rules), `oidc` and `provisioning` (their env + file settings).
+//! (DB URL rules), `oidc` and `provisioning` (their env + file settings),
+//! `http` (the listener's timeouts and connection cap).
 
 mod database;
 mod env;
 pub mod file;
+pub mod http;
 mod oidc;
 mod provisioning;
 
@@ -43,9 +45,16 @@ fn env_err(var: &str, message: impl Into<String>) -> ConfigError {
     }
 }
 
-/// A string that never prints its value.
+/// A string that never prints its value, and is wiped from memory when
+/// dropped (so a key or password read at boot does not linger in freed heap).
 #[derive(Clone, Default)]
 pub struct Secret(String);
+
+impl Drop for Secret {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
 
 impl Secret {
     pub fn new(s: impl Into<String>) -> Self {
@@ -98,12 +107,13 @@ pub struct Config {
     pub lease_ttl_secs: u64,
     pub terraform: Option<TerraformConfig>,
     pub allowed: Vec<AllowedTarget>,
-    /// The explicit environment for Terraform children (SPEC §6.5).
+    /// The explicit environment for Terraform children.
     pub child_env: Vec<(String, String)>,
     pub file: FileConfig,
+    pub http: http::HttpLimits,
 }
 
-/// Parse a boolean the way SPEC §1.2 says: 1/true/yes/on, 0/false/no/off.
+/// Parse a boolean the way docs/config.md says: 1/true/yes/on, 0/false/no/off.
 pub fn parse_bool(var: &str, v: &str) -> Result<bool, ConfigError> {
     match v.trim().to_ascii_lowercase().as_str() {
         "1" | "true" | "yes" | "on" => Ok(true),
@@ -147,6 +157,12 @@ impl Config {
             "disable_local_login": self.disable_local_login,
             "log": self.log_filter,
             "lease_ttl_secs": self.lease_ttl_secs,
+            "http": {
+                "header_timeout_secs": self.http.header_timeout.as_secs(),
+                "idle_timeout_secs": self.http.idle_timeout.as_secs(),
+                "body_timeout_secs": self.http.body_timeout.as_secs(),
+                "max_connections": self.http.max_connections,
+            },
             "groups": self.file.groups,
             "registration": self.file.registration,
             "auth": {"pats_can_mint_pats": self.file.auth.pats_can_mint_pats},
@@ -156,6 +172,7 @@ impl Config {
                     "bin": t.bin, "modules_dir": t.modules_dir, "work_dir": t.work_dir,
                     "timeout_secs": t.timeout_secs, "max_concurrent": t.max_concurrent})),
                 "allowed": self.allowed,
+                "grant_allowlist": self.file.provisioning.grant_allowlist,
             },
         })
     }
@@ -227,7 +244,7 @@ pub(crate) mod tests {
         assert_eq!(c.database_url_secret_arn.as_deref(), Some(arn));
         assert_eq!(c.secret_key_secret_arn.as_deref(), Some(arn));
         assert!(c.ignored_arns.is_empty());
-        // The plain variable wins (SPEC §1.2), even when it equals the default.
+        // The plain variable wins, even when it equals the default.
         let c = Config::load(
             &env(&[
                 ("ASGARD_DATABASE_URL", "sqlite://asgard.db"),

@@ -1,4 +1,4 @@
-//! OIDC single sign-on settings (SPEC §3.6): all of issuer, client id, client
+//! OIDC single sign-on settings: all of issuer, client id, client
 //! secret and redirect URI, or none. A partial configuration refuses the boot
 //! rather than silently leaving SSO off.
 

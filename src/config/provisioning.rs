@@ -1,4 +1,4 @@
-//! Provisioning settings (SPEC §6.2, §6.5): whether Terraform is armed (a
+//! Provisioning settings: whether Terraform is armed (a
 //! modules dir from env or `asgard.yaml`), the allowed cloud/account targets,
 //! and the environment a Terraform child is allowed to see.
 

@@ -1,4 +1,4 @@
-//! Evidence fields (SPEC §8.2): their kinds, validation, and the per-tier
+//! Evidence fields: their kinds, validation, and the per-tier
 //! requirement lists (cumulative; `classification_requirements` in the config
 //! replaces a tier's own list).
 

@@ -51,6 +51,20 @@ impl Classification {
     }
 }
 
+impl std::str::FromStr for Classification {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::parse(s).ok_or_else(|| {
+            format!(
+                "{s:?} is not one of: {}",
+                Self::ALL.map(Classification::as_str).join(", ")
+            )
+        })
+    }
+}
+
+crate::sql_text!(Classification);
+
 /// Data classification of a project's data.
 pub const DATA_CLASSES: [&str; 4] = ["public", "internal", "confidential", "restricted"];
 

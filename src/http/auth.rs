@@ -11,12 +11,14 @@ use super::error::ApiError;
 use super::extract::{ClientIp, Json, came_over_tls};
 use super::{Api, AppState, Reply};
 use crate::audit::{self, Event};
+use crate::auth::credential::Credential;
 use crate::auth::{Principal, password, pats, sessions, users};
 use crate::error::Error;
 
 pub fn routes(api: Api) -> Api {
     api.post("/api/auth/login", login)
         .doc("Log in with a local username and password; returns a session token and sets the session cookie")
+        .public()
         .body::<Login>()
         .post("/api/auth/logout", logout)
         .doc("End the current session")
@@ -25,6 +27,7 @@ pub fn routes(api: Api) -> Api {
         .doc("The signed-in user (or the PAT's user), with role and what it can do")
         .get("/api/auth/config", config)
         .doc("Public sign-in configuration: system name, local login, SSO, registration rules, version")
+        .public()
         .post("/api/auth/password", change_password)
         .doc("Change your own password: ends your other sessions (this one stays), and revokes your personal access tokens with revoke_tokens: true")
         .body::<PasswordChange>()
@@ -63,9 +66,12 @@ async fn login(
     if login.is_empty() || login.len() > 254 || body.password.len() > 1024 {
         return Err(Error::InvalidCredentials.into());
     }
-    if let Err(wait) = app.throttle.check(ip, &login) {
-        return Err(Error::TooManyAttempts { retry_after: wait }.into());
-    }
+    // The slot is taken before the slow verify, so parallel guesses cannot
+    // all pass a check that none of them has failed yet.
+    let slot = app
+        .throttle
+        .reserve(ip, &login)
+        .map_err(|wait| Error::TooManyAttempts { retry_after: wait })?;
     let user = users::by_login(&app.store, &login).await?;
     let stored = user
         .as_ref()
@@ -73,18 +79,20 @@ async fn login(
         .and_then(|u| u.password_hash.clone());
     let ok = password::verify(body.password, stored).await;
     let Some(user) = user.filter(|_| ok) else {
-        app.throttle.fail(ip, &login);
+        slot.fail();
         let who = format!("anonymous:{ip}");
+        // What was typed goes to the audit log, never a raw control character.
+        let typed = audit::escape_untrusted(&login);
         audit::record_now(
             &app.store,
             Event::system(&who, "auth.login_failed")
-                .target(&login)
+                .target(&typed)
                 .outcome("denied"),
         )
         .await?;
         return Err(Error::InvalidCredentials.into());
     };
-    app.throttle.succeed(ip, &login);
+    slot.succeed();
     let s = sessions::create(&app.store, &user.id).await?;
     let actor = format!("user:{}", user.email.as_deref().unwrap_or(&user.username));
     audit::record_now(
@@ -120,29 +128,11 @@ async fn logout(
     p: Principal,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let tok = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::to_string)
-        .or_else(|| {
-            headers
-                .get_all(header::COOKIE)
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .find_map(|c| {
-                    c.split(';').find_map(|part| {
-                        part.trim()
-                            .strip_prefix("asgard_session=")
-                            .map(str::to_string)
-                    })
-                })
-        });
+    // The same parser as the auth middleware, so the session ended is the
+    // one that authenticated this request.
+    let tok = Credential::from_headers(&headers).map(|c| c.token);
     if let Some(t) = tok
-        && sessions::end(&app.store, &t).await?
+        && sessions::end(&app.store, t).await?
     {
         audit::record_now(&app.store, Event::new(&p, "auth.logout")).await?;
     }

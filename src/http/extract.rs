@@ -39,7 +39,9 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Json<T> {
             .map(|s| s.to_ascii_lowercase());
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
             let status = e.status();
-            if status == StatusCode::PAYLOAD_TOO_LARGE {
+            if super::body_deadline::is_timeout(&e) {
+                BodyRejection(body_timed_out())
+            } else if status == StatusCode::PAYLOAD_TOO_LARGE {
                 BodyRejection(plain(
                     status,
                     "payload_too_large",
@@ -98,6 +100,22 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Json<T> {
             .map(Json)
             .map_err(|e| BodyRejection(ApiError(e).into_response()))
     }
+}
+
+/// 408 for a body that did not arrive by its deadline. The rest of it is
+/// not read, so the connection is not reused.
+pub fn body_timed_out() -> Response {
+    let mut r = plain(
+        StatusCode::REQUEST_TIMEOUT,
+        "request_timeout",
+        "the request body did not arrive in time",
+        "send the whole body promptly (operators: ASGARD_HTTP_BODY_TIMEOUT_SECS)",
+    );
+    r.headers_mut().insert(
+        header::CONNECTION,
+        axum::http::HeaderValue::from_static("close"),
+    );
+    r
 }
 
 /// The path (`a.b[2]`) of the first string or key holding a NUL character.

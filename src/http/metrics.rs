@@ -1,6 +1,6 @@
 //! `GET /metrics` and the middleware that feeds it.
 //!
-//! Access (SPEC §2): open to a caller on loopback (a scraper on the same
+//! Access: open to a caller on loopback (a scraper on the same
 //! host or a sidecar), open to anyone with `ASGARD_METRICS_PUBLIC=1`, and
 //! otherwise only to an admin or auditor session (Bearer or cookie) or PAT. A request that came
 //! through a proxy (a trusted-proxy peer, or `Forwarded`, `X-Forwarded-For`
@@ -17,6 +17,7 @@ use axum::response::{IntoResponse, Response};
 use super::AppState;
 use super::error::ApiError;
 use super::extract::ClientIp;
+use crate::auth::credential::Credential;
 use crate::auth::resolve;
 use crate::error::Error;
 
@@ -79,8 +80,8 @@ pub async fn metrics(
 ) -> Response {
     let local = is_local(&app, &client, &headers);
     if !(local || app.config.metrics_public) {
-        let principal = match super::middleware::bearer_in(&headers) {
-            Some((tok, _)) => resolve::bearer(&app.store, tok, resolve::API, None).await,
+        let principal = match Credential::from_headers(&headers) {
+            Some(c) => resolve::bearer(&app.store, c.token, resolve::API, None).await,
             None => Ok(None),
         };
         match principal {

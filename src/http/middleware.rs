@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::AppState;
 use super::error::{ApiError, ErrorBody, render};
+use crate::auth::credential::Credential;
 use crate::auth::{Principal, resolve};
 use crate::error::Error;
 
@@ -99,39 +100,15 @@ pub async fn refuse_nul(req: Request, next: Next) -> Response {
     next.run(req).await
 }
 
-/// `/api` paths that work without a session (SPEC §3.4).
+/// Families of `/api` paths that are public as a whole: an unknown path in
+/// them answers 404, not 401 (the single sign-on redirects, and the gateway
+/// that authenticates its own callers).
+const PUBLIC_FAMILIES: [&str; 2] = ["/api/auth/oidc/", "/api/gateway/"];
+
+/// `/api` paths that work without a session: the routes registered
+/// `.public()` in the router, and the public families.
 pub fn is_public_api(path: &str) -> bool {
-    path == "/api/auth/login"
-        || path == "/api/auth/config"
-        || path.starts_with("/api/auth/oidc/")
-        || path.starts_with("/api/gateway/")
-}
-
-fn bearer(req: &Request) -> Option<(&str, bool)> {
-    bearer_in(req.headers())
-}
-
-/// The caller's token from `Authorization: Bearer` or the session cookie, and
-/// whether it came from the cookie.
-pub fn bearer_in(headers: &axum::http::HeaderMap) -> Option<(&str, bool)> {
-    if let Some(v) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    {
-        let (scheme, rest) = v.split_once(' ')?;
-        return scheme
-            .eq_ignore_ascii_case("bearer")
-            .then_some((rest.trim(), false));
-    }
-    let cookies = headers.get_all(header::COOKIE);
-    for c in cookies.iter().filter_map(|v| v.to_str().ok()) {
-        for part in c.split(';') {
-            if let Some(tok) = part.trim().strip_prefix("asgard_session=") {
-                return Some((tok, true));
-            }
-        }
-    }
-    None
+    super::public_paths().contains(path) || PUBLIC_FAMILIES.iter().any(|f| path.starts_with(f))
 }
 
 fn host_of(req: &Request) -> Option<&str> {
@@ -141,21 +118,7 @@ fn host_of(req: &Request) -> Option<&str> {
 }
 
 pub fn is_loopback_host(host: &str) -> bool {
-    // A bare IPv6 address ("::1") has colons of its own, so try it whole first.
-    if let Ok(ip) = host.parse::<std::net::IpAddr>() {
-        return ip.is_loopback();
-    }
-    let h = if let Some(rest) = host.strip_prefix('[') {
-        rest.split(']').next().unwrap_or("")
-    } else {
-        match host.rsplit_once(':') {
-            Some((h, p)) if p.chars().all(|c| c.is_ascii_digit()) => h,
-            _ => host,
-        }
-    };
-    h == "localhost"
-        || h.parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
+    super::host::is_loopback(host)
 }
 
 /// Cookie-authenticated writes must come from our own origin.
@@ -191,9 +154,10 @@ pub async fn authenticate(State(app): State<AppState>, mut req: Request, next: N
         return next.run(req).await;
     }
     let rid = req.extensions().get::<RequestId>().map(|r| r.0.clone());
-    let principal = match bearer(&req) {
-        Some((tok, via_cookie)) => {
-            match resolve::bearer(&app.store, tok, resolve::API, rid.clone()).await {
+    let principal = match Credential::from_headers(req.headers()) {
+        Some(cred) => {
+            let via_cookie = cred.via_cookie();
+            match resolve::bearer(&app.store, cred.token, resolve::API, rid.clone()).await {
                 Ok(Some(p)) => {
                     let unsafe_method =
                         !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
@@ -230,22 +194,6 @@ pub async fn authenticate(State(app): State<AppState>, mut req: Request, next: N
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn loopback_hosts() {
-        for h in [
-            "localhost",
-            "localhost:8080",
-            "127.0.0.1:1",
-            "[::1]:80",
-            "::1",
-        ] {
-            assert!(is_loopback_host(h), "{h}");
-        }
-        for h in ["example.com", "evil.localhost.example:80", "10.0.0.1:8080"] {
-            assert!(!is_loopback_host(h), "{h}");
-        }
-    }
 
     #[test]
     fn request_ids() {

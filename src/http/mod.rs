@@ -3,8 +3,10 @@
 //! tests can walk the real route table instead of a hand-kept list.
 
 pub mod auth;
+pub mod body_deadline;
 pub mod error;
 pub mod extract;
+pub mod host;
 pub mod meta;
 pub mod metrics;
 pub mod middleware;
@@ -41,6 +43,8 @@ pub struct RouteDoc {
     pub body: Option<serde_json::Value>,
     /// Query parameters (`limit` is an integer, the rest strings).
     pub query: &'static [&'static str],
+    /// Answered without a credential.
+    pub public: bool,
 }
 
 /// A router builder that remembers what it registered.
@@ -70,6 +74,12 @@ impl Api {
     /// One line on what the route last added does.
     pub fn doc(mut self, summary: &'static str) -> Self {
         self.last().summary = summary;
+        self
+    }
+
+    /// The route last added needs no credential.
+    pub fn public(mut self) -> Self {
+        self.last().public = true;
         self
     }
 
@@ -125,6 +135,29 @@ pub fn route_table() -> Vec<(String, String)> {
         .collect()
 }
 
+/// The `/api` routes registered as public: (method, path template).
+pub fn public_routes() -> Vec<(String, String)> {
+    documented_routes()
+        .into_iter()
+        .filter(|(_, _, d)| d.public)
+        .map(|(m, p, _)| (m.to_string(), p.to_string()))
+        .collect()
+}
+
+/// Paths of the routes registered `.public()`, built once from the router's
+/// own table: the authentication middleware and the docs both read it.
+pub fn public_paths() -> &'static std::collections::HashSet<&'static str> {
+    static PATHS: std::sync::OnceLock<std::collections::HashSet<&'static str>> =
+        std::sync::OnceLock::new();
+    PATHS.get_or_init(|| {
+        documented_routes()
+            .into_iter()
+            .filter(|(_, _, d)| d.public)
+            .map(|(_, p, _)| p)
+            .collect()
+    })
+}
+
 /// Every `/api` route with its documentation, for `openapi`.
 pub fn documented_routes() -> Vec<(Method, &'static str, RouteDoc)> {
     api().table
@@ -159,7 +192,7 @@ pub fn router(app: AppState, extra: Option<Router<AppState>>) -> Router {
     if let Some(extra) = extra {
         r = r.merge(extra);
     }
-    r.route("/metrics", axum::routing::get(metrics::metrics))
+    r.route("/metrics", get(metrics::metrics))
         .route_layer(axum::middleware::from_fn(metrics::mark_route))
         .method_not_allowed_fallback(method_not_allowed)
         // Layers run outermost last-added: panics are caught, then counted

@@ -1,4 +1,4 @@
-//! `/api/auth/oidc/*` (SPEC §3.6): `login` sends the browser to the identity
+//! `/api/auth/oidc/*`: `login` sends the browser to the identity
 //! provider, `callback` finishes the sign-in. Both are public and answer
 //! browsers, so every failure is an HTML page with a fitting status (4xx for
 //! anything about the request or the provider's answer; 503 while discovery
@@ -23,12 +23,14 @@ use crate::auth::sessions;
 pub fn routes(api: Api) -> Api {
     api.get("/api/auth/oidc/login", login)
         .doc("Start single sign-on: redirects the browser to the identity provider")
+        .public()
         .query(&["return_to"])
         .status(302)
         .get("/api/auth/oidc/callback", callback)
         .doc(
             "The identity provider's redirect back; creates the session and redirects to return_to",
         )
+        .public()
         .query(&["code", "state", "error", "error_description"])
         .status(302)
 }

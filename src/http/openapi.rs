@@ -1,4 +1,4 @@
-//! `GET /api/openapi.json` (SPEC §2): an OpenAPI 3.1 description generated
+//! `GET /api/openapi.json`: an OpenAPI 3.1 description generated
 //! from the route table itself (`Api` records each route with its summary,
 //! success status, query parameters and body schema), so it lists exactly the
 //! routes the router serves. Typed bodies get their schema from the Rust type

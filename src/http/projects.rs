@@ -147,10 +147,9 @@ async fn kill(
     Path(id): Path<String>,
     Json(b): Json<Reason>,
 ) -> Result<Reply<Value>, ApiError> {
-    let pr = projects::set_killed(&app, &p, &id, true, b.reason).await?;
-    let queued = crate::provisioning::hooks::on_kill(&app, &p, &id, true).await?;
-    let mut v = pr.to_json();
-    v["suspend_runs_queued"] = json!(queued);
+    let k = crate::provisioning::lifecycle::kill(&app, &p, &id, true, b.reason).await?;
+    let mut v = k.project.to_json();
+    v["suspend_runs_queued"] = json!(k.runs_queued);
     Ok(Reply(v))
 }
 
@@ -160,10 +159,9 @@ async fn unkill(
     Path(id): Path<String>,
     Json(b): Json<Reason>,
 ) -> Result<Reply<Value>, ApiError> {
-    let pr = projects::set_killed(&app, &p, &id, false, b.reason).await?;
-    let queued = crate::provisioning::hooks::on_kill(&app, &p, &id, false).await?;
-    let mut v = pr.to_json();
-    v["resume_runs_queued"] = json!(queued);
+    let k = crate::provisioning::lifecycle::kill(&app, &p, &id, false, b.reason).await?;
+    let mut v = k.project.to_json();
+    v["resume_runs_queued"] = json!(k.runs_queued);
     Ok(Reply(v))
 }
 
@@ -184,23 +182,17 @@ async fn decommission(
     Path(id): Path<String>,
     Json(b): Json<Decommission>,
 ) -> Result<Reply<Value>, ApiError> {
-    // Authority and confirmation are checked before any resource is touched.
-    let current = projects::get(&app, &p, &id).await?;
-    // Refuse a bad reason before any resource is queued for destruction.
-    crate::registry::validate::text("reason", b.reason.as_deref().unwrap_or(""), 500)?;
-    let owner = p.email() == Some(current.owner_email.as_str());
-    let mut queued = Value::Null;
-    if b.confirm.as_deref() == Some(id.as_str())
-        && current.lifecycle == "active"
-        && (p.is_admin() || owner)
-    {
-        let destroy_data = b.destroy_data.unwrap_or(false);
-        queued = crate::provisioning::hooks::on_decommission(&app, &p, &id, destroy_data).await?;
-    }
-    let mut v = projects::decommission(&app, &p, &id, b.reason, b.confirm)
-        .await?
-        .to_json();
-    v["destroy_requests"] = queued;
+    let d = crate::provisioning::lifecycle::decommission(
+        &app,
+        &p,
+        &id,
+        b.reason.as_deref(),
+        b.confirm.as_deref(),
+        b.destroy_data.unwrap_or(false),
+    )
+    .await?;
+    let mut v = d.project.to_json();
+    v["destroy_requests"] = json!(d.destroy_requests);
     Ok(Reply(v))
 }
 

@@ -8,9 +8,11 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use crate::auth::credential::{Authorization, authorization};
 use crate::auth::resolve;
 use crate::http::AppState;
 use crate::http::error::plain;
+use crate::http::host::host_of_authority;
 use crate::http::middleware::RequestId;
 
 fn unauthorized(message: &str) -> Response {
@@ -27,21 +29,20 @@ fn unauthorized(message: &str) -> Response {
     r
 }
 
-fn host_allowed(host: &str, allowed: &[String]) -> bool {
-    let bare = if host.starts_with('[') {
-        host.split(']')
-            .next()
-            .map(|h| format!("{h}]"))
-            .unwrap_or_default()
-    } else {
-        host.rsplit_once(':')
-            .map(|(h, _)| h.to_string())
-            .unwrap_or_else(|| host.to_string())
+/// Whether the host of `authority` is one of `allowed` (hosts, or
+/// `host:port` entries whose port is ignored). A value that does not parse
+/// as an authority is refused.
+fn host_allowed(authority: &str, allowed: &[String]) -> bool {
+    let Some(host) = host_of_authority(authority) else {
+        return false;
     };
     allowed.iter().any(|a| {
-        a.eq_ignore_ascii_case(host)
-            || a.eq_ignore_ascii_case(&bare)
-            || a.eq_ignore_ascii_case(bare.trim_matches(['[', ']']))
+        // "::1" is listed bare, which is not an authority.
+        a.parse::<std::net::Ipv6Addr>()
+            .ok()
+            .map(|ip| ip.to_string())
+            .or_else(|| host_of_authority(a))
+            .is_some_and(|a| a == host)
     })
 }
 
@@ -81,22 +82,15 @@ pub async fn require_credential(
             }
         }
     }
-    let Some(v) = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    else {
-        return unauthorized("/mcp needs a credential");
-    };
-    let Some(tok) = v
-        .split_once(' ')
-        .filter(|(s, _)| s.eq_ignore_ascii_case("bearer"))
-        .map(|(_, t)| t.trim())
-    else {
-        return unauthorized("the Authorization header must be `Bearer <token>`");
+    let tok = match authorization(req.headers()) {
+        Authorization::Bearer(t) => t.to_string(),
+        Authorization::Absent => return unauthorized("/mcp needs a credential"),
+        Authorization::Unusable => {
+            return unauthorized("the Authorization header must be `Bearer <token>`");
+        }
     };
     let rid = req.extensions().get::<RequestId>().map(|r| r.0.clone());
-    match resolve::bearer(&app.store, tok, resolve::MCP, rid).await {
+    match resolve::bearer(&app.store, &tok, resolve::MCP, rid).await {
         Ok(Some(p)) => {
             req.extensions_mut().insert(p);
             match screen_body(req).await {
@@ -139,6 +133,9 @@ async fn screen_body(req: Request) -> Result<Request, Response> {
     let (parts, body) = req.into_parts();
     let bytes = match axum::body::to_bytes(body, MAX_BODY).await {
         Ok(b) => b,
+        Err(e) if crate::http::body_deadline::is_timeout(&e) => {
+            return Err(crate::http::extract::body_timed_out());
+        }
         Err(_) => {
             return Err(jsonrpc_error(
                 StatusCode::PAYLOAD_TOO_LARGE,
@@ -211,7 +208,19 @@ mod tests {
         ] {
             assert!(host_allowed(ok, &a), "{ok}");
         }
-        for bad in ["evil.com", "evil.com:8080", "", "127.0.0.2"] {
+        for bad in [
+            "evil.com",
+            "evil.com:8080",
+            "",
+            "127.0.0.2",
+            "localhost:1@evil.com",
+            "localhost.evil.com",
+            "localhost.evil.com:8080",
+            "[::1]x",
+            "[::1]:80@evil.com",
+            "asgard.example.com.evil.com",
+            "localhost:abc",
+        ] {
             assert!(!host_allowed(bad, &a), "{bad}");
         }
     }

@@ -91,11 +91,10 @@ pub(super) async fn answer(app: &App, memo: &Memo, req: Request) -> Result<Respo
         return Err(req);
     }
     let (parts, body) = req.into_parts();
-    let bytes = match axum::body::to_bytes(body, MAX_BODY).await {
-        Ok(b) => b,
-        // The auth layer has already read and bounded the body; this is
-        // unreachable in practice and refused like an oversized body.
-        Err(_) => return Ok(StatusCode::PAYLOAD_TOO_LARGE.into_response()),
+    // The auth layer has already read and bounded the body; a failure here
+    // is unreachable in practice and refused like an oversized body.
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
+        return Ok(StatusCode::PAYLOAD_TOO_LARGE.into_response());
     };
     let call = match serde_json::from_slice::<Call>(&bytes) {
         Ok(c) if c.method == "tools/call" => c,

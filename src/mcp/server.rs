@@ -43,7 +43,7 @@ impl ServerHandler for AsgardMcp {
         &self,
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
-    ) -> std::result::Result<ListToolsResult, McpError> {
+    ) -> Result<ListToolsResult, McpError> {
         Ok(ListToolsResult::with_all_items(tools::all()))
     }
 
@@ -55,7 +55,7 @@ impl ServerHandler for AsgardMcp {
         &self,
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
-    ) -> std::result::Result<CallToolResponse, McpError> {
+    ) -> Result<CallToolResponse, McpError> {
         let principal = context
             .extensions
             .get::<axum::http::request::Parts>()

@@ -16,7 +16,6 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use base64::Engine as _;
-use chrono::Utc;
 
 use crate::secrets::{Cipher, Purpose};
 use crate::store::Store;
@@ -248,7 +247,7 @@ async fn put_state(
         .bind(&rid)
         .bind(version)
         .bind(sealed)
-        .bind(Utc::now())
+        .bind(s.store.clock().now())
         .execute(p)
         .await
         .map(|r| r.rows_affected())
@@ -285,7 +284,7 @@ async fn lock(
             .bind(&rid)
             .bind(&id)
             .bind(&info)
-            .bind(Utc::now())
+            .bind(s.store.clock().now())
             .execute(p)
             .await
             .map(|r| r.rows_affected())

@@ -4,7 +4,7 @@
 //! resource's `state` alone cannot answer either: a create that failed
 //! half-way may have left objects behind, and a rejected create none.
 
-use super::{REQUEST_COLS, Request};
+use super::{REQUEST_COLS, Request, RequestKind, RequestState};
 use crate::error::Result;
 use crate::store::Tx;
 
@@ -22,18 +22,18 @@ pub struct History {
 pub fn summarise(requests: Vec<Request>) -> History {
     let mut h = History::default();
     for r in requests {
-        if r.kind == "destroy" {
-            if r.state == "fulfilled" {
+        if r.kind == RequestKind::Destroy {
+            if r.state == RequestState::Fulfilled {
                 h = History::default();
             }
             h.latest = Some(r);
             continue;
         }
         h.latest = Some(r.clone());
-        if r.started_at.is_some() || r.state == "running" {
+        if r.started_at.is_some() || r.state == RequestState::Running {
             h.ever_ran = true;
         }
-        if r.state == "fulfilled" {
+        if r.state == RequestState::Fulfilled {
             h.last_applied = Some(r);
         }
     }
@@ -61,9 +61,9 @@ mod tests {
             id: format!("req-{kind}-{state}"),
             resource_id: "r".into(),
             project_id: "p".into(),
-            kind: kind.into(),
+            kind: kind.parse().unwrap(),
             spec: "{}".into(),
-            state: state.into(),
+            state: state.parse().unwrap(),
             needs_approval: false,
             requested_by: "x".into(),
             decided_by: None,
@@ -85,7 +85,7 @@ mod tests {
             req("update", "rejected", false),
         ]);
         assert!(h.ever_ran);
-        assert_eq!(h.last_applied.unwrap().kind, "create");
+        assert_eq!(h.last_applied.unwrap().kind, RequestKind::Create);
         let h = summarise(vec![req("create", "pending_approval", false)]);
         assert!(!h.ever_ran && h.last_applied.is_none());
         // A failed create may have left objects behind.

@@ -1,100 +1,95 @@
-//! What the kill switch and decommission do to resources (SPEC §4.4):
-//! killing suspends stoppable resources (re-apply with the service's
-//! `stop_vars`), unkilling resumes them, decommissioning destroys everything
-//! (data-bearing resources only with `destroy_data: true`).
+//! What the kill switch and decommission do to resources, inside the
+//! transaction that changes the project: killing suspends stoppable
+//! resources (re-apply with the service's `stop_vars`), unkilling resumes
+//! them, decommissioning destroys everything (data-bearing resources only
+//! with `destroy_data: true`). The use cases are in `provisioning::lifecycle`.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::request::insert_request;
-use super::{RESOURCE_COLS, Resource, history};
+use super::request::{deprovision_in, insert_request};
+use super::{RESOURCE_COLS, RequestKind, RequestState, Resource, history};
 use crate::app::App;
 use crate::audit::{self, Event};
 use crate::auth::Principal;
 use crate::error::{Error, Result};
+use crate::store::Tx;
 
-async fn live_resources(app: &App, project: &str) -> Result<Vec<Resource>> {
+async fn resources_in(tx: &mut Tx, project: &str, states: &str) -> Result<Vec<Resource>> {
     let sql = format!(
-        "SELECT {RESOURCE_COLS} FROM resources WHERE project_id = $1 AND armed = TRUE AND state IN ('fulfilled', 'failed', 'destroy_failed')"
+        "SELECT {RESOURCE_COLS} FROM resources WHERE project_id = $1 AND armed = TRUE AND {states} ORDER BY created_at, id"
     );
-    Ok(on_pool!(app.store.read(), |p| {
-        sqlx::query_as::<_, Resource>(&sql)
-            .bind(project)
-            .fetch_all(p)
-            .await
-    })?)
+    Ok(on_tx!(tx, |c| sqlx::query_as::<_, Resource>(&sql)
+        .bind(project)
+        .fetch_all(&mut *c)
+        .await)?)
 }
 
 /// Queue suspend (kill) or resume (unkill) runs for stoppable resources.
-pub async fn on_kill(app: &App, p: &Principal, project: &str, killed: bool) -> Result<usize> {
+pub async fn queue_suspends(
+    tx: &mut Tx,
+    app: &App,
+    p: &Principal,
+    project: &str,
+    killed: bool,
+) -> Result<usize> {
     if app.config.terraform.is_none() {
         return Ok(0);
     }
+    let live = resources_in(tx, project, "state IN ('fulfilled', 'failed')").await?;
     let mut queued = 0;
-    for r in live_resources(app, project).await? {
+    for r in live {
         let stoppable = app.catalog.get(&r.service).is_some_and(|m| m.stoppable());
-        if !stoppable || r.state == "destroy_failed" || r.suspended == killed {
+        if !stoppable || r.suspended == killed {
             continue;
         }
-        let kind = if killed { "suspend" } else { "resume" };
-        let mut tx = app.store.begin().await?;
         // Suspend and resume re-apply what was last applied, never a change
         // still waiting for approval.
-        let Some(applied) = history::of(&mut tx, &r.id).await?.last_applied else {
+        let Some(applied) = history::of(tx, &r.id).await?.last_applied else {
             continue;
         };
+        let kind = if killed {
+            RequestKind::Suspend
+        } else {
+            RequestKind::Resume
+        };
         let id = insert_request(
-            &mut tx,
+            tx,
             &r.id,
             project,
             kind,
             &applied.spec,
-            "queued",
+            RequestState::Queued,
             false,
             &p.actor(),
         )
         .await?;
         audit::record(
-            &mut tx,
+            tx,
             Event::new(p, "resource.suspend_requested")
                 .project(project)
                 .target(&id)
                 .data(json!({"name": r.name, "kind": kind})),
         )
         .await?;
-        tx.commit().await?;
         queued += 1;
     }
-    app.work.notify_one();
     Ok(queued)
 }
 
-/// Every armed resource not destroyed or being destroyed, whatever its
-/// request is doing: a decommission must leave none behind.
-async fn undestroyed_resources(app: &App, project: &str) -> Result<Vec<Resource>> {
-    let sql = format!(
-        "SELECT {RESOURCE_COLS} FROM resources WHERE project_id = $1 AND armed = TRUE AND state NOT IN ('destroyed', 'destroying')"
-    );
-    Ok(on_pool!(app.store.read(), |p| {
-        sqlx::query_as::<_, Resource>(&sql)
-            .bind(project)
-            .fetch_all(p)
-            .await
-    })?)
-}
-
 /// Before a decommission: refuse if data would be destroyed without
-/// consent, else deprovision every resource. That includes resources whose
-/// request is pending, queued or running at this moment: `deprovision`
-/// cancels what has not started (closing the resource when no run ever
-/// did) and queues a destroy behind a run in progress, so nothing is
-/// orphaned.
-pub async fn on_decommission(
+/// consent, else deprovision every armed resource not yet destroyed. That
+/// includes resources whose request is pending, queued or running at this
+/// moment: `deprovision_in` cancels what has not started (closing the
+/// resource when no run ever did) and queues a destroy behind a run in
+/// progress, so nothing is orphaned. Answers the destroy requests' ids.
+pub async fn queue_destroys(
+    tx: &mut Tx,
     app: &App,
     p: &Principal,
     project: &str,
     destroy_data: bool,
-) -> Result<Value> {
-    let live = undestroyed_resources(app, project).await?;
+) -> Result<Vec<String>> {
+    let live = resources_in(tx, project, "state NOT IN ('destroyed', 'destroying')").await?;
     let data: Vec<&str> = live
         .iter()
         .filter(|r| app.catalog.get(&r.service).is_some_and(|m| m.data_bearing))
@@ -111,9 +106,8 @@ pub async fn on_decommission(
         ));
     }
     let mut queued = Vec::new();
-    for r in live {
-        let v = super::request::deprovision(app, p, project, &r.id, true).await?;
-        queued.push(v["request_id"].clone());
+    for r in &live {
+        queued.push(deprovision_in(tx, app, p, r, true).await?);
     }
-    Ok(json!(queued))
+    Ok(queued)
 }

@@ -1,4 +1,4 @@
-//! Provisioning (SPEC §6): resources and the requests that change them. A
+//! Provisioning: resources and the requests that change them. A
 //! request is a row; workers on every replica claim queued rows, take the
 //! resource's lease, and run Terraform through the one runner. The request
 //! path never runs Terraform inline. State moves only by compare-and-set.
@@ -10,16 +10,21 @@
 pub mod backend;
 pub mod estimate;
 pub mod gate;
+pub mod grants;
 pub mod history;
 pub mod hooks;
+pub mod lifecycle;
 pub mod outputs;
 pub mod query;
 pub mod request;
 pub mod runner;
+pub mod state;
 pub mod worker;
 
 use chrono::{DateTime, Utc};
+
 use serde_json::{Value, json};
+pub use state::{RequestKind, RequestState, ResourceState};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Resource {
@@ -28,7 +33,7 @@ pub struct Resource {
     pub service: String,
     pub name: String,
     pub spec: String,
-    pub state: String,
+    pub state: ResourceState,
     pub armed: bool,
     pub cloud: String,
     pub account: Option<String>,
@@ -72,9 +77,9 @@ pub struct Request {
     pub id: String,
     pub resource_id: String,
     pub project_id: String,
-    pub kind: String,
+    pub kind: RequestKind,
     pub spec: String,
-    pub state: String,
+    pub state: RequestState,
     pub needs_approval: bool,
     pub requested_by: String,
     pub decided_by: Option<String>,
@@ -102,7 +107,7 @@ impl Request {
             "failure_reason": self.error, "attempts": self.attempts,
             "created_at": self.created_at, "updated_at": self.updated_at,
             "started_at": self.started_at, "finished_at": self.finished_at,
-            "next": next_hint(&self.state),
+            "next": next_hint(self.kind, self.state),
         });
         if let Some(r) = resource {
             v["service"] = json!(r.service);
@@ -116,23 +121,38 @@ impl Request {
     }
 }
 
-fn next_hint(state: &str) -> &'static str {
-    match state {
-        "planned" => {
+/// What the caller can do next, for this kind of request in this state.
+fn next_hint(kind: RequestKind, state: RequestState) -> &'static str {
+    match (state, kind) {
+        (RequestState::Planned, _) => {
             "provisioning is not armed here: nothing was created; ask an operator to arm it, then request again"
         }
-        "pending_approval" => "an admin must approve this request; poll get_request",
-        "queued" | "running" => "poll get_request every few seconds until fulfilled or failed",
-        "fulfilled" => {
+        (RequestState::PendingApproval, _) => {
+            "an admin other than the requester must approve this request; poll get_request"
+        }
+        (RequestState::Queued | RequestState::Running, _) => {
+            "poll get_request every few seconds until fulfilled or failed"
+        }
+        (RequestState::Fulfilled, RequestKind::Destroy) => {
+            "the resource is destroyed and its secrets deleted; nothing more to do"
+        }
+        (RequestState::Fulfilled, RequestKind::Suspend) => {
+            "the resource is suspended while the project is killed; unkilling resumes it"
+        }
+        (RequestState::Fulfilled, _) => {
             "read outputs; fetch secret values with get_secret at runtime, never copy them into code"
         }
-        "failed" => "read failure_reason, fix the spec, and request again",
-        "rejected" => "read decision_reason; change the request or talk to the approver",
-        _ => "poll get_request",
+        (RequestState::Failed, RequestKind::Destroy) => {
+            "read failure_reason; deprovision the resource again to retry the destroy"
+        }
+        (RequestState::Failed, _) => "read failure_reason, fix the spec, and request again",
+        (RequestState::Rejected, _) => {
+            "read decision_reason; change the request or talk to the approver"
+        }
     }
 }
 
-/// Resource name rule (SPEC §6.3); names become Terraform input, never paths.
+/// Resource name rule; names become Terraform input, never paths.
 pub fn valid_resource_name(n: &str) -> bool {
     let b = n.as_bytes();
     (2..=41).contains(&b.len())

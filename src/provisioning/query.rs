@@ -72,7 +72,9 @@ pub async fn get_request(app: &App, p: &Principal, id: &str) -> Result<Value> {
         .await
         .map_err(|_| Error::not_found(format!("request {id}")))?;
     let res = resource(app, &req.resource_id).await?;
-    Ok(req.to_json(res.as_ref()))
+    let mut v = req.to_json(res.as_ref());
+    super::grants::annotate(app, &mut v);
+    Ok(v)
 }
 
 /// A page position in the requests list: the (created_at, id) of the last
@@ -164,7 +166,12 @@ pub async fn list_requests(
         None
     };
     Ok(json!({
-        "requests": rows.iter().map(|r| r.to_json(None)).collect::<Vec<_>>(),
+        "requests": rows.iter().map(|r| {
+            // The approvals inbox: which grants reach beyond the project.
+            let mut v = r.to_json(None);
+            super::grants::annotate(app, &mut v);
+            v
+        }).collect::<Vec<_>>(),
         "next_cursor": next,
     }))
 }
@@ -266,7 +273,7 @@ async fn attach_pending(app: &App, project: &str, rows: &mut [Resource]) -> Resu
     Ok(())
 }
 
-/// Budget, committed monthly estimate and breakdown (SPEC §8.6).
+/// Budget, committed monthly estimate and breakdown.
 pub async fn project_cost(app: &App, p: &Principal, project: &str) -> Result<Value> {
     let pr: Project = projects::get(app, p, project).await?;
     let sql = format!(

@@ -1,4 +1,4 @@
-//! The one choke point for running Terraform (SPEC §6.4–6.5). A run gets a
+//! The one choke point for running Terraform. A run gets a
 //! fresh work dir named by the resource uuid (never by user strings), a fresh
 //! copy of the module, `terraform.tfvars.json`, and Asgard's http backend.
 //! The child gets an explicit environment (never Asgard's own secrets), a

@@ -1,22 +1,22 @@
 //! The worker pool that runs on every armed replica: claim a queued request
-//! (compare-and-set, skip-locked on Postgres), take the resource's lease
+//! (a lease, then a compare-and-set on the request's state), take the resource's lease
 //! (one run per resource across replicas), renew it every TTL/3 while
 //! Terraform runs, and record the outcome under a fencing check.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
 use serde_json::{Value, json};
 use tokio::sync::{Semaphore, watch};
 
 use super::runner::{self, Action, RunSpec};
-use super::{REQUEST_COLS, Request, estimate, outputs, query};
+use super::{
+    REQUEST_COLS, Request, RequestKind, RequestState, ResourceState, estimate, outputs, query,
+};
 use crate::app::App;
 use crate::audit::{self, Event};
 use crate::error::{Error, Result};
 use crate::secrets::{Cipher, Purpose, store as secret_store};
-use crate::store::Engine;
 use crate::store::lease::Lease;
 
 pub async fn run_pool(app: Arc<App>, mut stop: watch::Receiver<bool>) {
@@ -69,27 +69,20 @@ const CLAIM_CANDIDATES: i64 = 5;
 /// two replicas from claiming runs of one resource.
 async fn claim(app: &App) -> Result<Option<(Request, Lease)>> {
     let ttl = Duration::from_secs(app.config.lease_ttl_secs);
-    let now_sql = match app.store.engine() {
-        Engine::Postgres => "now()",
-        Engine::Sqlite => "$2",
-    };
-    let pick = format!(
+    // A read: finding candidates changes nothing (the claim below is the
+    // write), so it takes the reader path and flushes no cache.
+    let candidates: Vec<(String, String)> = on_pool!(app.store.read(), |p| {
+        sqlx::query_as(
         "SELECT r.id, r.resource_id FROM requests r WHERE r.state = 'queued'
            AND NOT EXISTS (SELECT 1 FROM requests x WHERE x.resource_id = r.resource_id AND x.state = 'running')
-           AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.name = 'resource:' || r.resource_id AND l.expires_at > {now_sql})
-         ORDER BY r.created_at LIMIT $1"
-    );
-    let candidates: Vec<(String, String)> = match app.store.engine() {
-        Engine::Postgres => on_pool!(app.store.write(), |p| sqlx::query_as(&pick)
-            .bind(CLAIM_CANDIDATES)
-            .fetch_all(p)
-            .await)?,
-        Engine::Sqlite => on_pool!(app.store.write(), |p| sqlx::query_as(&pick)
-            .bind(CLAIM_CANDIDATES)
-            .bind(Utc::now())
-            .fetch_all(p)
-            .await)?,
-    };
+           AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.name = 'resource:' || r.resource_id AND l.expires_at > $2)
+         ORDER BY r.created_at, r.id LIMIT $1"
+    )
+    .bind(CLAIM_CANDIDATES)
+    .bind(app.store.clock().now())
+    .fetch_all(p)
+    .await
+    })?;
     let flip = format!(
         "UPDATE requests SET state = 'running', claimed_by = $1, attempts = attempts + 1, started_at = $2, updated_at = $2
          WHERE id = $3 AND state = 'queued'
@@ -102,7 +95,7 @@ async fn claim(app: &App) -> Result<Option<(Request, Lease)>> {
         let Some(lease) = app.store.try_lease(&name, &app.holder_id, ttl).await? else {
             continue;
         };
-        let now = Utc::now();
+        let now = app.store.clock().now();
         let claimed = on_pool!(app.store.write(), |p| {
             sqlx::query_as::<_, Request>(&flip)
                 .bind(&app.holder_id)
@@ -140,8 +133,8 @@ async fn run_one(app: &Arc<App>, req: Request, lease: Lease) -> Result<()> {
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(ttl / 3).await;
-                match app.store.try_lease(&lease.name, &lease.holder, ttl).await {
-                    Ok(Some(l)) if l.token == lease.token => {}
+                match app.store.renew_lease(&lease, ttl).await {
+                    Ok(true) => {}
                     _ => {
                         tracing::warn!(lease = %lease.name, "lost the resource lease; stopping the run");
                         let _ = cancel_tx.send(true);
@@ -190,9 +183,8 @@ async fn execute(
     let Some(backend) = app.backend.as_ref() else {
         return failed("the state backend is not running");
     };
-    let res = match query::resource(app, &req.resource_id).await {
-        Ok(Some(r)) => r,
-        _ => return failed("the resource record is missing"),
+    let Ok(Some(res)) = query::resource(app, &req.resource_id).await else {
+        return failed("the resource record is missing");
     };
     let Some(m) = app.catalog.get(&res.service) else {
         return failed(format!(
@@ -200,11 +192,11 @@ async fn execute(
             res.service
         ));
     };
-    let pr = match crate::registry::projects::fetch_by_id(app, &req.project_id).await {
-        Ok(p) => p,
-        Err(_) => return failed("the project is missing"),
+    let Ok(pr) = crate::registry::projects::fetch_by_id(app, &req.project_id).await else {
+        return failed("the project is missing");
     };
-    if matches!(req.kind.as_str(), "create" | "update") && (pr.killed || pr.lifecycle != "active") {
+    if req.kind.applies_spec() && (pr.killed || pr.lifecycle != crate::registry::Lifecycle::Active)
+    {
         return failed(format!(
             "project {} is frozen or not active; nothing was changed",
             pr.id
@@ -212,7 +204,7 @@ async fn execute(
     }
     let mut vars: serde_json::Map<String, Value> =
         serde_json::from_str(&req.spec).unwrap_or_default();
-    if req.kind == "suspend" {
+    if req.kind == RequestKind::Suspend {
         for (k, v) in &m.stop_vars {
             vars.insert(k.clone(), v.clone());
         }
@@ -234,7 +226,7 @@ async fn execute(
         backend_password: cred.password.clone(),
         timeout: Duration::from_secs(m.timeout_secs.min(tf.timeout_secs)),
     };
-    let action = if req.kind == "destroy" {
+    let action = if req.kind == RequestKind::Destroy {
         Action::Destroy
     } else {
         Action::Apply
@@ -271,13 +263,13 @@ async fn finish(app: &App, req: &Request, lease: &Lease, done: Done) -> Result<(
             "the reconciler re-queues the run",
         ));
     }
-    let now = Utc::now();
-    let destroy = req.kind == "destroy";
+    let now = app.store.clock().now();
+    let destroy = req.kind == RequestKind::Destroy;
     let (req_state, res_state) = match (done.ok, destroy) {
-        (true, true) => ("fulfilled", "destroyed"),
-        (true, false) => ("fulfilled", "fulfilled"),
-        (false, true) => ("failed", "destroy_failed"),
-        (false, false) => ("failed", "failed"),
+        (true, true) => (RequestState::Fulfilled, ResourceState::Destroyed),
+        (true, false) => (RequestState::Fulfilled, ResourceState::Fulfilled),
+        (false, true) => (RequestState::Failed, ResourceState::DestroyFailed),
+        (false, false) => (RequestState::Failed, ResourceState::Failed),
     };
     let reason = done
         .reason
@@ -299,7 +291,7 @@ async fn finish(app: &App, req: &Request, lease: &Lease, done: Done) -> Result<(
     // A deprovision (or decommission) that came while this run was going
     // queued a destroy behind it: the resource stays `destroying` until then.
     let res_state = if !destroy && destroy_queued(&mut tx, &res.id).await? {
-        "destroying"
+        ResourceState::Destroying
     } else {
         res_state
     };
@@ -325,14 +317,14 @@ async fn finish(app: &App, req: &Request, lease: &Lease, done: Done) -> Result<(
     } else {
         res.outputs.clone()
     };
-    let suspended = match req.kind.as_str() {
-        "suspend" => done.ok || res.suspended,
-        "resume" => !done.ok && res.suspended,
+    let suspended = match req.kind {
+        RequestKind::Suspend => done.ok || res.suspended,
+        RequestKind::Resume => !done.ok && res.suspended,
         _ => res.suspended,
     };
     // Only a successful create or update changes the applied spec; suspend
     // and resume re-apply the one already there.
-    let spec = if done.ok && matches!(req.kind.as_str(), "create" | "update") {
+    let spec = if done.ok && req.kind.applies_spec() {
         &req.spec
     } else {
         &res.spec
@@ -367,7 +359,7 @@ async fn finish(app: &App, req: &Request, lease: &Lease, done: Done) -> Result<(
     )
     .await?;
     tx.commit().await?;
-    app.metrics.run_finished(&req.kind, done.ok);
+    app.metrics.run_finished(req.kind.as_str(), done.ok);
     Ok(())
 }
 

@@ -1,5 +1,5 @@
 //! Parsing registration and patch bodies into typed values. Bodies are JSON
-//! objects whose evidence fields may sit at the top level (SPEC §4.1) or in
+//! objects whose evidence fields may sit at the top level or in
 //! an `evidence` object, so serde's `deny_unknown_fields` cannot express the
 //! rules; this module walks the object and names every offending field.
 
@@ -96,10 +96,10 @@ pub fn parse_new(body: &Value) -> Result<NewProject> {
         match k.as_str() {
             "name" => name = Some(validate::project_name(&str_field("name", v)?)?),
             "owner_email" => {
-                n.owner_email = opt_str(k, v)?.map(|e| validate::email(k, &e)).transpose()?
+                n.owner_email = opt_str(k, v)?.map(|e| validate::email(k, &e)).transpose()?;
             }
             "manager_email" => {
-                n.manager_email = opt_str(k, v)?.map(|e| validate::email(k, &e)).transpose()?
+                n.manager_email = opt_str(k, v)?.map(|e| validate::email(k, &e)).transpose()?;
             }
             "group" => n.group = opt_str(k, v)?.map(|g| g.trim().to_string()),
             "budget_usd" => n.budget_cents = if v.is_null() { 0 } else { usd_to_cents(k, v)? },
@@ -113,15 +113,15 @@ pub fn parse_new(body: &Value) -> Result<NewProject> {
             }
             "data_class" => {
                 if !v.is_null() {
-                    n.data_class = data_class(v)?
+                    n.data_class = data_class(v)?;
                 }
             }
             "description" => {
-                n.description = validate::opt_text(k, opt_str(k, v)?.as_deref(), 2000)?
+                n.description = validate::opt_text(k, opt_str(k, v)?.as_deref(), 2000)?;
             }
             "evidence" => evidence_object(v, &mut ev)?,
             other if evidence::kind_of(other).is_some() => {
-                ev.push((other.to_string(), evidence::validate_field(other, v)?))
+                ev.push((other.to_string(), evidence::validate_field(other, v)?));
             }
             other => return Err(unknown(other)),
         }
@@ -143,7 +143,7 @@ pub fn parse_patch(body: &Value) -> Result<ProjectPatch> {
         match k.as_str() {
             "name" => p.name = Some(validate::project_name(&str_field(k, v)?)?),
             "description" => {
-                p.description = Some(validate::opt_text(k, opt_str(k, v)?.as_deref(), 2000)?)
+                p.description = Some(validate::opt_text(k, opt_str(k, v)?.as_deref(), 2000)?);
             }
             "budget_usd" => p.budget_cents = Some(usd_to_cents(k, v)?),
             "manager_email" => p.manager_email = Some(validate::email(k, &str_field(k, v)?)?),

@@ -1,4 +1,4 @@
-//! Project keys (SPEC §4.3): minted by the project's authority, shown once,
+//! Project keys: minted by the project's authority, shown once,
 //! stored as SHA-256, optionally expiring, revocable. A key works only while
 //! its project is active and not killed.
 //!
@@ -64,7 +64,7 @@ pub async fn mint(app: &App, p: &Principal, project_id: &str, n: NewKey) -> Resu
     let name = super::validate::text("name", &n.name, 64)?;
     let expires_at = match n.expires_in_days {
         None => None,
-        Some(d) if (1..=3650).contains(&d) => Some(Utc::now() + Duration::days(d)),
+        Some(d) if (1..=3650).contains(&d) => Some(app.store.clock().now() + Duration::days(d)),
         Some(_) => {
             return Err(Error::invalid(
                 "expires_in_days",
@@ -78,7 +78,7 @@ pub async fn mint(app: &App, p: &Principal, project_id: &str, n: NewKey) -> Resu
     let key = token::generate(token::Kind::ProjectKey);
     let id = uuid::Uuid::new_v4().to_string();
     let prefix = token::display_prefix(&key);
-    let now = Utc::now();
+    let now = app.store.clock().now();
     on_tx!(&mut tx, |c| {
         sqlx::query(
             "INSERT INTO project_keys (id, project_id, name, key_hash, prefix, created_by, created_by_user_id, created_at, expires_at)
@@ -136,7 +136,7 @@ pub async fn revoke(app: &App, p: &Principal, project_id: &str, key_id: &str) ->
     authorised_project(&mut tx, p, project_id).await?;
     let n = on_tx!(&mut tx, |c| {
         sqlx::query("UPDATE project_keys SET revoked_at = $1 WHERE id = $2 AND project_id = $3 AND revoked_at IS NULL")
-            .bind(Utc::now())
+            .bind(app.store.clock().now())
             .bind(key_id)
             .bind(project_id)
             .execute(&mut *c)

@@ -1,4 +1,4 @@
-//! The registry, Asgard's gate (SPEC §4): projects, their keys, and the
+//! The registry, Asgard's gate: projects, their keys, and the
 //! kill switch. Every function takes the calling `Principal`, checks
 //! authority itself, and writes its audit row in the same transaction.
 
@@ -14,6 +14,7 @@ use serde_json::value::RawValue;
 
 use crate::auth::Principal;
 use crate::error::{Error, Result};
+use crate::governance::Classification;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Project {
@@ -24,10 +25,10 @@ pub struct Project {
     pub manager_email: String,
     pub grp: Option<String>,
     pub cost_center: Option<String>,
-    pub classification: String,
+    pub classification: Classification,
     pub data_class: String,
     pub budget_cents: i64,
-    pub lifecycle: String,
+    pub lifecycle: Lifecycle,
     pub killed: bool,
     pub killed_reason: Option<String>,
     pub review_date: Option<DateTime<Utc>>,
@@ -40,6 +41,14 @@ pub struct Project {
 }
 
 pub const PROJECT_COLS: &str = "id, name, description, owner_email, manager_email, grp, cost_center, classification, data_class, budget_cents, lifecycle, killed, killed_reason, review_date, review_state, extensions_used, evidence, created_by, created_at, updated_at";
+
+crate::text_enum! {
+    /// A project is active until it is decommissioned (read-only for good).
+    pub enum Lifecycle {
+        Active = "active",
+        Decommissioned = "decommissioned",
+    }
+}
 
 /// A project as the API shows it, serialized straight from the row (no
 /// intermediate `Value` tree). Fields are in alphabetical order, the order
@@ -84,7 +93,7 @@ impl Project {
         };
         ProjectView {
             budget_usd: cents_to_usd(self.budget_cents),
-            classification: &self.classification,
+            classification: self.classification.as_str(),
             cost_center: self.cost_center.as_deref(),
             created_at: &self.created_at,
             created_by: &self.created_by,
@@ -94,7 +103,7 @@ impl Project {
             group: self.grp.as_deref(),
             killed: self.killed,
             killed_reason: self.killed_reason.as_deref(),
-            lifecycle: &self.lifecycle,
+            lifecycle: self.lifecycle.as_str(),
             manager_email: &self.manager_email,
             name: &self.name,
             owner_email: &self.owner_email,
@@ -119,7 +128,7 @@ impl Project {
         p.reads_everything() || self.has_authority(p) || p.key_project() == Some(self.id.as_str())
     }
 
-    /// Authority (SPEC §4.2): admin, or the caller's email is owner or manager.
+    /// Authority: admin, or the caller's email is owner or manager.
     pub fn has_authority(&self, p: &Principal) -> bool {
         if p.is_admin() {
             return true;
@@ -149,7 +158,7 @@ impl Project {
     }
 
     pub fn require_live(&self) -> Result<()> {
-        if self.lifecycle != "active" {
+        if self.lifecycle != Lifecycle::Active {
             return Err(Error::conflict(
                 format!("project {} is {}", self.id, self.lifecycle),
                 "register a new project",

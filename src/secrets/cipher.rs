@@ -1,4 +1,4 @@
-//! AEAD sealing (SPEC §7.2). AES-256-GCM under a subkey derived per purpose
+//! AEAD sealing. AES-256-GCM under a subkey derived per purpose
 //! with HKDF-SHA256 from the master key, a fresh random 96-bit nonce per
 //! seal, and caller-supplied associated data that binds a ciphertext to its
 //! row (e.g. `secret|proj-2026-0001|db|3`), so rows cannot be swapped.

@@ -1,4 +1,4 @@
-//! The master key (SPEC §7.1): exactly 64 hex characters, a fingerprint
+//! The master key: exactly 64 hex characters, a fingerprint
 //! stored in the database so a different key is refused at boot, and the
 //! SQLite-only rule that a missing key is generated once into `<db>.key`
 //! (written only once the boot goes ahead; see `app::resolve_key`).

@@ -124,7 +124,7 @@ pub async fn rotate(store: &Store, old: &MasterKey, new: &MasterKey) -> Result<R
             .await
             .map(|r| r.rows_affected())
     })?;
-    // Audited in the same transaction (SPEC §0.5). Fingerprints identify the
+    // Audited in the same transaction. Fingerprints identify the
     // keys without revealing them; no key material goes into the event.
     crate::audit::record(
         &mut tx,

@@ -78,6 +78,7 @@ pub async fn put(
     }
     let version = latest.map(|(v, _)| v).unwrap_or(0) + 1;
     let sealed = cipher.seal(value, &aad(project, name, version));
+    let now = tx.now();
     on_tx!(tx, |c| {
         sqlx::query("INSERT INTO secrets (id, project_id, name, version, sealed, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(uuid::Uuid::new_v4().to_string())
@@ -85,7 +86,7 @@ pub async fn put(
             .bind(name)
             .bind(version)
             .bind(sealed)
-            .bind(Utc::now())
+            .bind(now)
             .execute(&mut *c)
             .await
             .map(|r| r.rows_affected())

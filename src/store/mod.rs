@@ -24,6 +24,8 @@ use std::time::Duration;
 pub use cache::{Caches, Generation};
 
 use anyhow::Context;
+
+use crate::clock::Clock;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
@@ -90,17 +92,30 @@ impl AsPool for WriteRef<'_> {
     }
 }
 
-/// An open transaction of one engine; what `on_tx!` matches on. The SQLite
-/// one carries the generation to bump once it has committed.
-pub enum Tx {
+/// An open transaction of one engine (`on_tx!` matches on `inner`), with
+/// the store's clock, so code that only holds the transaction still takes
+/// its time from the one clock.
+pub struct Tx {
+    pub inner: TxInner,
+    clock: Clock,
+}
+
+/// The engine's transaction. The SQLite one carries the generation to bump
+/// once it has committed.
+pub enum TxInner {
     Sqlite(Transaction<'static, Sqlite>, Arc<Generation>),
     Pg(Transaction<'static, Postgres>),
 }
 
 impl Tx {
+    /// The current time on the store's clock.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
     pub async fn commit(self) -> Result<(), sqlx::Error> {
-        match self {
-            Tx::Sqlite(t, generation) => {
+        match self.inner {
+            TxInner::Sqlite(t, generation) => {
                 let r = t.commit().await;
                 // After the commit, never before: a reader that saw the old
                 // generation may have read the old rows, and must not keep
@@ -109,7 +124,7 @@ impl Tx {
                 generation.bump();
                 r
             }
-            Tx::Pg(t) => t.commit().await,
+            TxInner::Pg(t) => t.commit().await,
         }
     }
 }
@@ -133,12 +148,12 @@ macro_rules! on_pool {
 #[macro_export]
 macro_rules! on_tx {
     ($tx:expr, |$c:ident| $body:expr) => {
-        match $tx {
-            $crate::store::Tx::Sqlite(t, _) => {
+        match &mut ($tx).inner {
+            $crate::store::TxInner::Sqlite(t, _) => {
                 let $c = &mut **t;
                 $body
             }
-            $crate::store::Tx::Pg(t) => {
+            $crate::store::TxInner::Pg(t) => {
                 let $c = &mut **t;
                 $body
             }
@@ -155,6 +170,8 @@ pub struct Store {
     caches: Option<Arc<Caches>>,
     /// Held for the process lifetime: the SQLite single-process lock.
     _lock: Option<Arc<File>>,
+    /// The time every lease and expiry is computed with.
+    clock: Clock,
 }
 
 impl Store {
@@ -188,12 +205,27 @@ impl Store {
     }
 
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
-        Ok(match &self.pools {
+        let inner = match &self.pools {
             Pools::Sqlite { write, .. } => {
-                Tx::Sqlite(write.begin().await?, self.generation.clone())
+                TxInner::Sqlite(write.begin().await?, self.generation.clone())
             }
-            Pools::Pg(p) => Tx::Pg(p.begin().await?),
+            Pools::Pg(p) => TxInner::Pg(p.begin().await?),
+        };
+        Ok(Tx {
+            inner,
+            clock: self.clock.clone(),
         })
+    }
+
+    /// The clock the store binds into time comparisons.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// Use `clock` from now on (tests move a fake one).
+    pub fn with_clock(mut self, clock: Clock) -> Store {
+        self.clock = clock;
+        self
     }
 
     /// The in-process caches: `Some` on SQLite only.
@@ -226,6 +258,7 @@ impl Store {
                 generation: Arc::default(),
                 caches: None,
                 _lock: None,
+                clock: Clock::system(),
             });
         }
 
@@ -235,6 +268,7 @@ impl Store {
                 .with_context(|| format!("creating database directory {}", dir.display()))?;
         }
         let lock = take_process_lock(&path)?;
+        private_file::prepare(&path)?;
         let base = SqliteConnectOptions::new()
             .filename(&path)
             .create_if_missing(true)
@@ -290,6 +324,7 @@ impl Store {
             generation,
             caches,
             _lock: Some(Arc::new(lock)),
+            clock: Clock::system(),
         })
     }
 
@@ -343,7 +378,7 @@ impl Store {
 async fn retry<T, F, Fut>(patience: Duration, mut f: F) -> Result<T, sqlx::Error>
 where
     F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, sqlx::Error>>,
+    Fut: Future<Output = Result<T, sqlx::Error>>,
 {
     let start = std::time::Instant::now();
     let mut delay = Duration::from_millis(200);
@@ -389,4 +424,10 @@ fn take_process_lock(db: &Path) -> anyhow::Result<File> {
 }
 
 pub mod cache;
+#[cfg(test)]
+mod contract_tests;
 pub mod lease;
+mod private_file;
+#[cfg(test)]
+pub(crate) mod test_support;
+pub mod text_enum;

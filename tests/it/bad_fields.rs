@@ -1,5 +1,4 @@
-//! Bad input, field by field, on every endpoint that takes a body (SPEC
-//! §3, §4): wrong types, missing fields, over-long strings, placeholders,
+//! Bad input, field by field, on every endpoint that takes a body: wrong types, missing fields, over-long strings, placeholders,
 //! bad emails, unknown group, negative or absurd budgets, out-of-range
 //! expiries, bad roles, bad confirmations — each a 422 invalid_request that
 //! names the field, and nothing written.

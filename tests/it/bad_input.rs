@@ -1,4 +1,4 @@
-//! Bad input on every endpoint, found from the route table (SPEC §2):
+//! Bad input on every endpoint, found from the route table:
 //! malformed JSON → 400 invalid_json; unknown fields and non-object bodies →
 //! 422 invalid_request naming the field; a non-JSON media type → 415; bad
 //! query parameters → 422; a body over 1 MiB → 413; never a 5xx; nothing is
@@ -89,7 +89,7 @@ async fn bad_input(engine: Engine) {
             let r = app.req(m.clone(), path, Some(&tok), Some(v.clone())).await;
             match r.check_error(422, "invalid_request") {
                 Ok(e) if !e["field"].is_string() => {
-                    f.push(format!("{m} {path} {v}: no field: {}", r.text))
+                    f.push(format!("{m} {path} {v}: no field: {}", r.text));
                 }
                 Ok(_) => {}
                 Err(e) => f.push(format!("{e} (body {v})")),

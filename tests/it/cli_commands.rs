@@ -1,4 +1,4 @@
-//! The maintenance subcommands and the key file (SPEC §1.1, §3.2, §7.1):
+//! The maintenance subcommands and the key file:
 //! `migrate` leaves the bootstrap admin to `serve` (which prints its
 //! one-time password); `rotate-key` keeps the key file at 0600 and audits
 //! the rotation without key material; a refused boot writes no key file;
@@ -165,7 +165,7 @@ async fn refused_boot_writes_no_key_file() {
     drop(app);
 }
 
-/// SPEC §1.2: an ARN is only read when the plain variable is unset. Set
+/// an ARN is only read when the plain variable is unset. Set
 /// alone it is read from Secrets Manager (here: none reachable, so the boot
 /// is refused and nothing is created; tests/aws covers the real reads); beside
 /// the plain variable it is ignored, even when the URL equals the default.

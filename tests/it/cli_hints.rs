@@ -1,4 +1,4 @@
-//! Error hints must point at things that exist (SPEC §0.3: "hint: what to do
+//! Error hints must point at things that exist ("hint: what to do
 //! next"). Every `docs/*.md` named in the source is a real file, and the
 //! 404/405 hints of the API name no route that itself answers 404.
 

@@ -1,6 +1,6 @@
 //! Concurrency and replication: 50 parallel registrations get 50 distinct,
-//! gap-free ids (SPEC §4.1); two replicas on one Postgres serve the same data
-//! and share sessions, and registrations across both stay gap-free (SPEC §9).
+//! gap-free ids; two replicas on one Postgres serve the same data
+//! and share sessions, and registrations across both stay gap-free.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;

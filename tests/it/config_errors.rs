@@ -1,4 +1,4 @@
-//! Refused boots (SPEC §1.2–1.4, §7.1, §9): an invalid `asgard.yaml` names
+//! Refused boots: an invalid `asgard.yaml` names
 //! the offending key path; an invalid ASGARD_SECRET_KEY names the variable;
 //! a database created under another key is refused; Postgres without a key
 //! is refused; a second process on one SQLite file is refused. Each exits
@@ -127,7 +127,7 @@ async fn bad_config(engine: Engine) {
                     && value.len() > 60
                     && out.contains(value.trim()) =>
             {
-                f.push(format!("the refusal echoes the key value:\n{out}"))
+                f.push(format!("the refusal echoes the key value:\n{out}"));
             }
             Ok(_) => {}
             Err(e) => f.push(format!("{var}={value:?}: {e}")),

@@ -1,4 +1,4 @@
-//! `ASGARD_DEV_INSECURE` (SPEC §3.4): on a loopback bind, requests to /api
+//! `ASGARD_DEV_INSECURE`: on a loopback bind, requests to /api
 //! without a session act as a synthetic admin — only when the Host is a
 //! loopback name, never on /mcp, and never with a non-loopback bind.
 

@@ -1,4 +1,4 @@
-//! HTTP conventions (SPEC §2): the same-origin rule for cookie-authenticated
+//! HTTP conventions: the same-origin rule for cookie-authenticated
 //! writes, no permissive CORS, security headers on every response, request
 //! ids (generated, or accepted when safe, and echoed in error envelopes).
 

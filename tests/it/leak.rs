@@ -1,4 +1,4 @@
-//! The leak scan as a test of its own (SPEC §0.4): with verbose logging,
+//! The leak scan as a test of its own: with verbose logging,
 //! exercise every kind of credential — passwords (configured, created,
 //! changed, mistyped), sessions, PATs, project keys — then require that none
 //! of them appears in plaintext in any table, the SQLite files, the process

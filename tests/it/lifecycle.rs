@@ -1,4 +1,4 @@
-//! Process lifecycle (SPEC §1.4): SIGTERM stops the server and the process
+//! Process lifecycle: SIGTERM stops the server and the process
 //! exits 0 within 10 s; data survives a restart; a restart prints no second
 //! `password:` line.
 
@@ -48,4 +48,23 @@ async fn sigterm(engine: Engine) {
     again.stop().await;
 }
 
-crate::both_engines!(sigterm_exits_zero_within_10s => sigterm);
+/// A SIGTERM right after the `listening` line (a supervisor stopping a
+/// replica it just started) drains and exits 0; it once killed the process
+/// with the default action because the handler was installed late.
+async fn sigterm_at_once(engine: Engine) {
+    let sb = crate::support::Sandbox::new(engine).await;
+    for _ in 0..5 {
+        let mut app = TestApp::spawn_in(&sb, Opts::new()).await;
+        let st = app.terminate(Duration::from_secs(10)).await;
+        assert!(
+            st.is_some_and(|s| s.success()),
+            "exit {st:?} on a SIGTERM right after boot\n{}",
+            app.log()
+        );
+    }
+}
+
+crate::both_engines!(
+    sigterm_exits_zero_within_10s => sigterm,
+    sigterm_right_after_boot_drains => sigterm_at_once,
+);

@@ -1,6 +1,9 @@
 //! Integration tests: the real `asgard` binary, booted per test on SQLite
 //! and (when ASGARD_TEST_PG_URL is set) on Postgres. See `support`.
 
+// Notes for the person running the tests go to stderr.
+#![allow(clippy::print_stderr)]
+
 mod support;
 
 mod bad_fields;
@@ -25,5 +28,7 @@ mod roles;
 mod route_walk;
 mod runbook;
 mod schema_parity;
+mod security_edge;
+mod security_grants;
 mod security_identity;
 mod sessions;

@@ -1,4 +1,4 @@
-//! `GET /metrics` (SPEC §2): Prometheus text with request counts and
+//! `GET /metrics`: Prometheus text with request counts and
 //! latencies by route template, the leader leases this replica holds;
 //! open on loopback, otherwise only for an admin or auditor token, or for
 //! everyone with `ASGARD_METRICS_PUBLIC=1`. A request that carries

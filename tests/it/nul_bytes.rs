@@ -1,4 +1,4 @@
-//! A NUL character anywhere in the input (SPEC §2: bad input is a 4xx,
+//! A NUL character anywhere in the input (bad input is a 4xx,
 //! never a 500). Postgres refuses NUL in text, so before this check a `%00`
 //! in a filter reached the database as a 500 (found by the schemathesis
 //! fuzzer, tests/fuzz/rest.sh). Every route, URL and body, and an MCP tool
@@ -17,7 +17,7 @@ async fn nul(engine: Engine) {
         .as_str()
         .unwrap()
         .to_string();
-    // 401 still comes before anything else on /api (SPEC §3.4).
+    // 401 still comes before anything else on /api.
     app.get("/api/projects?q=%00", None)
         .await
         .expect_error(401, "authentication_required");

@@ -1,4 +1,4 @@
-//! `GET /api/openapi.json` (SPEC §2): OpenAPI 3.1 generated from the route
+//! `GET /api/openapi.json`: OpenAPI 3.1 generated from the route
 //! table, accepted by `openapi-spec-validator`. Every route the router serves is described, with its path
 //! parameters and a summary; every `$ref` resolves; and the register body's
 //! schema agrees with what the server enforces (each required field, when

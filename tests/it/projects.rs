@@ -1,4 +1,4 @@
-//! The registry over HTTP (SPEC §4.2–4.4): merge-PATCH, project keys (mint
+//! The registry over HTTP: merge-PATCH, project keys (mint
 //! shown once, list without secrets with `last_used_at`, revoke, expiry),
 //! the kill switch (a killed project's keys stop working on /mcp), and
 //! decommission (needs `confirm`, revokes every key, read-only after).
@@ -281,9 +281,6 @@ async fn audit_filters(engine: Engine) {
     let app = TestApp::spawn(engine, Opts::new()).await;
     let tok = app.admin_token().await;
     let p1 = app.register_named(&tok, "Before").await;
-    tokio::time::sleep(std::time::Duration::from_millis(30)).await;
-    let t0 = chrono::Utc::now();
-    tokio::time::sleep(std::time::Duration::from_millis(30)).await;
     let p2 = app.register_named(&tok, "After").await;
     let q = |s: &str| {
         let (app, path, tok) = (&app, format!("/api/audit?{s}"), tok.clone());
@@ -294,7 +291,17 @@ async fn audit_filters(engine: Engine) {
     let all = evs(q("action=project.registered").await.json());
     assert_eq!(all.len(), 2);
     assert_eq!(all[0]["project_id"], p2.as_str(), "newest first");
-    let since = t0.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    // The instant half-way between the two registrations, as recorded (no
+    // sleeping to make room: two HTTP round trips are microseconds apart).
+    let at = |e: &Value| {
+        chrono::DateTime::parse_from_rfc3339(e["at"].as_str().unwrap())
+            .unwrap()
+            .with_timezone(&chrono::Utc)
+    };
+    let (first, second) = (at(&all[1]), at(&all[0]));
+    assert!(second > first, "{first} {second}");
+    let t0 = first + (second - first) / 2;
+    let since = t0.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
     let after = evs(q(&format!("action=project.registered&since={since}"))
         .await
         .json());

@@ -1,4 +1,4 @@
-//! `GET /api/requests` pages (SPEC §2: `?limit=&cursor=`, newest first):
+//! `GET /api/requests` pages (`?limit=&cursor=`, newest first):
 //! walking every page returns each request exactly once, in order, on an
 //! unarmed Asgard (requests are recorded as `planned`). A cursor that was
 //! not handed out is a 422 naming `cursor`.

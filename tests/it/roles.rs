@@ -1,4 +1,4 @@
-//! Roles and scoping (SPEC §3.2, §4.2, §11): members see and change only
+//! Roles and scoping: members see and change only
 //! projects they own or manage; auditors read everything and change
 //! nothing; there is always one active admin; disabling a user ends their
 //! sessions.

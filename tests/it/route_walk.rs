@@ -1,18 +1,20 @@
-//! SPEC §3.4: every human route answers 401 without a session — found by
-//! walking the real route table (`asgard::http::route_table()`), not a hand
-//! list — for every method, including wrong ones (401 before 405), and for
-//! unknown `/api` paths (401 before 404).
+//! Every human route answers 401 without a session, found by walking the
+//! real route table (`asgard::http::route_table()`), not a hand list, for
+//! every method, including wrong ones (401 before 405), and for unknown
+//! `/api` paths (401 before 404). Which routes are public comes from the
+//! router too (`.public()` at registration), and each one is tried without
+//! a credential.
 
 use reqwest::Method;
 
 use crate::support::{Engine, Fails, Opts, Resp, TestApp};
 
-/// SPEC §3.4's public `/api` routes: exact paths and prefixes.
-const PUBLIC: &[&str] = &["/api/auth/login", "/api/auth/config"];
-const PUBLIC_PREFIXES: &[&str] = &["/api/auth/oidc/", "/api/gateway/"];
-
-fn is_public(template: &str) -> bool {
-    PUBLIC.contains(&template) || PUBLIC_PREFIXES.iter().any(|p| template.starts_with(p))
+/// Whether the router registered this route as public (its own table, the
+/// one the authentication middleware reads).
+fn is_public(method: &str, template: &str) -> bool {
+    asgard::http::public_routes()
+        .iter()
+        .any(|(m, t)| m == method && t == template)
 }
 
 /// Replace every `{param}` with a dummy value.
@@ -57,7 +59,7 @@ async fn walk(engine: Engine) {
     let mut checked = 0;
     for (method, template) in &table {
         assert!(template.starts_with("/api/"), "{template}");
-        if is_public(template) {
+        if is_public(method, template) {
             continue;
         }
         let path = concrete(template);
@@ -154,7 +156,25 @@ async fn walk(engine: Engine) {
     }
     f.assert_none("route walk");
 
-    // The public routes really are public.
+    // The public routes really are public: none answers 401 without a
+    // credential (and the sign-in routes are among them).
+    let public = asgard::http::public_routes();
+    for want in [
+        "/api/auth/login",
+        "/api/auth/config",
+        "/api/auth/oidc/login",
+    ] {
+        assert!(
+            public.iter().any(|(_, t)| t == want),
+            "{want} is not registered public: {public:?}"
+        );
+    }
+    for (method, template) in &public {
+        let m: Method = method.parse().unwrap();
+        let body = matches!(m, Method::POST).then(|| b"{}".to_vec());
+        let r = app.send(m, template, None, &[], body).await;
+        assert_ne!(r.status, 401, "{method} {template}: {}", r.text);
+    }
     app.get("/api/auth/config", None).await.expect(200);
     app.post(
         "/api/auth/login",

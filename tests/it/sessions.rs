@@ -1,4 +1,4 @@
-//! Identity over HTTP (SPEC §3.3, §3.5): login, sessions and logout,
+//! Identity over HTTP: login, sessions and logout,
 //! personal access tokens, password change, the login throttle, and
 //! `/api/auth/config`.
 

@@ -447,6 +447,7 @@ class Asgard:
         self.port = 0
         self.base = ""
         self._admin: str | None = None
+        self._minter: str | None = None
 
     def start(self, timeout: float = 60.0) -> bool:
         for _ in range(3):
@@ -515,8 +516,23 @@ class Asgard:
             raise RuntimeError(f"{self.name}: register {name} -> {st}: {raw[:300]}")
         return b["project_id"]
 
+    def minter(self) -> str:
+        """A second admin, `keymaker`, who mints the agents' keys. Separation of duties refuses the approval of
+        a key's request to the key's minter, so the suite's approvals (as `admin`) stay independent."""
+        if self._minter is None:
+            pw = self.admin_password + "-keys"
+            st, _, raw = self.rest("POST", "/api/users", {"username": "keymaker", "email": "keymaker@corp.example",
+                                                          "password": pw, "role": "admin"})
+            if st not in (201, 409):  # 409: another replica on this database made it already
+                raise RuntimeError(f"{self.name}: create keymaker -> {st}: {raw[:300]}")
+            st, body, raw = http("POST", f"{self.base}/api/auth/login", {"username": "keymaker", "password": pw})
+            if st != 200 or not body or "token" not in body:
+                raise RuntimeError(f"{self.name}: keymaker login -> {st}: {raw[:300]}")
+            self._minter = body["token"]
+        return self._minter
+
     def key(self, pid: str) -> str:
-        st, b, raw = self.rest("POST", f"/api/projects/{pid}/keys", {"name": "agent"})
+        st, b, raw = self.rest("POST", f"/api/projects/{pid}/keys", {"name": "agent"}, token=self.minter())
         if st not in (200, 201) or not b:
             raise RuntimeError(f"{self.name}: mint key for {pid} -> {st}: {raw[:300]}")
         return b["key"]

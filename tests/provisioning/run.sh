@@ -6,7 +6,7 @@
 #   tests/provisioning/run.sh target/debug/asgard
 #   ASGARD_TEST_PG_URL=postgres://postgres@127.0.0.1:PORT/asgard_test tests/provisioning/run.sh target/debug/asgard
 #
-# Env: PROV_ONLY=runner,bad,fixes,e2e,selfdeploy,leak,faults (default: all)   PROV_LOG_DIR=dir (server/moto logs)
+# Env: PROV_ONLY=runner,bad,fixes,security,grants,e2e,selfdeploy,leak,faults (default: all)   PROV_LOG_DIR=dir (server/moto logs)
 #      PROV_KEEP_TMP=1 (keep the temp dir: DBs, work dirs)
 # Prints one PASS/FAIL line per check, a table of wall times, and ends with `N passed, M failed`;
 # exits non-zero on any failure. Every process it starts is stopped at exit (Python atexit + signal handlers;

@@ -4,7 +4,7 @@ the filesystem mirror, moto_server, SQLite and (when ASGARD_TEST_PG_URL is set) 
 
     tests/provisioning/run.sh target/debug/asgard
 
-Suites (PROV_ONLY=runner,bad,fixes,security,e2e,selfdeploy,leak,faults picks some; default all):
+Suites (PROV_ONLY=runner,bad,fixes,security,grants,e2e,selfdeploy,leak,faults picks some; default all):
   runner      provider-free demo-token: apply, outputs, secret_ref + get_secret, idempotent re-request,
               update, a no-op second apply, state in the DB and none on disk, wiped work dir, destroy
               (SQLite, and Postgres when ASGARD_TEST_PG_URL is set)
@@ -15,6 +15,9 @@ Suites (PROV_ONLY=runner,bad,fixes,security,e2e,selfdeploy,leak,faults picks som
               decommission while a run is in flight
   security    attack regressions (security.py): a pending update never applied through kill/unkill (ecs in
               moto), a pending downscale keeps the budget; on Postgres, an unarmed replica beside an armed one
+  grants      ecs-service grants confined to the project (grants.py): another project's secret, a wildcard,
+              another account and Asgard's boot secret refused on the exact field; the project's own secret and
+              KMS key pass, an operator-allowlisted key passes and is shown to approvers and audited
   e2e         over MCP with a project key against moto: ecr, secretsmanager, s3, rds + ecs (admin approval),
               checked with the aws CLI, then deprovisioned and checked gone
   selfdeploy  the runbook's self-deploy appendix at light-operational (approvals), task-role grants in moto
@@ -49,6 +52,7 @@ from lib import (  # noqa: E402
 
 from fixes import suite_fixes  # noqa: E402
 from security import suite_security, suite_unarmed_replica  # noqa: E402
+from grants import CONFIG as GRANTS_CONFIG, suite_grants  # noqa: E402
 
 HEX = re.compile(r"^[0-9a-f]+$")
 
@@ -529,11 +533,12 @@ def suite_bad(ctx: Ctx, a: Asgard) -> None:
                         in plan.get("message", ""),
                         f"unarmed {svc}: state planned, armed:false, a plan", fail_detail=r.brief())
                 rid = r.data.get("request_id")
-                time.sleep(2.5)
+                # No worker runs on an unarmed replica, so there is nothing to wait for: the boot log says so.
                 g = mu.get_request(rid) if rid else None
-                R.check(g is not None and not g.is_error and g.data.get("state") == "planned",
-                        f"unarmed {svc}: still planned later (never fulfilled)",
-                        fail_detail=g.brief() if g else "no request id")
+                R.check(g is not None and not g.is_error and g.data.get("state") == "planned"
+                        and "provisioning=unarmed" in u.log_text(),
+                        f"unarmed {svc}: planned, and no worker runs here",
+                        fail_detail=(g.brief() if g else "no request id") + " " + u.tail(5))
             R.check(not (u.work_dir).exists(), "unarmed: no Terraform work dir was created")
         finally:
             u.stop()
@@ -628,10 +633,15 @@ def suite_e2e(ctx: Ctx, a: Asgard) -> None:
             if R.check(not r.is_error and r.data.get("state") == "pending_approval" and r.data.get("needs_approval"),
                        f"{svc} waits for approval", r.data.get("approval_reason", ""), r.brief()):
                 pending[name] = r.data["request_id"]
-                time.sleep(1)
-                g = m.get_request(r.data["request_id"])
-                R.check(g.data.get("state") == "pending_approval", f"{svc} does not run before approval",
-                        fail_detail=g.brief())
+        # Wait on an event, not a clock: a request queued after them has run to the end, so the workers have
+        # claimed work since, and the ones waiting for approval were not among it.
+        probe = m.request("demo-token", "e2e-probe", {"label": "probe"})
+        pd = m.wait(probe.data.get("request_id", ""), 120, poll=0.2) if not probe.is_error else {}
+        for name, rid in pending.items():
+            g = m.get_request(rid)
+            R.check(pd.get("state") == "fulfilled" and g.data.get("state") == "pending_approval",
+                    f"{slow[name][0]} does not run before approval (a later request ran first)",
+                    fail_detail=f"{g.brief()} probe: {fmt_state(pd) if pd else probe.brief()}")
         starts: dict[str, float] = {}
         for name, rid in pending.items():
             st, b, raw = a.approve(rid)
@@ -823,6 +833,8 @@ def suite_selfdeploy(ctx: Ctx, a: Asgard) -> None:
     if not R.check(not r.is_error and r.data.get("state") == "pending_approval", "ecs-service asgard needs approval",
                    fail_detail=r.brief()):
         return
+    R.check(r.data.get("allowlisted_grants") == [], "every grant is one of the project's own outputs (none allowlisted)",
+            fail_detail=r.brief())
     st, b, raw = a.approve(r.data["request_id"])
     t0 = time.monotonic()
     R.check(st == 200, "admin approves ecs-service asgard", fail_detail=f"{st} {raw[:300]}")
@@ -1218,13 +1230,15 @@ def main() -> int:
         return R.summary()
     R.ok("moto_server up", ctx.endpoint)
 
-    sqlite_phase = any(ctx.want(s) for s in ("runner", "bad", "fixes", "security", "e2e", "selfdeploy", "leak"))
+    sqlite_phase = any(ctx.want(s) for s in ("runner", "bad", "fixes", "security", "grants", "e2e", "selfdeploy",
+                                             "leak"))
     if sqlite_phase:
-        a = ctx.asgard("sqlite", ctx.sqlite_url("main"))
+        a = ctx.asgard("sqlite", ctx.sqlite_url("main"), config_extra=GRANTS_CONFIG)
         if boot(ctx, a):
             for s, fn in (("runner", lambda: suite_runner(ctx, a, "sqlite")), ("bad", lambda: suite_bad(ctx, a)),
                           ("fixes", lambda: suite_fixes(ctx, a)),
                           ("security", lambda: suite_security(ctx, a, vpc)),
+                          ("grants", lambda: suite_grants(ctx, a, vpc(ctx))),
                           ("e2e", lambda: suite_e2e(ctx, a)), ("selfdeploy", lambda: suite_selfdeploy(ctx, a)),
                           ("leak", lambda: leak_scan(ctx, a, "sqlite", a.db_url, [], [a.work_dir]))):
                 if ctx.want(s):

@@ -44,7 +44,7 @@ pub async fn complete(
         ));
     };
     let result = async {
-        flow::check(&pending, browser, chrono::Utc::now())?;
+        flow::check(&pending, browser, store.clock().now())?;
         if let Some(e) = get("error") {
             return Err(idp_error(e, get("error_description")));
         }
@@ -108,7 +108,7 @@ pub async fn complete(
     }
     .await;
     if let Err(f) = &result {
-        tracing::info!(%ip, code = f.reason.code(), detail = %f.detail, "oidc: sign-in failed");
+        tracing::info!(%ip, code = f.reason.code(), detail = %audit::escape_untrusted(&f.detail), "oidc: sign-in failed");
         let who = format!("anonymous:{ip}");
         let _ = audit::record_now(
             store,

@@ -91,7 +91,7 @@ pub async fn begin(
     browser: &str,
     return_to: &str,
 ) -> Result<Url, Failure> {
-    let now = Utc::now();
+    let now = store.clock().now();
     on_pool!(store.write(), |p| {
         sqlx::query("DELETE FROM oidc_logins WHERE expires_at <= $1")
             .bind(now)

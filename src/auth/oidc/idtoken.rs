@@ -221,6 +221,7 @@ pub async fn verify(
         issuer: &provider.issuer,
         client_id: &oidc.config.client_id,
         nonce,
+        // The provider stamped the token with the real time.
         now: chrono::Utc::now().timestamp(),
     };
     check_claims(&claims, &expected).map_err(|e| {

@@ -5,7 +5,6 @@
 //! created. The profile (display name, verified email, admin role from the
 //! groups claim) is refreshed at every sign-in.
 
-use chrono::Utc;
 use serde_json::json;
 
 use super::profile::Profile;
@@ -220,7 +219,7 @@ async fn attempt(
         (None, Some(e)) => find(&mut tx, "email = $1", e, None).await?,
         _ => None,
     };
-    let now = Utc::now();
+    let now = store.clock().now();
     let (id, role_before, role, linked) = match plan(by_subject, by_email)? {
         Plan::Create => {
             let username = unique_username(&mut tx, &base_username(p)).await?;

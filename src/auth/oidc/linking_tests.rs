@@ -104,71 +104,9 @@ fn usernames() {
     ))));
 }
 
-/// A fresh store: a SQLite file, or a new database on `ASGARD_TEST_PG_URL`
-/// (`None` when Postgres is not available; the caller skips).
+/// A fresh store on either engine (see `store::test_support`).
 async fn fresh_store(postgres: bool) -> Option<(Store, Box<dyn FnOnce() + Send>)> {
-    use sqlx::Connection;
-    if !postgres {
-        let dir = std::env::temp_dir().join(format!(
-            "asgard-oidc-test-{}",
-            uuid::Uuid::new_v4().simple()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        let store = Store::connect(
-            &format!("sqlite://{}/t.db", dir.display()),
-            std::time::Duration::from_secs(5),
-        )
-        .await
-        .unwrap();
-        return Some((store, Box::new(move || drop(std::fs::remove_dir_all(dir)))));
-    }
-    let Some(base) = std::env::var("ASGARD_TEST_PG_URL")
-        .ok()
-        .filter(|s| !s.trim().is_empty())
-    else {
-        // Under CI a missing Postgres is a failure, never a silent pass.
-        assert!(
-            !std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0"),
-            "CI is set but ASGARD_TEST_PG_URL is not: the Postgres run cannot be skipped"
-        );
-        eprintln!("note: ASGARD_TEST_PG_URL is not set; skipping the Postgres run");
-        return None;
-    };
-    let name = format!("t_oidc_{}", uuid::Uuid::new_v4().simple());
-    let mut c = sqlx::PgConnection::connect(&base).await.unwrap();
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut c)
-        .await
-        .unwrap();
-    let _ = c.close().await;
-    let head = base
-        .split('?')
-        .next()
-        .unwrap()
-        .rsplit_once('/')
-        .unwrap()
-        .0
-        .to_string();
-    let store = Store::connect(&format!("{head}/{name}"), std::time::Duration::from_secs(5))
-        .await
-        .unwrap();
-    let cleanup = move || {
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async {
-                if let Ok(mut c) = sqlx::PgConnection::connect(&base).await {
-                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .execute(&mut c)
-                        .await;
-                }
-            })
-        })
-        .join();
-    };
-    Some((store, Box::new(cleanup)))
+    crate::store::test_support::fresh_store(postgres).await
 }
 
 async fn exec(store: &Store, sql: &str, arg: &str) {
@@ -192,12 +130,12 @@ fn profile(sub: &str, email: Option<&str>, groups: Option<&[&str]>) -> Profile {
 
 #[tokio::test]
 async fn sign_in_sqlite() {
-    sign_in_creates_links_and_refreshes(false).await
+    sign_in_creates_links_and_refreshes(false).await;
 }
 
 #[tokio::test]
 async fn sign_in_postgres() {
-    sign_in_creates_links_and_refreshes(true).await
+    sign_in_creates_links_and_refreshes(true).await;
 }
 
 async fn sign_in_creates_links_and_refreshes(postgres: bool) {
@@ -312,12 +250,12 @@ async fn sign_in_creates_links_and_refreshes(postgres: bool) {
 
 #[tokio::test]
 async fn pending_sqlite() {
-    pending_sign_ins_are_single_use(false).await
+    pending_sign_ins_are_single_use(false).await;
 }
 
 #[tokio::test]
 async fn pending_postgres() {
-    pending_sign_ins_are_single_use(true).await
+    pending_sign_ins_are_single_use(true).await;
 }
 
 async fn pending_sign_ins_are_single_use(postgres: bool) {

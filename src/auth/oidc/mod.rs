@@ -1,4 +1,4 @@
-//! OIDC single sign-on (SPEC §3.6): authorization code flow with PKCE S256,
+//! OIDC single sign-on: authorization code flow with PKCE S256,
 //! `state` and `nonce` kept server-side (single use, 10 minutes), ID tokens
 //! verified against the provider's JWKS (refetched on an unknown `kid`), and
 //! users linked by `(issuer, sub)`.

@@ -37,9 +37,8 @@ pub(super) fn schema_for<A: JsonSchema>() -> Arc<JsonObject> {
             s.inline_subschemas = true;
         })
         .into_generator();
-    let mut root = match generator.into_root_schema_for::<A>().to_value() {
-        Value::Object(m) => m,
-        _ => unreachable!("an argument type is a struct"),
+    let Value::Object(mut root) = generator.into_root_schema_for::<A>().to_value() else {
+        unreachable!("an argument type is a struct")
     };
     for k in ["title", "description", "$defs"] {
         root.remove(k);
@@ -100,7 +99,7 @@ fn strip_defaults(v: &mut Value) {
             if let Some(s) = o.get_mut(sub) {
                 match s {
                     Value::Object(m) if sub == "properties" => {
-                        m.values_mut().for_each(strip_defaults)
+                        m.values_mut().for_each(strip_defaults);
                     }
                     other => strip_defaults(other),
                 }

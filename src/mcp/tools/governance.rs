@@ -34,7 +34,7 @@ pub(super) fn entries() -> Vec<Entry> {
 }
 
 fn promotion_status(app: &App, pr: &Project) -> Value {
-    let current = Classification::parse(&pr.classification).unwrap_or_default();
+    let current = pr.classification;
     let next = current.next();
     let ev: evidence::Evidence = serde_json::from_str(&pr.evidence).unwrap_or_default();
     let overrides = &app.config.file.classification_requirements;

@@ -16,7 +16,8 @@ fn request_out() -> Value {
         "request_id": {"type": "string"}, "resource_id": {"type": "string"}, "project_id": {"type": "string"},
         "kind": {"type": "string"}, "state": {"type": "string"}, "needs_approval": {"type": "boolean"},
         "armed": {"type": "boolean"}, "outputs": {"type": "object"}, "failure_reason": {"type": ["string", "null"]},
-        "estimate_monthly_usd": {"type": "number"}, "plan": {"type": "object"}, "next": {"type": "string"}
+        "estimate_monthly_usd": {"type": "number"}, "plan": {"type": "object"}, "next": {"type": "string"},
+        "allowlisted_grants": {"type": "array", "items": {"type": "string"}}
     }, "required": ["request_id", "resource_id", "state", "needs_approval"]})
 }
 

@@ -1,6 +1,5 @@
 //! `request_resource`: an agent's ask for a resource, created or changed.
 
-use chrono::Utc;
 use serde_json::{Value, json};
 
 use super::{committed_cents, insert_request, lock_project, resource_by_name, writable_project};
@@ -8,9 +7,11 @@ use crate::app::App;
 use crate::audit::{self, Event};
 use crate::auth::Principal;
 use crate::error::{Error, Result};
-use crate::governance::Classification;
 use crate::provisioning::history::{self, History};
-use crate::provisioning::{Request, Resource, estimate, gate, valid_resource_name};
+use crate::provisioning::{
+    Request, RequestKind, RequestState, Resource, ResourceState, estimate, gate, grants,
+    valid_resource_name,
+};
 
 /// The request that answers a repeated ask, if this ask is one: the change
 /// in flight when it asks for the same spec, else (nothing in flight) the
@@ -24,16 +25,16 @@ fn idempotent_answer(
     if let Some(latest) = in_flight.last() {
         return gate::same_spec(&latest.spec, spec).then(|| latest.clone());
     }
-    match r.state.as_str() {
-        "fulfilled" if gate::same_spec(&r.spec, spec) => hist.last_applied.clone(),
-        "planned" if gate::same_spec(&r.spec, spec) => hist.latest.clone(),
+    match r.state {
+        ResourceState::Fulfilled if gate::same_spec(&r.spec, spec) => hist.last_applied.clone(),
+        ResourceState::Planned if gate::same_spec(&r.spec, spec) => hist.latest.clone(),
         _ => None,
     }
 }
 
 /// Changes an existing resource cannot take here.
 fn refuse_change(r: &Resource, armed: bool) -> Result<()> {
-    if !armed && r.armed && r.state != "destroyed" {
+    if !armed && r.armed && r.state != ResourceState::Destroyed {
         // Recording a plan over it would mark a live cloud object as never
         // created: a later destroy would skip Terraform and orphan it.
         return Err(Error::conflict(
@@ -44,27 +45,13 @@ fn refuse_change(r: &Resource, armed: bool) -> Result<()> {
             "send the request to an armed replica (ASGARD_TF_MODULES_DIR set)",
         ));
     }
-    if r.state == "destroying" {
+    if r.state == ResourceState::Destroying {
         return Err(Error::conflict(
             format!("{} is being destroyed", r.name),
             "wait for the destroy to finish (get_request), then request it again",
         ));
     }
     Ok(())
-}
-
-/// Resource states whose estimate counts against the project's budget.
-fn counts_against_budget(state: &str) -> bool {
-    matches!(
-        state,
-        "pending_approval"
-            | "queued"
-            | "running"
-            | "fulfilled"
-            | "failed"
-            | "destroying"
-            | "destroy_failed"
-    )
 }
 
 pub struct NewRequest<'a> {
@@ -98,8 +85,17 @@ pub async fn request_resource(app: &App, p: &Principal, n: NewRequest<'_>) -> Re
     let mut tx = app.store.begin().await?;
     let pr = writable_project(&mut tx, p, n.project_id).await?;
     pr.require_live()?;
-    let tier = Classification::parse(&pr.classification).unwrap_or_default();
+    let tier = pr.classification;
     gate::check_tier(m, tier)?;
+    let allowlisted = grants::enforce(
+        &mut tx,
+        &app.catalog,
+        m,
+        &pr.id,
+        &spec,
+        &app.config.file.provisioning.grant_allowlist,
+    )
+    .await?;
     lock_project(&mut tx, app.store.engine(), &pr.id).await?;
 
     let existing = resource_by_name(&mut tx, &pr.id, &m.id, n.name).await?;
@@ -132,7 +128,7 @@ pub async fn request_resource(app: &App, p: &Principal, n: NewRequest<'_>) -> Re
     let others = committed_cents(&mut tx, &pr.id, existing.as_ref().map(|r| r.id.as_str())).await?;
     let before = existing
         .as_ref()
-        .filter(|r| counts_against_budget(&r.state))
+        .filter(|r| r.state.commits_budget())
         .map_or(0, |r| r.estimate_cents);
     // Queued changes stay and run in order, so they keep counting; a
     // waiting one is superseded by this ask below.
@@ -140,7 +136,7 @@ pub async fn request_resource(app: &App, p: &Principal, n: NewRequest<'_>) -> Re
         applied.map(|a| estimate::of_spec(&app.catalog, &m.id, &a.spec).unwrap_or(before)),
         in_flight
             .iter()
-            .filter(|r| r.state != "pending_approval")
+            .filter(|r| r.state != RequestState::PendingApproval)
             .map(|r| estimate::of_spec(&app.catalog, &m.id, &r.spec).unwrap_or(before))
             .chain([est]),
     );
@@ -163,13 +159,13 @@ pub async fn request_resource(app: &App, p: &Principal, n: NewRequest<'_>) -> Re
         &app.config.file.provisioning.auto_approve,
     );
     let state = if !armed {
-        "planned"
+        RequestState::Planned
     } else if approval.is_some() {
-        "pending_approval"
+        RequestState::PendingApproval
     } else {
-        "queued"
+        RequestState::Queued
     };
-    let now = Utc::now();
+    let now = app.store.clock().now();
     let mut superseded: Vec<String> = Vec::new();
     let (resource_id, kind) = match &existing {
         Some(r) => {
@@ -195,15 +191,15 @@ pub async fn request_resource(app: &App, p: &Principal, n: NewRequest<'_>) -> Re
                     .await
                     .map(|r| r.rows_affected())
                 })?;
-                (r.id.clone(), "update")
+                (r.id.clone(), RequestKind::Update)
             } else {
                 // Nothing was applied yet: the resource is this ask.
                 on_tx!(&mut tx, |c| {
                     sqlx::query("UPDATE resources SET spec = $1, state = $2, armed = $3, account = $4, estimate_cents = $5, last_error = NULL, updated_at = $6 WHERE id = $7")
-                        .bind(&spec_text).bind(state).bind(armed).bind(&account).bind(after).bind(now).bind(&r.id)
+                        .bind(&spec_text).bind(ResourceState::of_create(state)).bind(armed).bind(&account).bind(after).bind(now).bind(&r.id)
                         .execute(&mut *c).await.map(|r| r.rows_affected())
                 })?;
-                (r.id.clone(), "create")
+                (r.id.clone(), RequestKind::Create)
             }
         }
         None => {
@@ -213,11 +209,11 @@ pub async fn request_resource(app: &App, p: &Principal, n: NewRequest<'_>) -> Re
                     "INSERT INTO resources (id, project_id, service, name, spec, state, armed, cloud, account, outputs, estimate_cents, suspended, created_by, created_at, updated_at)
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, '{}', $10, FALSE, $11, $12, $12)",
                 )
-                .bind(&id).bind(&pr.id).bind(&m.id).bind(n.name).bind(&spec_text).bind(state).bind(armed)
+                .bind(&id).bind(&pr.id).bind(&m.id).bind(n.name).bind(&spec_text).bind(ResourceState::of_create(state)).bind(armed)
                 .bind(&m.cloud).bind(&account).bind(est).bind(p.actor()).bind(now)
                 .execute(&mut *c).await.map(|r| r.rows_affected())
             })?;
-            (id, "create")
+            (id, RequestKind::Create)
         }
     };
     let req_id = insert_request(
@@ -236,7 +232,7 @@ pub async fn request_resource(app: &App, p: &Principal, n: NewRequest<'_>) -> Re
         Event::new(p, "resource.requested").project(&pr.id).target(&req_id).data(json!({
             "service": m.id, "name": n.name, "kind": kind, "state": state, "armed": armed,
             "estimate_monthly_usd": est as f64 / 100.0, "approval_reason": approval, "account": account,
-            "superseded_requests": superseded,
+            "superseded_requests": superseded, "allowlisted_grants": allowlisted,
         })),
     )
     .await?;
@@ -252,6 +248,7 @@ pub async fn request_resource(app: &App, p: &Principal, n: NewRequest<'_>) -> Re
         .await?
         .ok_or_else(|| Error::not_found(format!("resource {resource_id}")))?;
     let mut v = req.to_json(Some(&res));
+    grants::annotate(app, &mut v);
     if !armed {
         v["plan"] = json!({
             "armed": false,

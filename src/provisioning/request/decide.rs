@@ -1,6 +1,5 @@
 //! `decide`: an admin approves or rejects a pending request.
 
-use chrono::Utc;
 use serde_json::Value;
 
 use super::{committed_cents, lock_project};
@@ -8,7 +7,7 @@ use crate::app::App;
 use crate::audit::{self, Event};
 use crate::auth::Principal;
 use crate::error::{Error, Result};
-use crate::provisioning::{Request, estimate, history, query};
+use crate::provisioning::{Request, RequestState, ResourceState, estimate, grants, history, query};
 use crate::registry::projects;
 use crate::store::Tx;
 
@@ -30,7 +29,7 @@ pub async fn decide(
     // Not the requester, nor (for a key's request) the key's minter or the
     // project's owner: see `auth::duties`.
     crate::auth::duties::check(&mut tx, p, &req.requested_by, &req.project_id).await?;
-    if req.state != "pending_approval" {
+    if req.state != RequestState::PendingApproval {
         return Err(Error::conflict(
             format!(
                 "request {request_id} is {}, not pending approval",
@@ -42,8 +41,12 @@ pub async fn decide(
     if approve {
         admit_on_approval(app, &mut tx, &req).await?;
     }
-    let state = if approve { "queued" } else { "rejected" };
-    let now = Utc::now();
+    let state = if approve {
+        RequestState::Queued
+    } else {
+        RequestState::Rejected
+    };
+    let now = app.store.clock().now();
     let n = on_tx!(&mut tx, |c| {
         sqlx::query("UPDATE requests SET state = $1, decided_by = $2, decision_reason = $3, updated_at = $4 WHERE id = $5 AND state = 'pending_approval'")
             .bind(state).bind(p.actor()).bind(&reason).bind(now).bind(request_id)
@@ -67,7 +70,7 @@ pub async fn decide(
     if !applied {
         on_tx!(&mut tx, |c| {
             sqlx::query("UPDATE resources SET state = $1, updated_at = $2 WHERE id = $3")
-                .bind(state)
+                .bind(ResourceState::of_create(state))
                 .bind(now)
                 .bind(&req.resource_id)
                 .execute(&mut *c)
@@ -105,7 +108,31 @@ async fn admit_on_approval(app: &App, tx: &mut Tx, req: &Request) -> Result<()> 
     let pr = projects::fetch_tx(tx, &req.project_id)
         .await?
         .ok_or_else(|| Error::not_found(format!("project {}", req.project_id)))?;
+    // A killed or retired project takes no approval: its runs would not run.
+    pr.require_live()?;
     let res = query::resource_tx(tx, &req.resource_id).await?;
+    // The grants were the project's own when asked for; the resources they
+    // name may have gone since, so check them again.
+    if let (Some(m), Ok(spec)) = (
+        app.catalog.get(&res.service),
+        serde_json::from_str::<Value>(&req.spec),
+    ) {
+        grants::enforce(
+            tx,
+            &app.catalog,
+            m,
+            &pr.id,
+            &spec,
+            &app.config.file.provisioning.grant_allowlist,
+        )
+        .await
+        .map_err(|e| {
+            Error::conflict(
+                format!("the request can no longer be approved: {}", e.message()),
+                "reject it; the requester can ask again with grants on the project's own resources",
+            )
+        })?;
+    }
     let applied = history::of(tx, &res.id)
         .await?
         .last_applied

@@ -1,6 +1,5 @@
 //! `deprovision`: queue the destruction of a resource.
 
-use chrono::Utc;
 use serde_json::{Value, json};
 
 use super::{insert_request, latest_request, writable_project};
@@ -8,10 +7,11 @@ use crate::app::App;
 use crate::audit::{self, Event};
 use crate::auth::Principal;
 use crate::error::{Error, Result};
-use crate::provisioning::{estimate, history};
+use crate::provisioning::{RequestKind, RequestState, Resource, ResourceState, estimate, history};
+use crate::store::Tx;
 
-/// Queue the destruction of a resource (SPEC §6.6). Data-bearing resources
-/// need `confirm`.
+/// Queue the destruction of a resource. Data-bearing resources need
+/// `confirm`.
 pub async fn deprovision(
     app: &App,
     p: &Principal,
@@ -26,6 +26,24 @@ pub async fn deprovision(
         .ok()
         .filter(|r| r.project_id == pr.id)
         .ok_or_else(|| Error::not_found(format!("resource {resource_id}")))?;
+    let req_id = deprovision_in(&mut tx, app, p, &r, confirm).await?;
+    let req = crate::provisioning::query::request_tx(&mut tx, &req_id).await?;
+    let res = crate::provisioning::query::resource_tx(&mut tx, &r.id).await?;
+    tx.commit().await?;
+    app.work.notify_one();
+    Ok(req.to_json(Some(&res)))
+}
+
+/// Queue the destruction of `r` inside the caller's transaction (the caller
+/// checked the project); answers the destroy request's id, the existing one
+/// when the resource is already destroyed or being destroyed.
+pub async fn deprovision_in(
+    tx: &mut Tx,
+    app: &App,
+    p: &Principal,
+    r: &Resource,
+    confirm: bool,
+) -> Result<String> {
     let m = app.catalog.get(&r.service);
     if m.is_some_and(|m| m.data_bearing) && !confirm {
         return Err(Error::invalid_hint(
@@ -34,39 +52,41 @@ pub async fn deprovision(
             "send confirm: true to destroy it anyway",
         ));
     }
-    if matches!(r.state.as_str(), "destroyed" | "destroying") {
-        let req = latest_request(&mut tx, &r.id)
+    if matches!(
+        r.state,
+        ResourceState::Destroyed | ResourceState::Destroying
+    ) {
+        let req = latest_request(tx, &r.id)
             .await?
             .ok_or_else(|| Error::not_found("request"))?;
-        tx.commit().await?;
-        return Ok(req.to_json(Some(&r)));
+        return Ok(req.id);
     }
-    let now = Utc::now();
+    let now = app.store.clock().now();
     // Cancel what has not started first: a worker claiming one of them at this
     // moment either loses that race or shows up below as a run.
-    on_tx!(&mut tx, |c| {
+    on_tx!(tx, |c| {
         sqlx::query("UPDATE requests SET state = 'rejected', decision_reason = 'superseded by deprovision', updated_at = $1 WHERE resource_id = $2 AND state IN ('pending_approval', 'queued')")
             .bind(now).bind(&r.id).execute(&mut *c).await.map(|r| r.rows_affected())
     })?;
     // Close it directly only when no run ever started (since the last
-    // destroy): the resource's state alone (e.g. `pending_approval` for an
-    // update, or `rejected`) does not say whether cloud objects exist. A run
-    // still going is followed by the destroy (one run per resource at a time).
-    let h = history::of(&mut tx, &r.id).await?;
+    // destroy): the resource's state alone (e.g. `rejected`) does not say
+    // whether cloud objects exist. A run still going is followed by the
+    // destroy (one run per resource at a time).
+    let h = history::of(tx, &r.id).await?;
     // The cancelled changes no longer count against the budget.
-    estimate::refresh(&mut tx, &app.catalog, &r).await?;
+    estimate::refresh(tx, &app.catalog, r).await?;
     let nothing_exists = !r.armed || !h.ever_ran;
     let (state, res_state) = if nothing_exists {
-        ("fulfilled", "destroyed")
+        (RequestState::Fulfilled, ResourceState::Destroyed)
     } else {
-        ("queued", "destroying")
+        (RequestState::Queued, ResourceState::Destroying)
     };
     // Destroy with the inputs that were applied, not a pending ask's.
     let destroy_spec = h
         .last_applied
         .as_ref()
         .map_or(r.spec.clone(), |a| a.spec.clone());
-    on_tx!(&mut tx, |c| {
+    on_tx!(tx, |c| {
         sqlx::query("UPDATE resources SET state = $1, updated_at = $2 WHERE id = $3")
             .bind(res_state)
             .bind(now)
@@ -76,10 +96,10 @@ pub async fn deprovision(
             .map(|r| r.rows_affected())
     })?;
     let req_id = insert_request(
-        &mut tx,
+        tx,
         &r.id,
-        &pr.id,
-        "destroy",
+        &r.project_id,
+        RequestKind::Destroy,
         &destroy_spec,
         state,
         false,
@@ -87,16 +107,12 @@ pub async fn deprovision(
     )
     .await?;
     audit::record(
-        &mut tx,
+        tx,
         Event::new(p, "resource.deprovision_requested")
-            .project(&pr.id)
+            .project(&r.project_id)
             .target(&req_id)
             .data(json!({"service": r.service, "name": r.name})),
     )
     .await?;
-    let req = crate::provisioning::query::request_tx(&mut tx, &req_id).await?;
-    let res = crate::provisioning::query::resource_tx(&mut tx, &r.id).await?;
-    tx.commit().await?;
-    app.work.notify_one();
-    Ok(req.to_json(Some(&res)))
+    Ok(req_id)
 }

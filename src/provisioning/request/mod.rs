@@ -9,11 +9,9 @@ mod deprovision;
 
 pub use create::{NewRequest, request_resource};
 pub use decide::decide;
-pub use deprovision::deprovision;
+pub use deprovision::{deprovision, deprovision_in};
 
-use chrono::Utc;
-
-use super::{REQUEST_COLS, RESOURCE_COLS, Request, Resource};
+use super::{REQUEST_COLS, RESOURCE_COLS, Request, RequestKind, RequestState, Resource};
 use crate::auth::Principal;
 use crate::error::{Error, Result};
 use crate::registry::{Project, projects};
@@ -98,14 +96,14 @@ pub async fn insert_request(
     tx: &mut Tx,
     resource_id: &str,
     project: &str,
-    kind: &str,
+    kind: RequestKind,
     spec: &str,
-    state: &str,
+    state: RequestState,
     needs_approval: bool,
     by: &str,
 ) -> Result<String> {
     let id = format!("req-{}", uuid::Uuid::new_v4().simple());
-    let now = Utc::now();
+    let now = tx.now();
     on_tx!(tx, |c| {
         sqlx::query(
             "INSERT INTO requests (id, resource_id, project_id, kind, spec, state, needs_approval, requested_by, attempts, created_at, updated_at)

@@ -1,7 +1,7 @@
 //! Changing a registered project: merge-patch, kill/unkill, decommission.
 //! Each runs in one transaction with its audit row.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use super::fetch_tx;
@@ -11,8 +11,9 @@ use crate::audit::{self, Event};
 use crate::auth::{Principal, Role};
 use crate::error::{Error, Result};
 use crate::governance::evidence;
-use crate::registry::Project;
 use crate::registry::input;
+use crate::registry::{Lifecycle, Project};
+use crate::store::Tx;
 
 /// Take a patched value only if it differs, and note the field as changed
 /// (only real changes are audited).
@@ -31,7 +32,7 @@ pub async fn patch(app: &App, p: &Principal, id: &str, body: &Value) -> Result<P
         .filter(|c| c.visible_to(p))
         .ok_or_else(|| Error::not_found(format!("project {id}")))?;
     // Agents with the project's key may update description and evidence; the
-    // rest needs authority (SPEC §4.2, §5.3).
+    // rest needs authority.
     let key_only = patch.name.is_none()
         && patch.budget_cents.is_none()
         && patch.manager_email.is_none()
@@ -41,7 +42,7 @@ pub async fn patch(app: &App, p: &Principal, id: &str, body: &Value) -> Result<P
     if !(cur.has_authority(p) || (key_only && cur.writable_by(p))) {
         cur.require_authority(p)?;
     }
-    if cur.lifecycle == "decommissioned" {
+    if cur.lifecycle == Lifecycle::Decommissioned {
         return Err(Error::conflict(
             format!("project {id} is decommissioned"),
             "decommissioned projects are read-only",
@@ -123,7 +124,7 @@ pub async fn patch(app: &App, p: &Principal, id: &str, body: &Value) -> Result<P
         .bind(&next.cost_center)
         .bind(&next.data_class)
         .bind(&next.evidence)
-        .bind(Utc::now())
+        .bind(app.store.clock().now())
         .bind(id)
         .execute(&mut *c)
         .await
@@ -144,42 +145,44 @@ pub async fn patch(app: &App, p: &Principal, id: &str, body: &Value) -> Result<P
     Ok(out)
 }
 
-/// Freeze (`kill = true`) or thaw a project. Frozen projects' keys stop
-/// working and provisioning refuses them.
-pub async fn set_killed(
-    app: &App,
+/// Freeze (`kill = true`) or thaw a project, inside the caller's
+/// transaction (the use case queues the suspend/resume runs in the same
+/// one). Frozen projects' keys stop working and provisioning refuses them.
+/// Answers the project and whether it changed.
+pub async fn set_killed_in(
+    tx: &mut Tx,
     p: &Principal,
     id: &str,
     kill: bool,
     reason: Option<String>,
-) -> Result<Project> {
+    now: DateTime<Utc>,
+) -> Result<(Project, bool)> {
     let reason = match (kill, reason) {
         (true, Some(r)) => Some(crate::registry::validate::text("reason", &r, 500)?),
         (true, None) => return Err(Error::invalid("reason", "is required to kill a project")),
         (false, r) => crate::registry::validate::opt_text("reason", r.as_deref(), 500)?,
     };
-    let mut tx = app.store.begin().await?;
-    let cur = fetch_tx(&mut tx, id)
+    let cur = fetch_tx(tx, id)
         .await?
         .filter(|c| c.visible_to(p))
         .ok_or_else(|| Error::not_found(format!("project {id}")))?;
     cur.require_authority(p)?;
-    if cur.lifecycle != "active" {
+    if cur.lifecycle != Lifecycle::Active {
         return Err(Error::conflict(
             format!("project {id} is {}", cur.lifecycle),
             "nothing to do",
         ));
     }
     if cur.killed == kill {
-        return Ok(cur);
+        return Ok((cur, false));
     }
-    on_tx!(&mut tx, |c| {
+    on_tx!(tx, |c| {
         sqlx::query(
             "UPDATE projects SET killed = $1, killed_reason = $2, updated_at = $3 WHERE id = $4",
         )
         .bind(kill)
         .bind(if kill { reason.clone() } else { None })
-        .bind(Utc::now())
+        .bind(now)
         .bind(id)
         .execute(&mut *c)
         .await
@@ -191,55 +194,65 @@ pub async fn set_killed(
         "project.unkilled"
     };
     audit::record(
-        &mut tx,
+        tx,
         Event::new(p, action)
             .project(id)
             .target(id)
             .reason(reason.as_deref()),
     )
     .await?;
-    let out = fetch_tx(&mut tx, id)
+    let out = fetch_tx(tx, id)
         .await?
         .ok_or_else(|| Error::not_found("project"))?;
-    tx.commit().await?;
-    Ok(out)
+    Ok((out, true))
 }
 
-/// Decommission: admin or owner, confirmed by repeating the project id.
-/// Revokes every key and marks the project decommissioned. (Resource
-/// teardown joins this when provisioning lands.)
-pub async fn decommission(
-    app: &App,
+/// Whether `p` may decommission `pr`: an admin, or its owner.
+pub fn may_decommission(p: &Principal, pr: &Project) -> bool {
+    p.is_admin() || (p.role() == Some(Role::Member) && p.email() == Some(pr.owner_email.as_str()))
+}
+
+/// Check a decommission before anything changes: the reason, the
+/// confirmation (the project id repeated) and the caller's authority.
+/// Answers the project as it is.
+pub async fn check_decommission(
+    tx: &mut Tx,
     p: &Principal,
     id: &str,
-    reason: Option<String>,
-    confirm: Option<String>,
-) -> Result<Project> {
-    let reason = crate::registry::validate::text("reason", reason.as_deref().unwrap_or(""), 500)?;
-    if confirm.as_deref() != Some(id) {
+    reason: Option<&str>,
+    confirm: Option<&str>,
+) -> Result<(Project, String)> {
+    let reason = crate::registry::validate::text("reason", reason.unwrap_or(""), 500)?;
+    if confirm != Some(id) {
         return Err(Error::invalid_hint(
             "confirm",
             "must equal the project id",
             format!("send \"confirm\": \"{id}\""),
         ));
     }
-    let mut tx = app.store.begin().await?;
-    let cur = fetch_tx(&mut tx, id)
+    let cur = fetch_tx(tx, id)
         .await?
         .filter(|c| c.visible_to(p))
         .ok_or_else(|| Error::not_found(format!("project {id}")))?;
-    let owner = p.role() == Some(Role::Member) && p.email() == Some(cur.owner_email.as_str());
-    if !(p.is_admin() || owner) {
+    if !may_decommission(p, &cur) {
         return Err(Error::forbidden(
             "only an admin or the project's owner may decommission it",
             "ask the owner or an admin",
         ));
     }
-    if cur.lifecycle == "decommissioned" {
-        return Ok(cur);
-    }
-    let now = Utc::now();
-    let revoked = on_tx!(&mut tx, |c| {
+    Ok((cur, reason))
+}
+
+/// Retire a checked project inside the caller's transaction: revoke every
+/// key and mark it decommissioned, audited with the reason.
+pub async fn decommission_in(
+    tx: &mut Tx,
+    p: &Principal,
+    id: &str,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<Project> {
+    let revoked = on_tx!(tx, |c| {
         sqlx::query(
             "UPDATE project_keys SET revoked_at = $1 WHERE project_id = $2 AND revoked_at IS NULL",
         )
@@ -249,7 +262,7 @@ pub async fn decommission(
         .await
         .map(|r| r.rows_affected())
     })?;
-    on_tx!(&mut tx, |c| {
+    on_tx!(tx, |c| {
         sqlx::query(
             "UPDATE projects SET lifecycle = 'decommissioned', updated_at = $1 WHERE id = $2",
         )
@@ -260,17 +273,15 @@ pub async fn decommission(
         .map(|r| r.rows_affected())
     })?;
     audit::record(
-        &mut tx,
+        tx,
         Event::new(p, "project.decommissioned")
             .project(id)
             .target(id)
-            .reason(Some(&reason))
+            .reason(Some(reason))
             .data(json!({"keys_revoked": revoked})),
     )
     .await?;
-    let out = fetch_tx(&mut tx, id)
+    fetch_tx(tx, id)
         .await?
-        .ok_or_else(|| Error::not_found("project"))?;
-    tx.commit().await?;
-    Ok(out)
+        .ok_or_else(|| Error::not_found("project"))
 }

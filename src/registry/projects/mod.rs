@@ -4,7 +4,7 @@
 mod lifecycle;
 mod register;
 
-pub use lifecycle::{decommission, patch, set_killed};
+pub use lifecycle::{check_decommission, decommission_in, may_decommission, patch, set_killed_in};
 pub use register::register;
 
 use super::{PROJECT_COLS, Project};

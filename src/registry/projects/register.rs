@@ -60,15 +60,15 @@ pub async fn register(
     let (group, cost_center) = resolve_group(app, n.group.as_deref(), reg.require_group)?;
     check_tier_at_registration(app, p, &n)?;
 
-    let now = Utc::now();
+    let now = app.store.clock().now();
     let review_date = match n.classification {
         Classification::Poc => {
-            Some(now + Duration::days(app.config.file.review.poc_window_days as i64))
+            Some(now + Duration::days(i64::from(app.config.file.review.poc_window_days)))
         }
         _ => recurring_review(&n.evidence),
     };
     let evidence_json = serde_json::to_string(&n.evidence).map_err(Error::internal)?;
-    let year = now.year() as i64;
+    let year = i64::from(now.year());
 
     let mut tx = app.store.begin().await?;
     let seq: i64 = on_tx!(&mut tx, |c| {

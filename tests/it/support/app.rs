@@ -276,7 +276,7 @@ async fn wait_exit(child: &mut Child, within: Duration) -> Option<ExitStatus> {
         match child.try_wait() {
             Ok(Some(s)) => return Some(s),
             Ok(None) if Instant::now() < deadline => {
-                tokio::time::sleep(Duration::from_millis(25)).await
+                tokio::time::sleep(Duration::from_millis(25)).await;
             }
             _ => return None,
         }

@@ -1,8 +1,8 @@
-//! The leak scan (SPEC §0.4): after a test created credentials, none of
+//! The leak scan: after a test created credentials, none of
 //! them may appear in plaintext in the database (every table, and the raw
 //! SQLite files), the process log, or the audit log as the API serves it.
 //! The one exception is the generated admin password, printed once on the
-//! bootstrap line of stderr by design (SPEC §3.2).
+//! bootstrap line of stderr by design.
 
 use super::{TestApp, db, read_lossy, strip_ansi};
 
