@@ -43,7 +43,9 @@ pub enum SeedKind {
 }
 
 /// How much process a repository wants; selects templates (and optionally core files).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Tier {
     Minimal,

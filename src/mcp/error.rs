@@ -10,7 +10,7 @@ pub fn tool_error(e: Error) -> CallToolResult {
     if let Error::Internal(cause) = &e {
         tracing::error!(cause = %format!("{cause:#}"), "MCP tool failed");
     }
-    // Agents see `invalid_argument` (SPEC §5.1) where REST says `invalid_request`.
+    // Agents see `invalid_argument` where REST says `invalid_request` (docs/mcp.md).
     let code = if e.code() == "invalid_request" {
         "invalid_argument"
     } else {

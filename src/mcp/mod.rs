@@ -4,14 +4,17 @@
 //! same domain functions the REST API calls.
 
 mod auth;
+mod direct;
 mod error;
-mod provisioning_tools;
 mod server;
 mod tools;
 
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::Request;
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 
@@ -21,7 +24,7 @@ use crate::http::AppState;
 pub use server::AsgardMcp;
 pub use tools::tool_names;
 
-/// Hosts accepted in `Host` (DNS-rebinding guard, SPEC §5.1): loopback names,
+/// Hosts accepted in `Host` (the DNS-rebinding guard): loopback names,
 /// plus the public URL's host when set. `None` = accept any (a non-loopback
 /// bind with no public URL configured; a warning is logged at boot).
 pub fn allowed_hosts(app: &App) -> Option<Vec<String>> {
@@ -64,17 +67,45 @@ pub fn router(app: Arc<App>) -> Router<AppState> {
         .with_sse_keep_alive(None)
         .disable_allowed_hosts()
         .disable_allowed_origins()
-        .with_max_request_body_bytes(1024 * 1024);
+        .with_max_request_body_bytes(direct::MAX_BODY);
     let factory_app = app.clone();
-    let service = StreamableHttpService::new(
+    let sdk = StreamableHttpService::new(
         move || Ok(AsgardMcp::new(factory_app.clone())),
         Arc::new(LocalSessionManager::default()),
         config,
     );
+    let door = Arc::new(Door {
+        app: app.clone(),
+        sdk,
+        memo: direct::Memo::default(),
+    });
     Router::new()
-        .route_service("/mcp", service)
+        .route(
+            "/mcp",
+            any(move |req: Request| {
+                let door = door.clone();
+                async move { door.serve(req).await }
+            }),
+        )
         .route_layer(axum::middleware::from_fn_with_state(
             app,
             auth::require_credential,
         ))
+}
+
+/// `/mcp` after authentication: a plain `tools/call` is answered directly
+/// from the tool table, everything else by the SDK.
+struct Door {
+    app: Arc<App>,
+    sdk: StreamableHttpService<AsgardMcp, LocalSessionManager>,
+    memo: direct::Memo,
+}
+
+impl Door {
+    async fn serve(&self, req: Request) -> Response {
+        match direct::answer(&self.app, &self.memo, req).await {
+            Ok(resp) => resp,
+            Err(req) => self.sdk.handle(req).await.into_response(),
+        }
+    }
 }

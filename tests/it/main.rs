@@ -17,6 +17,7 @@ mod dev_insecure;
 mod http_conventions;
 mod leak;
 mod lifecycle;
+mod mcp_tools;
 mod metrics;
 mod nul_bytes;
 mod openapi;

@@ -114,11 +114,12 @@ await suite.test('401: key of a killed project; works again after unkill', async
   assert.equal((await ok(base, P.key, 'get_project')).project_id, P.id);
 });
 
-await suite.test('401: PAT of a disabled user; works again when re-enabled', async () => {
+// Disabling a user revokes their PATs for good: re-enabling brings none back (docs/api.md).
+await suite.test('401: PAT of a disabled user, and still after re-enabling', async () => {
   await admin.patch(`/api/users/${member.id}`, { active: false });
   is401(await post(bearer(member.pat)), 'PAT of a disabled user');
   await admin.patch(`/api/users/${member.id}`, { active: true });
-  is200(await post(bearer(member.pat)), 'PAT after re-enabling');
+  is401(await post(bearer(member.pat)), 'PAT after re-enabling');
 });
 
 await suite.test('401: key of a decommissioned project', async () => {

@@ -190,17 +190,23 @@ for (const t of tools) {
         const r = await tool(base, KEY, t.name, { [prop]: v });
         assert.ok(r.isError, `${t.name} {${prop}: ${JSON.stringify(v)}} succeeded: ${short(r.text)}`);
         assert.equal(r.sc?.code, 'invalid_argument', `${t.name} {${prop}: ${JSON.stringify(v)}}: ${short(r.text)}`);
+        assert.equal(r.sc?.field, prop, `${t.name} {${prop}: ${JSON.stringify(v)}}: ${short(r.text)}`);
         n++;
       }
     }
     for (const bad of ['zzz_unknown', '__proto__', 'constructor', '', 'project_id ']) {
       const r = await tool(base, KEY, t.name, { [bad]: 1 });
       assert.ok(r.isError && r.sc?.code === 'invalid_argument', `${t.name} with unknown argument ${JSON.stringify(bad)}: ${short(r.text)}`);
+      assert.equal(r.sc?.field, bad, `${t.name} with unknown argument ${JSON.stringify(bad)}: ${short(r.text)}`);
       n++;
     }
-    for (const req of t.inputSchema?.required ?? []) {
-      const r = await tool(base, KEY, t.name, {});
+    // Each required argument missing in turn, the others present with values of their type.
+    const required = t.inputSchema?.required ?? [];
+    for (const req of required) {
+      const args = Object.fromEntries(required.filter((k) => k !== req).map((k) => [k, 'placeholder']));
+      const r = await tool(base, KEY, t.name, args);
       assert.ok(r.isError && r.sc?.code === 'invalid_argument', `${t.name} without required ${req}: ${short(r.text)}`);
+      assert.equal(r.sc?.field, req, `${t.name} without required ${req}: ${short(r.text)}`);
       n++;
     }
     if (process.env.DEBUG) console.log(`  ${t.name}: ${n} cases`);

@@ -1,0 +1,312 @@
+//! The catalog and provisioning: services, requests, resources, secrets
+//! and cost.
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use super::args::NoArgs;
+use super::projects::ProjectRef;
+use super::{Entry, Meta, PROJECT_ID, target_project};
+use crate::error::Error;
+use crate::provisioning::{query, request};
+
+fn request_out() -> Value {
+    json!({"type": "object", "properties": {
+        "request_id": {"type": "string"}, "resource_id": {"type": "string"}, "project_id": {"type": "string"},
+        "kind": {"type": "string"}, "state": {"type": "string"}, "needs_approval": {"type": "boolean"},
+        "armed": {"type": "boolean"}, "outputs": {"type": "object"}, "failure_reason": {"type": ["string", "null"]},
+        "estimate_monthly_usd": {"type": "number"}, "plan": {"type": "object"}, "next": {"type": "string"},
+        "allowlisted_grants": {"type": "array", "items": {"type": "string"}}
+    }, "required": ["request_id", "resource_id", "state", "needs_approval"]})
+}
+
+fn resource_out() -> Value {
+    json!({"type": "object", "properties": {
+        "resource_id": {"type": "string"}, "service": {"type": "string"}, "name": {"type": "string"},
+        "state": {"type": "string"}, "outputs": {"type": "object"}, "spec": {"type": "object"},
+        "armed": {"type": "boolean"}, "estimate_monthly_usd": {"type": "number"}
+    }, "required": ["resource_id", "service", "name", "state"]})
+}
+
+/// The optional service that narrows a resource name.
+const SERVICE_NARROWS: &str =
+    "Service id (e.g. ecr-repository); needed with a name that resources of two services share.";
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct ServiceRef {
+    service: String,
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct ResourceAsk {
+    #[schemars(description = PROJECT_ID)]
+    project_id: Option<String>,
+    /// A service id from list_services.
+    service: String,
+    /// The resource's name within the project.
+    #[schemars(regex(pattern = r"^[a-z][a-z0-9-]{1,40}$"))]
+    name: String,
+    /// Inputs per the service's schema (get_service).
+    spec: Option<Map<String, Value>>,
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct RequestRef {
+    request_id: String,
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct RequestPage {
+    #[schemars(description = PROJECT_ID)]
+    project_id: Option<String>,
+    state: Option<String>,
+    #[schemars(range(min = 1, max = 500), extend("default" = 50))]
+    limit: Option<i64>,
+    /// next_cursor of the previous page.
+    cursor: Option<String>,
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct ResourceList {
+    #[schemars(description = PROJECT_ID)]
+    project_id: Option<String>,
+    include_destroyed: Option<bool>,
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct ResourceRef {
+    #[schemars(description = PROJECT_ID)]
+    project_id: Option<String>,
+    /// Resource id, or name.
+    resource: String,
+    #[schemars(description = SERVICE_NARROWS)]
+    service: Option<String>,
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct Teardown {
+    #[schemars(description = PROJECT_ID)]
+    project_id: Option<String>,
+    /// Resource id, or name.
+    resource: String,
+    #[schemars(description = SERVICE_NARROWS)]
+    service: Option<String>,
+    #[schemars(extend("default" = false))]
+    confirm: Option<bool>,
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct SecretRef {
+    /// asgard://secrets/<project>/<service>/<resource>/<output>
+    secret_ref: String,
+}
+
+pub(super) fn entries() -> Vec<Entry> {
+    vec![
+        Entry::new(
+            Meta {
+                name: "list_services",
+                title: "List provisionable services",
+                description: "Lists the service catalog: what you can request with request_resource (id, category, cloud, estimate, whether it is auto-approved, tier range). Next: get_service for its input schema.",
+                output: json!({"type": "object", "properties": {"services": {"type": "array", "items": {"type": "object"}}, "armed": {"type": "boolean"}}, "required": ["services", "armed"]}),
+                read_only: true,
+                destructive: false,
+            },
+            |app, _, NoArgs {}| {
+                Box::pin(async move {
+                    Ok(json!({
+                        "services": app.catalog.all().map(|m| m.summary_json()).collect::<Vec<_>>(),
+                        "armed": app.config.terraform.is_some(),
+                    }))
+                })
+            },
+        ),
+        Entry::new(
+            Meta {
+                name: "get_service",
+                title: "Get a service",
+                description: "Returns one service: the JSON Schema of its `spec` inputs, operator-locked inputs, its outputs (secret ones marked), approval rule and estimate. Use it to build the spec for request_resource.",
+                output: json!({"type": "object", "properties": {"id": {"type": "string"}, "inputs": {"type": "object"}, "outputs": {"type": "object"}}, "required": ["id", "inputs", "outputs"]}),
+                read_only: true,
+                destructive: false,
+            },
+            |app, _, a: ServiceRef| {
+                Box::pin(async move {
+                    let m = app.catalog.get(&a.service).ok_or_else(|| Error::NotFound {
+                        what: format!("service {}", a.service),
+                        hint: "call list_services for the catalog".into(),
+                    })?;
+                    Ok(m.to_json())
+                })
+            },
+        ),
+        Entry::new(
+            Meta {
+                name: "request_resource",
+                title: "Request a resource",
+                description: "Asks Asgard to provision (or update) a resource for the project through its service's Terraform module. Returns at once with a request: `queued`, `pending_approval` (an admin must approve) or `planned` (provisioning not armed; nothing created). The same ask twice returns the existing resource. Next: poll get_request until fulfilled or failed; secret outputs come back as secret_ref for get_secret.",
+                output: request_out(),
+                read_only: false,
+                destructive: false,
+            },
+            |app, p, a: ResourceAsk| {
+                Box::pin(async move {
+                    let id = target_project(p, a.project_id)?;
+                    let spec = a.spec.map(Value::Object);
+                    let n = request::NewRequest {
+                        project_id: &id,
+                        service: &a.service,
+                        name: &a.name,
+                        spec: spec.as_ref(),
+                    };
+                    request::request_resource(app, p, n).await
+                })
+            },
+        ),
+        Entry::new(
+            Meta {
+                name: "get_request",
+                title: "Follow a request",
+                description: "Returns a request's state (queued, running, fulfilled, failed, pending_approval, rejected, planned), the failure reason, and the resource's outputs with secrets as secret_ref.",
+                output: request_out(),
+                read_only: true,
+                destructive: false,
+            },
+            |app, p, a: RequestRef| {
+                Box::pin(async move { query::get_request(app, p, &a.request_id).await })
+            },
+        ),
+        Entry::new(
+            Meta {
+                name: "list_requests",
+                title: "List requests",
+                description: "Lists the project's requests, newest first, optionally by state, a page at a time: pass next_cursor back as cursor for the next page (null when there is none).",
+                output: json!({"type": "object", "properties": {"requests": {"type": "array", "items": {"type": "object"}},
+                    "next_cursor": {"type": ["string", "null"]}}, "required": ["requests", "next_cursor"]}),
+                read_only: true,
+                destructive: false,
+            },
+            |app, p, a: RequestPage| {
+                Box::pin(async move {
+                    let id = target_project(p, a.project_id)?;
+                    let limit = a.limit.unwrap_or(50);
+                    query::list_requests(
+                        app,
+                        p,
+                        Some(&id),
+                        a.state.as_deref(),
+                        limit,
+                        a.cursor.as_deref(),
+                    )
+                    .await
+                })
+            },
+        ),
+        Entry::new(
+            Meta {
+                name: "list_resources",
+                title: "List resources",
+                description: "Lists the project's resources with their state and outputs (secrets as secret_ref).",
+                output: json!({"type": "object", "properties": {"resources": {"type": "array", "items": {"type": "object"}}}, "required": ["resources"]}),
+                read_only: true,
+                destructive: false,
+            },
+            |app, p, a: ResourceList| {
+                Box::pin(async move {
+                    let id = target_project(p, a.project_id)?;
+                    query::list_resources(app, p, &id, a.include_destroyed.unwrap_or(false)).await
+                })
+            },
+        ),
+        Entry::new(
+            Meta {
+                name: "get_resource",
+                title: "Get a resource",
+                description: "Returns one resource (by id, or by name plus service): state, the applied spec, a change still waiting as pending_spec, outputs with secrets as secret_ref. A name two services share is refused with the candidates.",
+                output: resource_out(),
+                read_only: true,
+                destructive: false,
+            },
+            |app, p, a: ResourceRef| {
+                Box::pin(async move {
+                    let id = target_project(p, a.project_id)?;
+                    let r =
+                        query::get_resource(app, p, &id, &a.resource, a.service.as_deref()).await?;
+                    Ok(r.to_json())
+                })
+            },
+        ),
+        Entry::new(
+            Meta {
+                name: "deprovision_resource",
+                title: "Destroy a resource",
+                description: "Destroys a resource (by id, or by name plus service) through Terraform and deletes its secrets; the record stays as `destroyed`. Data-bearing resources (databases, buckets) need confirm: true. Returns a request to follow with get_request.",
+                output: request_out(),
+                read_only: false,
+                destructive: true,
+            },
+            |app, p, a: Teardown| {
+                Box::pin(async move {
+                    let id = target_project(p, a.project_id)?;
+                    let r =
+                        query::get_resource(app, p, &id, &a.resource, a.service.as_deref()).await?;
+                    request::deprovision(app, p, &id, &r.id, a.confirm.unwrap_or(false)).await
+                })
+            },
+        ),
+        Entry::new(
+            Meta {
+                name: "get_secret",
+                title: "Read a secret",
+                description: "Returns the value behind a secret_ref of your project (e.g. a generated password). Use it at runtime; never write the value into code, logs, commits or messages. Every read is audited.",
+                output: json!({"type": "object", "properties": {"secret_ref": {"type": "string"}, "version": {"type": "integer"}, "value": {"type": "string"}}, "required": ["secret_ref", "value"]}),
+                read_only: true,
+                destructive: false,
+            },
+            |app, p, a: SecretRef| {
+                Box::pin(async move { query::get_secret(app, p, &a.secret_ref).await })
+            },
+        ),
+        Entry::new(
+            Meta {
+                name: "list_secrets",
+                title: "List secrets",
+                description: "Lists the project's secrets: names, refs, versions — never values.",
+                output: json!({"type": "object", "properties": {"secrets": {"type": "array", "items": {"type": "object"}}}, "required": ["secrets"]}),
+                read_only: true,
+                destructive: false,
+            },
+            |app, p, a: ProjectRef| {
+                Box::pin(async move {
+                    let id = target_project(p, a.project_id)?;
+                    query::list_secrets(app, p, &id).await
+                })
+            },
+        ),
+        Entry::new(
+            Meta {
+                name: "project_cost",
+                title: "Project cost",
+                description: "Returns the project's monthly budget, the committed monthly estimate of its resources, and a per-resource breakdown. Check it before requesting something expensive.",
+                output: json!({"type": "object", "properties": {"project_id": {"type": "string"}, "budget_usd": {"type": "number"}, "committed_monthly_usd": {"type": "number"}, "resources": {"type": "array"}}, "required": ["project_id", "budget_usd", "committed_monthly_usd"]}),
+                read_only: true,
+                destructive: false,
+            },
+            |app, p, a: ProjectRef| {
+                Box::pin(async move {
+                    let id = target_project(p, a.project_id)?;
+                    query::project_cost(app, p, &id).await
+                })
+            },
+        ),
+    ]
+}
