@@ -17,6 +17,7 @@ pub mod catalog;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod edge;
 pub mod error;
 pub mod governance;
 pub mod http;

@@ -80,7 +80,7 @@ fn intern(route: &str) -> &'static str {
 }
 
 /// A method as a static label: the few HTTP defines, anything else `OTHER`.
-pub fn method_label(m: &axum::http::Method) -> &'static str {
+pub fn method_label(m: &http::Method) -> &'static str {
     use axum::http::Method;
     match *m {
         Method::GET => "GET",

@@ -9,7 +9,7 @@
 //! present `Authorization` header wins over the cookie, also when it is not
 //! a usable Bearer: the caller meant to send that credential, not the cookie.
 
-use axum::http::{HeaderMap, header};
+use http::{HeaderMap, header};
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "asgard_session";
@@ -100,13 +100,13 @@ fn session_cookie(headers: &HeaderMap) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::HeaderValue;
+    use http::HeaderValue;
 
     fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();
         for (k, v) in pairs {
             h.append(
-                axum::http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
                 HeaderValue::from_str(v).unwrap(),
             );
         }

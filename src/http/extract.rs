@@ -3,6 +3,8 @@
 //! schema mismatch → 422 naming the field), the authenticated `Principal`
 //! (put in extensions by the auth middleware), and the client IP.
 
+use crate::edge::body_deadline::body_timed_out;
+use crate::edge::nul::nul_path;
 use std::net::{IpAddr, SocketAddr};
 
 use axum::body::Bytes;
@@ -102,73 +104,6 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Json<T> {
     }
 }
 
-/// 408 for a body that did not arrive by its deadline. The rest of it is
-/// not read, so the connection is not reused.
-pub fn body_timed_out() -> Response {
-    let mut r = plain(
-        StatusCode::REQUEST_TIMEOUT,
-        "request_timeout",
-        "the request body did not arrive in time",
-        "send the whole body promptly (operators: ASGARD_HTTP_BODY_TIMEOUT_SECS)",
-    );
-    r.headers_mut().insert(
-        header::CONNECTION,
-        axum::http::HeaderValue::from_static("close"),
-    );
-    r
-}
-
-/// The path (`a.b[2]`) of the first string or key holding a NUL character.
-/// No text in Asgard may carry one: Postgres refuses it in `text` columns,
-/// so it has to be turned away as the caller's mistake before it gets there.
-/// Allocates nothing unless it finds one.
-pub fn nul_path(v: &serde_json::Value) -> Option<String> {
-    nul_at(v).map(render_path)
-}
-
-/// `nul_path` of an object's members (MCP tool arguments).
-pub fn nul_path_in(o: &serde_json::Map<String, serde_json::Value>) -> Option<String> {
-    nul_in_members(o).map(render_path)
-}
-
-/// Path segments to the NUL, innermost first (built on the way back out).
-fn nul_at(v: &serde_json::Value) -> Option<Vec<String>> {
-    match v {
-        serde_json::Value::String(s) if s.contains('\0') => Some(Vec::new()),
-        serde_json::Value::Array(a) => a.iter().enumerate().find_map(|(i, x)| {
-            nul_at(x).map(|mut p| {
-                p.push(format!("[{i}]"));
-                p
-            })
-        }),
-        serde_json::Value::Object(o) => nul_in_members(o),
-        _ => None,
-    }
-}
-
-fn nul_in_members(o: &serde_json::Map<String, serde_json::Value>) -> Option<Vec<String>> {
-    o.iter().find_map(|(k, x)| {
-        let mut p = if k.contains('\0') {
-            Vec::new()
-        } else {
-            nul_at(x)?
-        };
-        p.push(k.clone());
-        Some(p)
-    })
-}
-
-fn render_path(innermost_first: Vec<String>) -> String {
-    let mut out = String::new();
-    for seg in innermost_first.into_iter().rev() {
-        if !out.is_empty() && !seg.starts_with('[') {
-            out.push('.');
-        }
-        out.push_str(&seg);
-    }
-    if out.is_empty() { "(body)".into() } else { out }
-}
-
 /// Deserialise a JSON value into `T`, turning serde's message into an
 /// `Invalid` error that names the field.
 pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Error> {
@@ -261,7 +196,7 @@ fn client_ip(peer: IpAddr, parts: &Parts, trusted: &[ipnet::IpNet]) -> IpAddr {
 
 /// Whether the request reached us over TLS: only believed from a trusted proxy.
 pub fn came_over_tls(
-    parts_headers: &axum::http::HeaderMap,
+    parts_headers: &http::HeaderMap,
     peer: Option<IpAddr>,
     trusted: &[ipnet::IpNet],
 ) -> bool {
@@ -270,30 +205,4 @@ pub fn came_over_tls(
             .get("x-forwarded-proto")
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.eq_ignore_ascii_case("https"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn nul_paths_name_the_field() {
-        assert_eq!(
-            nul_path(&json!({"a": {"b": ["x", "y\u{0}"]}})).as_deref(),
-            Some("a.b[1]")
-        );
-        assert_eq!(
-            nul_path(&json!({"ok": "x", "k\u{0}": 1})).as_deref(),
-            Some("k\u{0}")
-        );
-        assert_eq!(nul_path(&json!("a\u{0}")).as_deref(), Some("(body)"));
-        assert_eq!(nul_path(&json!([{"n": "\u{0}"}])).as_deref(), Some("[0].n"));
-        assert_eq!(nul_path(&json!({"a": ["x", {"b": "y"}], "c": 1})), None);
-        let args = json!({"project_id": "p\u{0}"});
-        assert_eq!(
-            nul_path_in(args.as_object().unwrap()).as_deref(),
-            Some("project_id")
-        );
-    }
 }

@@ -3,10 +3,8 @@
 //! tests can walk the real route table instead of a hand-kept list.
 
 pub mod auth;
-pub mod body_deadline;
-pub mod error;
+pub use crate::edge::{body_deadline, error, host};
 pub mod extract;
-pub mod host;
 pub mod meta;
 pub mod metrics;
 pub mod middleware;
@@ -16,17 +14,13 @@ pub mod people;
 pub mod projects;
 pub mod resources;
 
-use std::sync::Arc;
-
 use axum::Router;
 use axum::handler::Handler;
 use axum::http::{Method, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{MethodRouter, delete, get, patch, post};
 
-use crate::app::App;
-
-pub type AppState = Arc<App>;
+pub use crate::edge::AppState;
 
 /// JSON responses (our `extract::Json` is the request-side extractor).
 pub use axum::Json as Reply;

@@ -10,10 +10,10 @@ use axum::response::{IntoResponse, Response};
 
 use crate::auth::credential::{Authorization, authorization};
 use crate::auth::resolve;
-use crate::http::AppState;
-use crate::http::error::plain;
-use crate::http::host::host_of_authority;
-use crate::http::middleware::RequestId;
+use crate::edge::AppState;
+use crate::edge::error::plain;
+use crate::edge::host::host_of_authority;
+use crate::edge::request_id::RequestId;
 
 fn unauthorized(message: &str) -> Response {
     let mut r = plain(
@@ -109,7 +109,7 @@ pub async fn require_credential(
         Ok(None) => unauthorized(
             "the credential is unknown, revoked, expired, or its project is frozen or decommissioned (session tokens are not accepted here)",
         ),
-        Err(e) => crate::http::error::ApiError(e).into_response(),
+        Err(e) => crate::edge::error::ApiError(e).into_response(),
     }
 }
 
@@ -135,14 +135,14 @@ fn jsonrpc_error(status: StatusCode, code: i64, message: String) -> Response {
 /// (-32700 parse error, -32600 invalid request) before the SDK, which would
 /// answer them with a plain-text 4xx.
 async fn screen_body(req: Request) -> Result<Request, Response> {
-    if req.method() != axum::http::Method::POST {
+    if req.method() != http::Method::POST {
         return Ok(req);
     }
     let (parts, body) = req.into_parts();
     let bytes = match axum::body::to_bytes(body, MAX_BODY).await {
         Ok(b) => b,
-        Err(e) if crate::http::body_deadline::is_timeout(&e) => {
-            return Err(crate::http::extract::body_timed_out());
+        Err(e) if crate::edge::body_deadline::is_timeout(&e) => {
+            return Err(crate::edge::body_deadline::body_timed_out());
         }
         Err(_) => {
             return Err(jsonrpc_error(

@@ -19,7 +19,7 @@ use rmcp::transport::streamable_http_server::session::local::LocalSessionManager
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 
 use crate::app::App;
-use crate::http::AppState;
+use crate::edge::AppState;
 
 pub use server::AsgardMcp;
 pub use tools::tool_names;

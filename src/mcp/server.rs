@@ -58,7 +58,7 @@ impl ServerHandler for AsgardMcp {
     ) -> Result<CallToolResponse, McpError> {
         let principal = context
             .extensions
-            .get::<axum::http::request::Parts>()
+            .get::<http::request::Parts>()
             .and_then(|parts| parts.extensions.get::<Principal>());
         let Some(p) = principal else {
             return Err(McpError::internal_error(

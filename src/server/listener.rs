@@ -31,7 +31,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tower::ServiceExt;
 
 use super::activity::{Activity, Tracked};
-use crate::http::body_deadline::DeadlineBody;
+use crate::edge::body_deadline::DeadlineBody;
 
 /// How often the "connection cap reached" warning may repeat.
 const CAP_WARN_EVERY: Duration = Duration::from_secs(60);

@@ -6,6 +6,7 @@
 
 mod support;
 
+mod architecture;
 mod bad_fields;
 mod bad_input;
 mod cache;

@@ -126,7 +126,7 @@ pub(super) fn parse<A: DeserializeOwned>(schema: &JsonObject, raw: JsonObject) -
 /// anywhere, an unknown argument, a value outside its schema (type, enum,
 /// length, range, pattern, nested items), a missing required argument.
 pub(super) fn check(schema: &JsonObject, mut raw: JsonObject) -> Result<JsonObject> {
-    if let Some(field) = crate::http::extract::nul_path_in(&raw) {
+    if let Some(field) = crate::edge::nul::nul_path_in(&raw) {
         return Err(Error::invalid(
             field,
             "must not contain a NUL character (\\u0000)",
