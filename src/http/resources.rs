@@ -111,12 +111,10 @@ async fn request_resource(
         },
     )
     .await?;
-    let status = if v.get("idempotent").is_some() {
-        StatusCode::OK
-    } else {
-        StatusCode::ACCEPTED
-    };
-    Ok((status, Reply(v)))
+    Ok(match v {
+        request::Asked::Created(v) => (StatusCode::ACCEPTED, Reply(v)),
+        request::Asked::Existing(v) => (StatusCode::OK, Reply(v)),
+    })
 }
 
 async fn get_resource(

@@ -199,7 +199,78 @@ crate::both_engines!(
     fifty_parallel_registrations_are_gap_free => fifty_parallel,
     concurrent_demotions_keep_an_admin => concurrent_demotions,
 );
+/// The HTTP status of an MCP `whoami` call with `tok`.
+async fn mcp_whoami(app: &TestApp, tok: String) -> u16 {
+    let body = serde_json::to_vec(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+        "params": {"name": "whoami", "arguments": {}}}))
+    .unwrap();
+    app.send(
+        reqwest::Method::POST,
+        "/mcp",
+        Some(&tok),
+        &[
+            ("accept", "application/json, text/event-stream"),
+            ("mcp-protocol-version", "2025-11-25"),
+        ],
+        Some(body),
+    )
+    .await
+    .status
+}
+
+/// Revocation on one replica takes effect at once on the other, for each
+/// kind of credential: a session (logout), a PAT and a project key, each
+/// used on B just before and just after it is revoked on A.
+async fn revocation_across_replicas() {
+    let sb = Sandbox::new(Engine::Postgres).await;
+    let pw = "replica-admin-password-2";
+    let a = TestApp::spawn_in(&sb, Opts::new().admin_password(pw)).await;
+    let b = TestApp::spawn_in(&sb, Opts::new().admin_password(pw)).await;
+    let admin = a.login("admin", pw).await;
+    let session = a.login("admin", pw).await;
+    let pat = a.mint_pat(&admin, "replicated").await;
+    let pat_tok = pat["token"].as_str().unwrap().to_string();
+    let pid = a.register_named(&admin, "Revocations").await;
+    let key = a.mint_key(&admin, &pid, "agent").await;
+    let key_tok = key["key"].as_str().unwrap().to_string();
+    // All three work on B (and so are warm in whatever B keeps).
+    b.get("/api/auth/me", Some(&session)).await.expect(200);
+    b.get("/api/auth/me", Some(&pat_tok)).await.expect(200);
+    assert_eq!(mcp_whoami(&b, key_tok.clone()).await, 200);
+    assert_eq!(mcp_whoami(&b, pat_tok.clone()).await, 200);
+    // Revoked on A…
+    a.post("/api/auth/logout", Some(&session), json!({}))
+        .await
+        .expect(204);
+    a.delete(
+        &format!("/api/auth/tokens/{}", pat["id"].as_str().unwrap()),
+        Some(&admin),
+    )
+    .await
+    .expect(204);
+    a.delete(
+        &format!(
+            "/api/projects/{pid}/keys/{}",
+            key["key_id"].as_str().unwrap()
+        ),
+        Some(&admin),
+    )
+    .await
+    .expect(204);
+    // …refused on B at once.
+    b.get("/api/auth/me", Some(&session))
+        .await
+        .expect_error(401, "authentication_required");
+    b.get("/api/auth/me", Some(&pat_tok))
+        .await
+        .expect_error(401, "authentication_required");
+    assert_eq!(mcp_whoami(&b, key_tok).await, 401);
+    assert_eq!(mcp_whoami(&b, pat_tok).await, 401);
+    b.get("/api/auth/me", Some(&admin)).await.expect(200);
+}
+
 crate::postgres_only!(
+    revocation_takes_effect_on_every_replica => revocation_across_replicas,
     two_replicas_share_one_postgres => two_replicas,
     replicas_booting_together_make_one_admin => replicas_boot_together,
 );

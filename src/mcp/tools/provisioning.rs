@@ -168,7 +168,9 @@ pub(super) fn entries() -> Vec<Entry> {
                         name: &a.name,
                         spec: spec.as_ref(),
                     };
-                    request::request_resource(app, p, n).await
+                    request::request_resource(app, p, n)
+                        .await
+                        .map(request::Asked::into_body)
                 })
             },
         ),

@@ -61,7 +61,25 @@ pub struct NewRequest<'a> {
     pub spec: Option<&'a Value>,
 }
 
-pub async fn request_resource(app: &App, p: &Principal, n: NewRequest<'_>) -> Result<Value> {
+/// What an ask did: made a new request, or answered with one that exists
+/// (the same ask again). The door says 202 for the one and 200 for the
+/// other; both carry the request record.
+#[derive(Debug)]
+pub enum Asked {
+    Created(Value),
+    Existing(Value),
+}
+
+impl Asked {
+    /// The request record, whichever it was.
+    pub fn into_body(self) -> Value {
+        match self {
+            Asked::Created(v) | Asked::Existing(v) => v,
+        }
+    }
+}
+
+pub async fn request_resource(app: &App, p: &Principal, n: NewRequest<'_>) -> Result<Asked> {
     let m = app.catalog.get(n.service).ok_or_else(|| Error::NotFound {
         what: format!("service {}", n.service),
         hint: "call list_services for the catalog".into(),
@@ -116,7 +134,7 @@ pub async fn request_resource(app: &App, p: &Principal, n: NewRequest<'_>) -> Re
         tx.commit().await?;
         let mut v = req.to_json(Some(r));
         v["idempotent"] = json!(true);
-        return Ok(v);
+        return Ok(Asked::Existing(v));
     }
     if let Some(r) = &existing {
         refuse_change(r, armed)?;
@@ -261,5 +279,5 @@ pub async fn request_resource(app: &App, p: &Principal, n: NewRequest<'_>) -> Re
     if let Some(reason) = approval {
         v["approval_reason"] = json!(reason);
     }
-    Ok(v)
+    Ok(Asked::Created(v))
 }

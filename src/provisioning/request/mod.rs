@@ -7,7 +7,7 @@ mod create;
 mod decide;
 mod deprovision;
 
-pub use create::{NewRequest, request_resource};
+pub use create::{Asked, NewRequest, request_resource};
 pub use decide::decide;
 pub use deprovision::{deprovision, deprovision_in};
 
