@@ -120,7 +120,7 @@ scratch_db() {
 not_run() { record_fail "$1"; echo "FAIL $1 (not run: $2)"; }
 
 # ---- what is needed
-NEED_BUILD=0; any_selected build clippy doc cargo-test runbook-sqlite runbook-postgres mcp fuzz-rest secret-arn && NEED_BUILD=1
+NEED_BUILD=0; any_selected build clippy deps doc cargo-test runbook-sqlite runbook-postgres mcp fuzz-rest secret-arn && NEED_BUILD=1
 NEED_PG=0; any_selected postgres cargo-test runbook-postgres fuzz-rest secret-arn && NEED_PG=1
 # npm-deps also installs the Python OpenAPI validator cargo-test uses.
 NEED_NPM=0; any_selected npm-deps mcp cargo-test && NEED_NPM=1
@@ -143,7 +143,6 @@ fi
 
 # ---- lint (fmt is instant; clippy after the build so compile errors are reported once, by the build)
 if selected fmt; then check fmt 300 cargo fmt --all -- --check; fi
-if selected deps; then check deps 300 python3 scripts/deps-check.py; fi
 
 BUILD_OK=0
 if [ "$NEED_BUILD" = 1 ]; then
@@ -157,6 +156,11 @@ fi
 if selected clippy; then
   if [ "$BUILD_OK" = 1 ]; then check clippy 1800 cargo clippy --all-targets --locked -- -D warnings
   else not_run clippy "build failed"; fi
+fi
+# After the build: on a fresh machine only then are the crates on disk for an offline `cargo metadata`.
+if selected deps; then
+  if [ "$BUILD_OK" = 1 ]; then check deps 300 python3 scripts/deps-check.py
+  else not_run deps "build failed"; fi
 fi
 if selected doc; then
   if [ "$BUILD_OK" = 1 ]; then RUSTDOCFLAGS="-D warnings" check doc 1200 cargo doc --no-deps --locked
