@@ -7,6 +7,9 @@ pub mod keys;
 pub mod projects;
 pub mod validate;
 
+#[cfg(test)]
+mod authority_tests;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
