@@ -202,8 +202,10 @@ async fn execute(
             pr.id
         ));
     }
-    // Suspend and resume re-apply the spec applied when they run, not the
-    // one applied when they were queued: an update may have applied since.
+    // Suspend, resume and destroy work from the spec applied when they run,
+    // not the one applied when they were queued: an update may have applied
+    // since. (A destroy of a resource never applied keeps the spec it was
+    // queued with: the last one a run started with.)
     let spec = if req.kind.applies_spec() {
         req.spec.clone()
     } else {
