@@ -21,6 +21,7 @@ mod lifecycle;
 mod mcp_tools;
 mod metrics;
 mod nul_bytes;
+mod offboarding;
 mod openapi;
 mod projects;
 mod requests_pages;

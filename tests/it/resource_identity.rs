@@ -14,30 +14,9 @@ fn ecs_spec() -> Value {
     json!({"image": "nginx:1.27", "vpc_id": "vpc-0abc", "subnet_ids": ["subnet-0a", "subnet-0b"]})
 }
 
-/// One MCP `tools/call` with a credential; the tool result (`isError`,
-/// `structuredContent`).
+/// One MCP `tools/call`: (`isError`, `structuredContent`).
 async fn tool(app: &TestApp, cred: &str, name: &str, args: Value) -> (bool, Value) {
-    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
-                      "params": {"name": name, "arguments": args}});
-    let r = app
-        .send(
-            Method::POST,
-            "/mcp",
-            Some(cred),
-            &[
-                ("accept", "application/json, text/event-stream"),
-                ("mcp-protocol-version", "2025-11-25"),
-            ],
-            Some(serde_json::to_vec(&body).unwrap()),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    let v: Value = r
-        .text
-        .lines()
-        .find_map(|l| serde_json::from_str(l.trim_start_matches("data:").trim()).ok())
-        .unwrap_or(Value::Null);
-    let res = &v["result"];
+    let res = app.tool_call(cred, name, args).await;
     (
         res["isError"].as_bool().unwrap_or(false),
         res["structuredContent"].clone(),

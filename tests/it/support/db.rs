@@ -55,6 +55,21 @@ pub fn drop_pg_database_blocking(name: &str) {
     .join();
 }
 
+/// Run one statement on the sandbox's database, as an operator (or an
+/// identity provider's profile sync) would change a row.
+pub async fn exec(sb: &Sandbox, sql: &str) {
+    match sb.engine {
+        Engine::Sqlite => {
+            let mut c = sqlx::SqliteConnection::connect(&sb.db_url).await.unwrap();
+            sqlx::query(sql).execute(&mut c).await.unwrap();
+        }
+        Engine::Postgres => {
+            let mut c = sqlx::PgConnection::connect(&sb.db_url).await.unwrap();
+            sqlx::query(sql).execute(&mut c).await.unwrap();
+        }
+    }
+}
+
 /// Every table's rows rendered as text: table name → rows.
 pub async fn dump_tables(sb: &Sandbox) -> BTreeMap<String, Vec<String>> {
     let mut out = BTreeMap::new();

@@ -165,6 +165,33 @@ impl TestApp {
         r.json()
     }
 
+    /// One MCP `tools/call` with a credential (asserting HTTP 200); returns
+    /// the JSON-RPC `result` (`isError`, `structuredContent`, `content`).
+    pub async fn tool_call(&self, cred: &str, tool: &str, args: Value) -> Value {
+        let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+                          "params": {"name": tool, "arguments": args}});
+        let r = self
+            .send(
+                Method::POST,
+                "/mcp",
+                Some(cred),
+                &[
+                    ("accept", "application/json, text/event-stream"),
+                    ("content-type", "application/json"),
+                    ("mcp-protocol-version", "2025-11-25"),
+                ],
+                Some(serde_json::to_vec(&body).unwrap()),
+            )
+            .await;
+        r.expect(200);
+        let v: Value = r
+            .text
+            .lines()
+            .find_map(|l| serde_json::from_str(l.trim_start_matches("data:").trim()).ok())
+            .unwrap_or(Value::Null);
+        v["result"].clone()
+    }
+
     /// Create a user as admin (asserting 201); returns its id.
     pub async fn create_user(
         &self,
