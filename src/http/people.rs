@@ -61,17 +61,7 @@ async fn update_user(
 }
 
 async fn groups(State(app): State<AppState>, _p: Principal) -> Reply<Value> {
-    let groups: Vec<Value> = app
-        .config
-        .file
-        .groups
-        .iter()
-        .filter(|g| g.active)
-        .map(
-            |g| json!({"key": g.key, "display_name": g.display_name, "cost_center": g.cost_center}),
-        )
-        .collect();
-    Reply(json!({"groups": groups, "open_mode": app.config.file.groups.is_empty()}))
+    Reply(crate::registry::groups(&app.config))
 }
 
 fn time_param(q: &HashMap<String, String>, name: &str) -> Result<Option<DateTime<Utc>>, Error> {

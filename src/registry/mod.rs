@@ -201,3 +201,18 @@ pub fn usd_to_cents(field: &str, v: &Value) -> Result<i64> {
     }
     Ok((n * 100.0).round() as i64)
 }
+
+/// The active groups a project may be registered under, and whether the
+/// allowlist is empty (open mode: any group name goes). Both doors list them.
+pub fn groups(config: &crate::config::Config) -> Value {
+    let groups: Vec<Value> = config
+        .file
+        .groups
+        .iter()
+        .filter(|g| g.active)
+        .map(|g| {
+            serde_json::json!({"key": g.key, "display_name": g.display_name, "cost_center": g.cost_center})
+        })
+        .collect();
+    serde_json::json!({"groups": groups, "open_mode": config.file.groups.is_empty()})
+}

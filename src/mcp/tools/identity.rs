@@ -5,7 +5,6 @@ use serde_json::{Value, json};
 
 use super::args::NoArgs;
 use super::{Entry, Meta};
-use crate::app::App;
 use crate::auth::{Identity, Principal, Role, UserInfo};
 use crate::error::Result;
 
@@ -42,7 +41,7 @@ pub(super) fn entries() -> Vec<Entry> {
                 read_only: true,
                 destructive: false,
             },
-            |app, _, NoArgs {}| Box::pin(async move { Ok(list_groups(app)) }),
+            |app, _, NoArgs {}| Box::pin(async move { Ok(crate::registry::groups(&app.config)) }),
         ),
     ]
 }
@@ -143,20 +142,6 @@ fn whoami(s: &Subject) -> Value {
             json!({"kind": "user", "actor": actor, "project_id": null, "user": user, "role": user.role.as_str(), "can": can, "cannot": cannot})
         }
     }
-}
-
-fn list_groups(app: &App) -> Value {
-    let groups: Vec<Value> = app
-        .config
-        .file
-        .groups
-        .iter()
-        .filter(|g| g.active)
-        .map(
-            |g| json!({"key": g.key, "display_name": g.display_name, "cost_center": g.cost_center}),
-        )
-        .collect();
-    json!({"groups": groups, "open_mode": app.config.file.groups.is_empty()})
 }
 
 #[cfg(test)]
