@@ -8,6 +8,7 @@ pub mod error;
 pub mod host;
 pub mod nul;
 pub mod request_id;
+pub mod schema;
 
 use std::sync::Arc;
 

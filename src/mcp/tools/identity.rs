@@ -3,9 +3,9 @@
 
 use serde_json::{Value, json};
 
-use super::args::NoArgs;
 use super::{Entry, Meta};
 use crate::auth::{Identity, Principal, Role, UserInfo};
+use crate::edge::schema::NoArgs;
 use crate::error::Result;
 
 pub(super) fn entries() -> Vec<Entry> {

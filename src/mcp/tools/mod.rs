@@ -6,7 +6,6 @@
 //! other way round. The order of `tools/list` is the order of the areas
 //! below: stable, roughly the order an agent needs them.
 
-mod args;
 mod governance;
 mod identity;
 mod projects;
@@ -25,6 +24,7 @@ use serde_json::Value;
 use super::error::tool_error;
 use crate::app::App;
 use crate::auth::Principal;
+use crate::edge::schema;
 use crate::error::{Error, Result};
 
 pub(super) use identity::whoami_subject;
@@ -67,9 +67,9 @@ impl Entry {
     where
         A: DeserializeOwned + JsonSchema + 'static,
     {
-        let input = args::schema_for::<A>();
+        let input = schema::schema_for::<A>();
         let schema = input.clone();
-        let run: Run = Box::new(move |app, p, raw| match args::parse::<A>(&schema, raw) {
+        let run: Run = Box::new(move |app, p, raw| match schema::parse::<A>(&schema, raw) {
             Ok(a) => handler(app, p, a),
             Err(e) => Box::pin(std::future::ready(Err(e))),
         });

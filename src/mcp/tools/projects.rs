@@ -4,8 +4,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Number, Value, json};
 
-use super::args::nullable;
 use super::{Entry, Meta, PROJECT_ID, target_project, to_value};
+use crate::edge::schema::nullable;
 use crate::registry::projects;
 
 /// The output schema of every tool that answers a project.

@@ -5,9 +5,9 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::args::NoArgs;
 use super::projects::ProjectRef;
 use super::{Entry, Meta, PROJECT_ID, target_project};
+use crate::edge::schema::NoArgs;
 use crate::error::Error;
 use crate::provisioning::{query, request};
 

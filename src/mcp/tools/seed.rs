@@ -4,8 +4,8 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::args::NoArgs;
 use super::{Entry, Meta, to_value};
+use crate::edge::schema::NoArgs;
 use crate::error::Error;
 use crate::seed::Tier;
 

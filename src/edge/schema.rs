@@ -1,10 +1,12 @@
-//! Tool arguments: the `inputSchema` generated from each tool's argument
-//! type, and the check of a call's arguments against that same schema before
-//! they are parsed. Every limit the schema advertises (`maxLength`,
-//! `minimum`, `pattern`, `enum`, …) is therefore enforced, and each refusal
-//! is an `invalid_argument` naming the argument (`task`, `languages[0]`).
+//! One definition per body: the JSON Schema generated from a typed input
+//! (an MCP tool's arguments, a REST body), and the check of a raw body
+//! against that same schema before it is parsed into the type. Every limit
+//! the schema advertises (`maxLength`, `minimum`, `pattern`, `enum`, …) is
+//! therefore enforced by both doors, and each refusal is an
+//! `invalid_argument` naming the field (`task`, `languages[0]`). Typed
+//! outputs get their schema here too (`output_schema`).
 //!
-//! Conventions for argument types:
+//! Conventions for input types:
 //! - `#[serde(deny_unknown_fields)]` on every struct (advertised as
 //!   `additionalProperties: false`);
 //! - an optional argument is an `Option<T>` and is advertised as `T`: absent
@@ -15,12 +17,14 @@
 
 use std::sync::Arc;
 
-use rmcp::model::JsonObject;
 use schemars::JsonSchema;
 use schemars::generate::SchemaSettings;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
+
+/// A JSON object (an MCP `JsonObject`).
+pub type JsonObject = Map<String, Value>;
 
 use crate::catalog::schema::validate;
 use crate::error::{Error, Result};
@@ -30,7 +34,7 @@ const NULLABLE: &str = "x-nullable";
 
 /// The `inputSchema` of argument type `A`: inline (no `$defs`), without the
 /// root title, and with only the keywords `validate` understands.
-pub(super) fn schema_for<A: JsonSchema>() -> Arc<JsonObject> {
+pub fn schema_for<A: JsonSchema>() -> Arc<JsonObject> {
     let generator = SchemaSettings::draft2020_12()
         .with(|s| {
             s.meta_schema = None;
@@ -59,6 +63,26 @@ pub(super) fn schema_for<A: JsonSchema>() -> Arc<JsonObject> {
         }
     }
     Arc::new(root)
+}
+
+/// The schema of an answer of type `T` (an MCP `outputSchema`, an OpenAPI
+/// response): inline, without the root title. Optional fields keep their
+/// `null`, since an answer may carry one.
+pub fn output_schema<T: JsonSchema>() -> Value {
+    let generator = SchemaSettings::draft2020_12()
+        .with(|s| {
+            s.meta_schema = None;
+            s.inline_subschemas = true;
+        })
+        .into_generator();
+    let mut v = generator.into_root_schema_for::<T>().to_value();
+    if let Value::Object(root) = &mut v {
+        for k in ["title", "$defs"] {
+            root.remove(k);
+        }
+    }
+    strip_defaults(&mut v);
+    v
 }
 
 /// `Option<T>` is advertised as `T` unless marked nullable; numeric
@@ -109,7 +133,7 @@ fn strip_defaults(v: &mut Value) {
 }
 
 /// Check `raw` against `schema`, then parse it into `A`.
-pub(super) fn parse<A: DeserializeOwned>(schema: &JsonObject, raw: JsonObject) -> Result<A> {
+pub fn parse<A: DeserializeOwned>(schema: &JsonObject, raw: JsonObject) -> Result<A> {
     let raw = check(schema, raw)?;
     serde_path_to_error::deserialize(Value::Object(raw)).map_err(|e| {
         let path = e.path().to_string();
@@ -125,7 +149,7 @@ pub(super) fn parse<A: DeserializeOwned>(schema: &JsonObject, raw: JsonObject) -
 /// The arguments as the schema allows them, or the first refusal: a NUL
 /// anywhere, an unknown argument, a value outside its schema (type, enum,
 /// length, range, pattern, nested items), a missing required argument.
-pub(super) fn check(schema: &JsonObject, mut raw: JsonObject) -> Result<JsonObject> {
+pub fn check(schema: &JsonObject, mut raw: JsonObject) -> Result<JsonObject> {
     if let Some(field) = crate::edge::nul::nul_path_in(&raw) {
         return Err(Error::invalid(
             field,
@@ -166,7 +190,7 @@ pub(super) fn check(schema: &JsonObject, mut raw: JsonObject) -> Result<JsonObje
 
 /// For an argument where `null` differs from absent (clear vs keep):
 /// absent → `None`, `null` → `Some(None)`. Use with `#[serde(default)]`.
-pub(super) fn nullable<'de, D, T>(d: D) -> std::result::Result<Option<Option<T>>, D::Error>
+pub fn nullable<'de, D, T>(d: D) -> std::result::Result<Option<Option<T>>, D::Error>
 where
     D: Deserializer<'de>,
     T: Deserialize<'de>,
@@ -177,7 +201,7 @@ where
 /// The arguments of a tool that takes none.
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub(super) struct NoArgs {}
+pub struct NoArgs {}
 
 #[cfg(test)]
 mod tests {
