@@ -65,8 +65,29 @@ impl std::str::FromStr for Classification {
 
 crate::sql_text!(Classification);
 
-/// Data classification of a project's data.
-pub const DATA_CLASSES: [&str; 4] = ["public", "internal", "confidential", "restricted"];
+/// How sensitive the project's data is.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum DataClass {
+    Public,
+    #[default]
+    Internal,
+    Confidential,
+    Restricted,
+}
+
+impl DataClass {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DataClass::Public => "public",
+            DataClass::Internal => "internal",
+            DataClass::Confidential => "confidential",
+            DataClass::Restricted => "restricted",
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {

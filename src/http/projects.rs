@@ -2,6 +2,7 @@
 //! domain function, and render; every decision lives in `registry`.
 
 use std::collections::HashMap;
+use std::sync::{Arc, LazyLock};
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -14,8 +15,14 @@ use super::error::ApiError;
 use super::extract::Json;
 use super::{Api, AppState, Reply};
 use crate::auth::Principal;
+use crate::edge::schema::{self, JsonObject};
 use crate::error::Error;
+use crate::registry::input::{self, NewProject, ProjectPatch};
 use crate::registry::{keys, projects};
+
+/// The schemas bodies are checked against: the types' own.
+static NEW_PROJECT: LazyLock<Arc<JsonObject>> = LazyLock::new(schema::schema_for::<NewProject>);
+static PROJECT_PATCH: LazyLock<Arc<JsonObject>> = LazyLock::new(schema::schema_for::<ProjectPatch>);
 
 pub fn routes(api: Api) -> Api {
     api.get("/api/projects", list)
@@ -82,9 +89,11 @@ fn json_body(body: Bytes) -> Response {
 async fn register(
     State(app): State<AppState>,
     p: Principal,
-    Json(body): Json<Value>,
+    Json(mut body): Json<JsonObject>,
 ) -> Result<(StatusCode, Reply<Value>), ApiError> {
-    let pr = projects::register(&app, &p, &body, None).await?;
+    input::lift_evidence(&mut body, false)?;
+    let body = schema::parse(&NEW_PROJECT, body)?;
+    let pr = projects::register(&app, &p, body).await?;
     Ok((StatusCode::CREATED, Reply(pr.to_json())))
 }
 
@@ -100,11 +109,11 @@ async fn patch(
     State(app): State<AppState>,
     p: Principal,
     Path(id): Path<String>,
-    Json(body): Json<Value>,
+    Json(mut body): Json<JsonObject>,
 ) -> Result<Reply<Value>, ApiError> {
-    Ok(Reply(
-        projects::patch(&app, &p, &id, &body).await?.to_json(),
-    ))
+    input::lift_evidence(&mut body, true)?;
+    let body = schema::parse(&PROJECT_PATCH, body)?;
+    Ok(Reply(projects::patch(&app, &p, &id, body).await?.to_json()))
 }
 
 #[derive(Deserialize, Default, schemars::JsonSchema)]

@@ -11,9 +11,10 @@ pub mod validate;
 mod authority_tests;
 
 use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
 use serde::Serialize;
-use serde_json::Value;
 use serde_json::value::RawValue;
+use serde_json::{Map, Value};
 
 use crate::auth::Principal;
 use crate::error::{Error, Result};
@@ -53,19 +54,23 @@ crate::text_enum! {
     }
 }
 
-/// A project as the API shows it, serialized straight from the row (no
-/// intermediate `Value` tree). Fields are in alphabetical order, the order
-/// the `json!` rendering this replaced produced, so the bytes are unchanged.
-#[derive(Serialize)]
+// Serialized straight from the row (no intermediate `Value` tree). Fields
+// are in alphabetical order, the order the `json!` rendering this replaced
+// produced, so the bytes are unchanged. Its schema is the answer schema of
+// the project tools.
+/// A project.
+#[derive(Serialize, JsonSchema)]
 pub struct ProjectView<'a> {
     budget_usd: f64,
     classification: &'a str,
     cost_center: Option<&'a str>,
+    #[schemars(with = "String", extend("format" = "date-time"))]
     created_at: &'a DateTime<Utc>,
     created_by: &'a str,
     data_class: &'a str,
     description: Option<&'a str>,
-    /// Stored as JSON text: passed through, not re-parsed into a tree.
+    // Stored as JSON text: passed through, not re-parsed into a tree.
+    #[schemars(with = "Map<String, Value>")]
     evidence: &'a RawValue,
     group: Option<&'a str>,
     killed: bool,
@@ -76,11 +81,13 @@ pub struct ProjectView<'a> {
     owner_email: &'a str,
     project_id: &'a str,
     review: ReviewView<'a>,
+    #[schemars(with = "String", extend("format" = "date-time"))]
     updated_at: &'a DateTime<Utc>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct ReviewView<'a> {
+    #[schemars(with = "Option<String>")]
     date: Option<&'a DateTime<Utc>>,
     extensions_used: i64,
     state: &'a str,
@@ -183,23 +190,6 @@ fn empty_object() -> &'static RawValue {
 
 pub fn cents_to_usd(c: i64) -> f64 {
     c as f64 / 100.0
-}
-
-/// Validate a USD amount (≥ 0, finite, at most 1e9) and convert to cents.
-pub fn usd_to_cents(field: &str, v: &Value) -> Result<i64> {
-    let Some(n) = v.as_f64() else {
-        return Err(Error::invalid(
-            field,
-            "must be a number (US dollars per month)",
-        ));
-    };
-    if !n.is_finite() || n < 0.0 {
-        return Err(Error::invalid(field, "must be zero or more"));
-    }
-    if n > 1e9 {
-        return Err(Error::invalid(field, "must be at most 1000000000"));
-    }
-    Ok((n * 100.0).round() as i64)
 }
 
 /// The active groups a project may be registered under, and whether the

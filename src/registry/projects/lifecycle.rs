@@ -2,7 +2,7 @@
 //! Each runs in one transaction with its audit row.
 
 use chrono::{DateTime, Utc};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::fetch_tx;
 use super::register::resolve_group;
@@ -11,7 +11,7 @@ use crate::audit::{self, Event};
 use crate::auth::{Principal, Role};
 use crate::error::{Error, Result};
 use crate::governance::evidence;
-use crate::registry::input;
+use crate::registry::input::ProjectPatch;
 use crate::registry::{Lifecycle, Project};
 use crate::store::Tx;
 
@@ -24,8 +24,8 @@ fn set<T: PartialEq>(slot: &mut T, v: Option<T>, field: &str, changed: &mut Vec<
     }
 }
 
-pub async fn patch(app: &App, p: &Principal, id: &str, body: &Value) -> Result<Project> {
-    let patch = input::parse_patch(body)?;
+pub async fn patch(app: &App, p: &Principal, id: &str, body: ProjectPatch) -> Result<Project> {
+    let patch = body.check()?;
     let mut tx = app.store.begin().await?;
     let cur = fetch_tx(&mut tx, id)
         .await?
@@ -83,7 +83,7 @@ pub async fn patch(app: &App, p: &Principal, id: &str, body: &Value) -> Result<P
     );
     set(
         &mut next.data_class,
-        patch.data_class,
+        patch.data_class.map(|d| d.as_str().to_string()),
         "data_class",
         &mut changed,
     );

@@ -5,7 +5,7 @@ mod lifecycle;
 mod register;
 
 pub use lifecycle::{check_decommission, decommission_in, may_decommission, patch, set_killed_in};
-pub use register::register;
+pub use register::{default_owner, register};
 
 use super::{PROJECT_COLS, Project};
 use crate::app::App;

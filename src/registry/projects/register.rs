@@ -3,25 +3,32 @@
 //! serialise), so concurrent registrations get distinct, gap-free ids.
 
 use chrono::{Datelike, Duration, Utc};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::fetch_tx;
 use crate::app::App;
 use crate::audit::{self, Event};
-use crate::auth::Principal;
+use crate::auth::{Principal, Via};
 use crate::error::{Error, Result};
 use crate::governance::{Classification, evidence};
 use crate::registry::Project;
-use crate::registry::input::{self, NewProject};
+use crate::registry::input::{CheckedNew, NewProject};
 
 const MAX_PER_YEAR: i64 = 9_999;
 
-pub async fn register(
-    app: &App,
-    p: &Principal,
-    body: &Value,
-    default_owner: Option<&str>,
-) -> Result<Project> {
+/// The owner of a project registered without `owner_email`: the caller,
+/// when they came with a personal access token (an agent acting for its
+/// human). A signed-in session names the owner explicitly; a key cannot
+/// register at all.
+pub fn default_owner(p: &Principal) -> Option<&str> {
+    if p.via() == Some(Via::Pat) {
+        p.email()
+    } else {
+        None
+    }
+}
+
+pub async fn register(app: &App, p: &Principal, body: NewProject) -> Result<Project> {
     p.require_writer()?;
     if p.key_project().is_some() {
         return Err(Error::forbidden(
@@ -29,10 +36,10 @@ pub async fn register(
             "use a personal access token (PAT) or the dashboard to register a project",
         ));
     }
-    let mut n: NewProject = input::parse_new(body)?;
+    let mut n = body.check()?;
     let reg = app.config.file.registration;
     if n.owner_email.is_none() {
-        n.owner_email = default_owner.map(str::to_string);
+        n.owner_email = default_owner(p).map(str::to_string);
     }
     let owner = n
         .owner_email
@@ -104,7 +111,7 @@ pub async fn register(
         .bind(&group)
         .bind(&cost_center)
         .bind(n.classification.as_str())
-        .bind(&n.data_class)
+        .bind(n.data_class.as_str())
         .bind(n.budget_cents)
         .bind(review_date)
         .bind(&evidence_json)
@@ -173,7 +180,7 @@ pub(super) fn resolve_group(
     }
 }
 
-fn check_tier_at_registration(app: &App, p: &Principal, n: &NewProject) -> Result<()> {
+fn check_tier_at_registration(app: &App, p: &Principal, n: &CheckedNew) -> Result<()> {
     if n.classification == Classification::Poc {
         return Ok(());
     }
