@@ -2,6 +2,7 @@
 //! domain values; persistence and authority checks happen in the callers.
 
 pub mod evidence;
+pub mod promotion;
 
 pub use evidence::{EVIDENCE_FIELDS, Evidence, FieldKind, missing_for};
 
@@ -9,7 +10,18 @@ use serde::{Deserialize, Serialize};
 
 /// Classification tiers, ordered from least to most governed.
 #[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "kebab-case")]
 pub enum Classification {

@@ -63,8 +63,13 @@ fn operation(app: &App, method: &str, path: &'static str, doc: &RouteDoc) -> Val
     let ok = match status {
         204 => json!({"description": "done; no body"}),
         302 => json!({"description": "a redirect (browser flow)"}),
-        _ => json!({"description": "success",
-                    "content": {"application/json": {"schema": {"type": "object"}}}}),
+        _ => {
+            let schema = doc
+                .answer
+                .clone()
+                .unwrap_or_else(|| json!({"type": "object"}));
+            json!({"description": "success", "content": {"application/json": {"schema": schema}}})
+        }
     };
     let tag = path
         .trim_start_matches("/api/")

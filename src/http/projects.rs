@@ -18,7 +18,7 @@ use crate::auth::Principal;
 use crate::edge::schema::{self, JsonObject};
 use crate::error::Error;
 use crate::registry::input::{self, NewProject, ProjectPatch};
-use crate::registry::{keys, projects};
+use crate::registry::{ProjectView, keys, projects};
 
 /// The schemas bodies are checked against: the types' own.
 static NEW_PROJECT: LazyLock<Arc<JsonObject>> = LazyLock::new(schema::schema_for::<NewProject>);
@@ -31,10 +31,13 @@ pub fn routes(api: Api) -> Api {
         .post("/api/projects", register)
         .doc("Register a project; returns it with its id proj-YYYY-NNNN")
         .status(201)
+        .answer::<ProjectView>()
         .get("/api/projects/{id}", get_one)
         .doc("One project")
+        .answer::<ProjectView>()
         .patch("/api/projects/{id}", patch)
         .doc("Change a project (merge semantics: only the fields sent change; null clears)")
+        .answer::<ProjectView>()
         .post("/api/projects/{id}/kill", kill)
         .doc("Freeze a project: its keys stop working and stoppable resources are suspended")
         .body::<Reason>()
@@ -50,6 +53,7 @@ pub fn routes(api: Api) -> Api {
         .doc("Mint a project key for an agent; the key is shown only in this answer")
         .body::<keys::NewKey>()
         .status(201)
+        .answer::<keys::MintedKey>()
         .delete("/api/projects/{id}/keys/{key_id}", revoke_key)
         .doc("Revoke a project key")
         .status(204)
@@ -191,7 +195,7 @@ async fn mint_key(
     p: Principal,
     Path(id): Path<String>,
     Json(b): Json<keys::NewKey>,
-) -> Result<(StatusCode, Reply<Value>), ApiError> {
+) -> Result<(StatusCode, Reply<keys::MintedKey>), ApiError> {
     Ok((
         StatusCode::CREATED,
         Reply(keys::mint(&app, &p, &id, b).await?),

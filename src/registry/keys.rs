@@ -10,7 +10,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::projects::fetch_tx;
 use crate::app::App;
@@ -60,7 +60,22 @@ async fn authorised_project(
     Ok(pr)
 }
 
-pub async fn mint(app: &App, p: &Principal, project_id: &str, n: NewKey) -> Result<Value> {
+/// A freshly minted project key: the only answer that carries its value
+/// (no `Debug`, so it cannot reach a log by accident). Fields are in
+/// alphabetical order, the order of the JSON rendering this replaced.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct MintedKey {
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    /// The key itself, shown only here.
+    pub key: String,
+    pub key_id: String,
+    pub name: String,
+    pub prefix: String,
+    pub project_id: String,
+}
+
+pub async fn mint(app: &App, p: &Principal, project_id: &str, n: NewKey) -> Result<MintedKey> {
     let name = super::validate::text("name", &n.name, 64)?;
     let expires_at = match n.expires_in_days {
         None => None,
@@ -106,10 +121,15 @@ pub async fn mint(app: &App, p: &Principal, project_id: &str, n: NewKey) -> Resu
     )
     .await?;
     tx.commit().await?;
-    Ok(json!({
-        "key": key, "key_id": id, "name": name, "prefix": prefix, "project_id": project_id,
-        "created_at": now, "expires_at": expires_at,
-    }))
+    Ok(MintedKey {
+        created_at: now,
+        expires_at,
+        key,
+        key_id: id,
+        name,
+        prefix,
+        project_id: project_id.to_string(),
+    })
 }
 
 pub async fn list(app: &App, p: &Principal, project_id: &str) -> Result<Vec<KeyRow>> {

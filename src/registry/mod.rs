@@ -127,6 +127,11 @@ impl Project {
         }
     }
 
+    /// The stored evidence (empty if unreadable).
+    pub fn evidence_map(&self) -> crate::governance::Evidence {
+        serde_json::from_str(&self.evidence).unwrap_or_default()
+    }
+
     /// The view as a `Value`, for callers that add fields to it.
     pub fn to_json(&self) -> Value {
         serde_json::to_value(self.view()).unwrap_or(Value::Null)
@@ -192,17 +197,39 @@ pub fn cents_to_usd(c: i64) -> f64 {
     c as f64 / 100.0
 }
 
+/// The groups a project may be registered under (`GET /api/groups`,
+/// `list_groups`). Fields are in alphabetical order, the order of the JSON
+/// rendering this replaced.
+#[derive(Serialize, JsonSchema)]
+pub struct Groups<'a> {
+    pub groups: Vec<GroupView<'a>>,
+    /// No allowlist is configured: any well-formed group key goes.
+    pub open_mode: bool,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub struct GroupView<'a> {
+    pub cost_center: Option<&'a str>,
+    pub display_name: &'a str,
+    pub key: &'a str,
+}
+
 /// The active groups a project may be registered under, and whether the
 /// allowlist is empty (open mode: any group name goes). Both doors list them.
-pub fn groups(config: &crate::config::Config) -> Value {
-    let groups: Vec<Value> = config
+pub fn groups(config: &crate::config::Config) -> Groups<'_> {
+    let groups = config
         .file
         .groups
         .iter()
         .filter(|g| g.active)
-        .map(|g| {
-            serde_json::json!({"key": g.key, "display_name": g.display_name, "cost_center": g.cost_center})
+        .map(|g| GroupView {
+            cost_center: g.cost_center.as_deref(),
+            display_name: &g.display_name,
+            key: &g.key,
         })
         .collect();
-    serde_json::json!({"groups": groups, "open_mode": config.file.groups.is_empty()})
+    Groups {
+        groups,
+        open_mode: config.file.groups.is_empty(),
+    }
 }

@@ -10,7 +10,6 @@ use crate::app::App;
 use crate::audit::{self, Event};
 use crate::auth::{Principal, Role};
 use crate::error::{Error, Result};
-use crate::governance::evidence;
 use crate::registry::input::ProjectPatch;
 use crate::registry::{Lifecycle, Project};
 use crate::store::Tx;
@@ -94,7 +93,7 @@ pub async fn patch(app: &App, p: &Principal, id: &str, body: ProjectPatch) -> Re
         changed.push("group".into());
     }
     if !patch.evidence.is_empty() {
-        let mut ev: evidence::Evidence = serde_json::from_str(&cur.evidence).unwrap_or_default();
+        let mut ev = cur.evidence_map();
         for (k, v) in patch.evidence {
             let before = ev.get(&k).cloned();
             match v {
