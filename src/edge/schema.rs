@@ -19,8 +19,8 @@ use std::sync::Arc;
 
 use schemars::JsonSchema;
 use schemars::generate::SchemaSettings;
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
 /// A JSON object (an MCP `JsonObject`).
@@ -188,15 +188,9 @@ pub fn check(schema: &JsonObject, mut raw: JsonObject) -> Result<JsonObject> {
     Ok(raw)
 }
 
-/// For an argument where `null` differs from absent (clear vs keep):
-/// absent → `None`, `null` → `Some(None)`. Use with `#[serde(default)]`.
-pub fn nullable<'de, D, T>(d: D) -> std::result::Result<Option<Option<T>>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
-}
+/// For an argument where `null` differs from absent (clear vs keep); it
+/// lives with the domain's input checks, which use it too.
+pub use crate::registry::validate::nullable;
 
 /// The arguments of a tool that takes none.
 #[derive(Deserialize, JsonSchema)]

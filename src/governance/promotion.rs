@@ -77,6 +77,18 @@ mod tests {
             .collect()
     }
 
+    /// One row: the project, then what the status must say.
+    struct Case {
+        tier: Classification,
+        killed: bool,
+        evidence: Evidence,
+        overrides: BTreeMap<Classification, Vec<String>>,
+        next: Option<Classification>,
+        missing: usize,
+        signals: usize,
+        auto: bool,
+    }
+
     #[test]
     fn table() {
         use Classification::*;
@@ -84,74 +96,75 @@ mod tests {
         let mut runbook_only = BTreeMap::new();
         runbook_only.insert(LightOperational, vec!["runbook_url".to_string()]);
         let light = evidence::required_for(LightOperational, &none);
-        let light_refs: Vec<&str> = light.iter().map(String::as_str).collect();
-        let mut light_and_exception = light_refs.clone();
+        let light: Vec<&str> = light.iter().map(String::as_str).collect();
+        let mut light_and_exception = light.clone();
         light_and_exception.push("stack_exception");
-        // (tier, killed, evidence, overrides, next, missing count, signals, auto)
-        let cases: Vec<(
-            Classification,
-            bool,
-            Evidence,
-            &BTreeMap<_, _>,
-            Option<Classification>,
-            usize,
-            usize,
-            bool,
-        )> = vec![
-            (
+        let case =
+            |tier, killed, e: &[&str], o: &BTreeMap<_, _>, next, missing, signals, auto| Case {
+                tier,
+                killed,
+                evidence: ev(e),
+                overrides: o.clone(),
+                next,
+                missing,
+                signals,
+                auto,
+            };
+        let cases = [
+            case(
                 Poc,
                 false,
-                ev(&[]),
+                &[],
                 &none,
                 Some(LightOperational),
                 light.len(),
                 0,
                 false,
             ),
-            (
+            case(
                 Poc,
                 false,
-                ev(&light_refs),
+                &light,
                 &none,
                 Some(LightOperational),
                 0,
                 0,
                 true,
             ),
-            (
+            case(
                 Poc,
                 true,
-                ev(&light_refs),
+                &light,
                 &none,
                 Some(LightOperational),
                 0,
                 1,
                 false,
             ),
-            (
+            case(
                 Poc,
                 false,
-                ev(&light_and_exception),
+                &light_and_exception,
                 &none,
                 Some(LightOperational),
                 0,
                 1,
                 false,
             ),
-            (
+            case(
                 Poc,
                 false,
-                ev(&["runbook_url"]),
+                &["runbook_url"],
                 &runbook_only,
                 Some(LightOperational),
                 0,
                 0,
                 true,
             ),
-            (
+            case(
                 Poc,
                 false,
-                ev(&[]),
+                &[],
                 &runbook_only,
                 Some(LightOperational),
                 1,
@@ -159,25 +172,30 @@ mod tests {
                 false,
             ),
             // Beyond light-operational a human always decides.
-            (
+            case(
                 LightOperational,
                 false,
-                ev(&light_refs),
+                &light,
                 &none,
                 Some(WideOperational),
                 7,
                 0,
                 false,
             ),
-            (CriticalPath, false, ev(&[]), &none, None, 0, 0, false),
+            case(CriticalPath, false, &[], &none, None, 0, 0, false),
         ];
-        for (i, (tier, killed, e, o, next, missing, signals, auto)) in cases.into_iter().enumerate()
-        {
-            let s = status("proj-2026-0001", tier, killed, &e, o);
-            assert_eq!(s.next, next, "case {i}");
-            assert_eq!(s.missing.len(), missing, "case {i}: {:?}", s.missing);
-            assert_eq!(s.signals.len(), signals, "case {i}");
-            assert_eq!(s.auto_approvable, auto, "case {i}");
+        for (i, c) in cases.iter().enumerate() {
+            let s = status(
+                "proj-2026-0001",
+                c.tier,
+                c.killed,
+                &c.evidence,
+                &c.overrides,
+            );
+            assert_eq!(s.next, c.next, "case {i}");
+            assert_eq!(s.missing.len(), c.missing, "case {i}: {:?}", s.missing);
+            assert_eq!(s.signals.len(), c.signals, "case {i}");
+            assert_eq!(s.auto_approvable, c.auto, "case {i}");
             assert!(s.missing.iter().all(|m| s.required.contains(m)), "case {i}");
         }
     }

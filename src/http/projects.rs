@@ -2,7 +2,6 @@
 //! domain function, and render; every decision lives in `registry`.
 
 use std::collections::HashMap;
-use std::sync::{Arc, LazyLock};
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -15,14 +14,10 @@ use super::error::ApiError;
 use super::extract::Json;
 use super::{Api, AppState, Reply};
 use crate::auth::Principal;
-use crate::edge::schema::{self, JsonObject};
+use crate::edge::project_body;
+use crate::edge::schema::JsonObject;
 use crate::error::Error;
-use crate::registry::input::{self, NewProject, ProjectPatch};
 use crate::registry::{ProjectView, keys, projects};
-
-/// The schemas bodies are checked against: the types' own.
-static NEW_PROJECT: LazyLock<Arc<JsonObject>> = LazyLock::new(schema::schema_for::<NewProject>);
-static PROJECT_PATCH: LazyLock<Arc<JsonObject>> = LazyLock::new(schema::schema_for::<ProjectPatch>);
 
 pub fn routes(api: Api) -> Api {
     api.get("/api/projects", list)
@@ -93,10 +88,9 @@ fn json_body(body: Bytes) -> Response {
 async fn register(
     State(app): State<AppState>,
     p: Principal,
-    Json(mut body): Json<JsonObject>,
+    Json(body): Json<JsonObject>,
 ) -> Result<(StatusCode, Reply<Value>), ApiError> {
-    input::lift_evidence(&mut body, false)?;
-    let body = schema::parse(&NEW_PROJECT, body)?;
+    let body = project_body::new_project(body)?;
     let pr = projects::register(&app, &p, body).await?;
     Ok((StatusCode::CREATED, Reply(pr.to_json())))
 }
@@ -113,10 +107,9 @@ async fn patch(
     State(app): State<AppState>,
     p: Principal,
     Path(id): Path<String>,
-    Json(mut body): Json<JsonObject>,
+    Json(body): Json<JsonObject>,
 ) -> Result<Reply<Value>, ApiError> {
-    input::lift_evidence(&mut body, true)?;
-    let body = schema::parse(&PROJECT_PATCH, body)?;
+    let body = project_body::project_patch(body)?;
     Ok(Reply(projects::patch(&app, &p, &id, body).await?.to_json()))
 }
 

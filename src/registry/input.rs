@@ -1,6 +1,7 @@
 //! The two project bodies, each described once: `NewProject` (register) and
 //! `ProjectPatch` (merge-update). The same type gives the JSON Schema both
-//! doors check a body against (`edge::schema`), the OpenAPI request body
+//! doors check a body against (`edge::schema`, `edge::project_body`), the
+//! OpenAPI request body
 //! (through `describe`, the one place runtime settings are added) and the
 //! MCP `inputSchema`; the registry's use cases take the parsed type.
 //!
@@ -12,9 +13,8 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::validate;
+use super::validate::{self, nullable};
 use crate::config::Config;
-use crate::edge::schema::nullable;
 use crate::error::{Error, Result};
 use crate::governance::evidence::{self, EVIDENCE_FIELDS, EvidenceChanges};
 use crate::governance::{Classification, DataClass, Evidence};
@@ -281,7 +281,3 @@ impl ProjectPatch {
         })
     }
 }
-
-#[cfg(test)]
-#[path = "input_tests.rs"]
-mod tests;

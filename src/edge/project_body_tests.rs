@@ -1,23 +1,24 @@
 use serde_json::{Value, json};
 
 use super::*;
-use crate::edge::schema::{parse, schema_for};
+use crate::edge::schema::schema_for;
+use crate::governance::evidence::EVIDENCE_FIELDS;
+use crate::governance::{Classification, DataClass};
+use crate::registry::input::{CheckedNew, CheckedPatch};
 
-/// A REST body as the door parses it: evidence lifted, schema checked, typed.
+/// A REST body as the door parses it, then the use case's own checks.
 fn new(body: Value) -> Result<CheckedNew> {
-    let Value::Object(mut raw) = body else {
+    let Value::Object(raw) = body else {
         panic!("an object")
     };
-    lift_evidence(&mut raw, false)?;
-    parse::<NewProject>(&schema_for::<NewProject>(), raw)?.check()
+    new_project(raw)?.check()
 }
 
 fn patch(body: Value) -> Result<CheckedPatch> {
-    let Value::Object(mut raw) = body else {
+    let Value::Object(raw) = body else {
         panic!("an object")
     };
-    lift_evidence(&mut raw, true)?;
-    parse::<ProjectPatch>(&schema_for::<ProjectPatch>(), raw)?.check()
+    project_patch(raw)?.check()
 }
 
 #[test]
