@@ -86,17 +86,23 @@ pub struct RequestView {
     pub next: &'static str,
     #[serde(flatten)]
     pub resource: Option<RequestResource>,
+    // The parts below are left out when they do not apply (never `null`),
+    // so their schema is the bare type, not required.
     /// Grants naming allowlisted ARNs beyond the project, for the approver.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Vec<String>")]
     pub allowlisted_grants: Option<Vec<String>>,
     /// Set on the answer to an ask that repeats one already made.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "bool")]
     pub idempotent: Option<bool>,
     /// What would run, on a replica where provisioning is not armed.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "UnarmedPlan")]
     pub plan: Option<UnarmedPlan>,
     /// Why the request waits for an admin.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
     pub approval_reason: Option<String>,
 }
 
@@ -271,3 +277,7 @@ impl super::Request {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "view_tests.rs"]
+mod tests;

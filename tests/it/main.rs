@@ -34,3 +34,4 @@ mod security_edge;
 mod security_grants;
 mod security_identity;
 mod sessions;
+mod typed_answers;
