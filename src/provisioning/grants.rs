@@ -211,7 +211,7 @@ pub fn annotate(app: &App, v: &mut RequestView) {
         &app.catalog,
         &app.config.file.provisioning.grant_allowlist,
         v.resource.as_ref().map(|r| r.service.as_str()),
-        &v.spec,
+        &v.spec.clone().map_or(Value::Null, Value::Object),
     ));
 }
 

@@ -4,7 +4,9 @@
 //! advertised shape and the answer cannot drift apart.
 //!
 //! `spec` and `outputs` are stored as JSON text and are free-form (each
-//! service has its own inputs and outputs), so they stay JSON values here.
+//! service has its own inputs and outputs), so they stay JSON objects here.
+//! Every schema names a type for every value: the MCP SDK refuses a tool
+//! whose `outputSchema` has a bare `true` as a property's schema.
 
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
@@ -14,9 +16,10 @@ use serde_json::{Map, Value};
 use super::{RequestKind, RequestState, Resource, ResourceState};
 use crate::registry::cents_to_usd;
 
-/// A spec as stored; `null` when the stored text is not JSON.
-fn spec_of(text: &str) -> Value {
-    serde_json::from_str(text).unwrap_or(Value::Null)
+/// A spec as stored (always an object: see `gate::effective_spec`);
+/// `null` should the stored text not be one.
+fn spec_of(text: &str) -> Option<Map<String, Value>> {
+    serde_json::from_str(text).ok()
 }
 
 /// Outputs as stored; `{}` when the stored text is not a JSON object.
@@ -32,7 +35,7 @@ pub struct ResourceView {
     pub service: String,
     pub name: String,
     /// The applied inputs (a change still waiting is `pending_spec`).
-    pub spec: Value,
+    pub spec: Option<Map<String, Value>>,
     pub state: ResourceState,
     pub armed: bool,
     pub cloud: String,
@@ -54,7 +57,7 @@ pub struct ResourceView {
 /// A change to a resource that has not applied yet.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct PendingChange {
-    pub pending_spec: Value,
+    pub pending_spec: Option<Map<String, Value>>,
     pub pending_request_id: String,
     pub pending_state: RequestState,
 }
@@ -68,7 +71,7 @@ pub struct RequestView {
     pub kind: RequestKind,
     pub state: RequestState,
     pub needs_approval: bool,
-    pub spec: Value,
+    pub spec: Option<Map<String, Value>>,
     pub requested_by: String,
     pub decided_by: Option<String>,
     pub decision_reason: Option<String>,
@@ -125,6 +128,8 @@ pub struct UnarmedPlan {
     pub message: &'static str,
     pub service: String,
     pub module: String,
+    /// The effective spec, an object (`gate::effective_spec`).
+    #[schemars(with = "Map<String, Value>")]
     pub inputs: Value,
     pub estimate_monthly_usd: f64,
     pub would_need_approval: Option<String>,

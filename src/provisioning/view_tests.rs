@@ -70,7 +70,22 @@ fn fits<T: Serialize + JsonSchema>(answer: &T) -> Value {
     validate("", &schema, &mut v).unwrap_or_else(|e| panic!("{e:?}: {v:#}"));
     assert_eq!(v, before, "the schema adds no defaults to an answer");
     names_every_key("", &schema, &v);
+    every_subschema_is_an_object("", &schema);
     v
+}
+
+/// The MCP SDK refuses a tools list whose `outputSchema` has a boolean
+/// (`true`) as a property's schema; each must be an object.
+fn every_subschema_is_an_object(path: &str, schema: &Value) {
+    assert!(schema.is_object(), "{path}: {schema}");
+    if let Some(props) = schema.get("properties").and_then(Value::as_object) {
+        for (k, sub) in props {
+            every_subschema_is_an_object(&format!("{path}.{k}"), sub);
+        }
+    }
+    if let Some(items) = schema.get("items") {
+        every_subschema_is_an_object(&format!("{path}[]"), items);
+    }
 }
 
 fn names_every_key(path: &str, schema: &Value, v: &Value) {

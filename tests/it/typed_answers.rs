@@ -72,7 +72,22 @@ async fn answer(app: &TestApp, schemas: &Value, key: &str, tool: &str, args: Val
     asgard::catalog::schema::validate(tool, schema, &mut checked)
         .unwrap_or_else(|e| panic!("{tool}: {e:?}: {sc}"));
     names_every_key(tool, schema, &sc);
+    every_subschema_is_an_object(tool, schema);
     sc
+}
+
+/// The MCP SDK refuses a tools list whose `outputSchema` has a boolean
+/// (`true`) as a property's schema; each must be an object.
+fn every_subschema_is_an_object(path: &str, schema: &Value) {
+    assert!(schema.is_object(), "{path}: {schema}");
+    if let Some(props) = schema.get("properties").and_then(Value::as_object) {
+        for (k, sub) in props {
+            every_subschema_is_an_object(&format!("{path}.{k}"), sub);
+        }
+    }
+    if let Some(items) = schema.get("items") {
+        every_subschema_is_an_object(&format!("{path}[]"), items);
+    }
 }
 
 async fn answers_fit(engine: Engine) {
