@@ -164,7 +164,7 @@ fn a_request_keeps_its_shape_with_and_without_its_resource() {
     });
     assert_eq!(fits(&req.view(None)), bare);
 
-    let mut with = bare.clone();
+    let mut with = bare;
     let o = with.as_object_mut().unwrap();
     o.insert("service".into(), json!("demo-token"));
     o.insert("name".into(), json!("tok"));
