@@ -286,3 +286,7 @@ impl super::Request {
 #[cfg(test)]
 #[path = "view_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "view_samples.rs"]
+pub mod samples;

@@ -303,3 +303,7 @@ pub(super) fn entries() -> Vec<Entry> {
         ),
     ]
 }
+
+#[cfg(test)]
+#[path = "provisioning_tests.rs"]
+mod tests;
