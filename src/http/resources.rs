@@ -14,6 +14,9 @@ use super::projects::limit_param;
 use super::{Api, AppState, Reply};
 use crate::auth::Principal;
 use crate::error::Error;
+use crate::provisioning::view::{
+    CostReport, RequestPage, RequestView, ResourceList, ResourceView, RunLog, SecretList,
+};
 use crate::provisioning::{query, request};
 
 pub fn routes(api: Api) -> Api {
@@ -78,7 +81,7 @@ async fn list_resources(
     p: Principal,
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
-) -> Result<Reply<Value>, ApiError> {
+) -> Result<Reply<ResourceList>, ApiError> {
     let all = q
         .get("include_destroyed")
         .is_some_and(|v| v == "true" || v == "1");
@@ -99,7 +102,7 @@ async fn request_resource(
     p: Principal,
     Path(id): Path<String>,
     Json(b): Json<NewResource>,
-) -> Result<(StatusCode, Reply<Value>), ApiError> {
+) -> Result<(StatusCode, Reply<RequestView>), ApiError> {
     let v = request::request_resource(
         &app,
         &p,
@@ -122,12 +125,12 @@ async fn get_resource(
     p: Principal,
     Path((id, rid)): Path<(String, String)>,
     Query(q): Query<HashMap<String, String>>,
-) -> Result<Reply<Value>, ApiError> {
+) -> Result<Reply<ResourceView>, ApiError> {
     let service = q.get("service").map(String::as_str);
     Ok(Reply(
         query::get_resource(&app, &p, &id, &rid, service)
             .await?
-            .to_json(),
+            .view(),
     ))
 }
 
@@ -144,7 +147,7 @@ async fn deprovision(
     Path((id, rid)): Path<(String, String)>,
     Query(q): Query<HashMap<String, String>>,
     Json(b): Json<Confirm>,
-) -> Result<(StatusCode, Reply<Value>), ApiError> {
+) -> Result<(StatusCode, Reply<RequestView>), ApiError> {
     let service = q.get("service").map(String::as_str);
     let r = query::get_resource(&app, &p, &id, &rid, service).await?;
     Ok((
@@ -157,7 +160,7 @@ async fn cost(
     State(app): State<AppState>,
     p: Principal,
     Path(id): Path<String>,
-) -> Result<Reply<Value>, ApiError> {
+) -> Result<Reply<CostReport>, ApiError> {
     Ok(Reply(query::project_cost(&app, &p, &id).await?))
 }
 
@@ -165,7 +168,7 @@ async fn secrets(
     State(app): State<AppState>,
     p: Principal,
     Path(id): Path<String>,
-) -> Result<Reply<Value>, ApiError> {
+) -> Result<Reply<SecretList>, ApiError> {
     Ok(Reply(query::list_secrets(&app, &p, &id).await?))
 }
 
@@ -173,7 +176,7 @@ async fn list_requests(
     State(app): State<AppState>,
     p: Principal,
     Query(q): Query<HashMap<String, String>>,
-) -> Result<Reply<Value>, ApiError> {
+) -> Result<Reply<RequestPage>, ApiError> {
     let project = q
         .get("project")
         .filter(|s| !s.is_empty())
@@ -192,7 +195,7 @@ async fn get_request(
     State(app): State<AppState>,
     p: Principal,
     Path(id): Path<String>,
-) -> Result<Reply<Value>, ApiError> {
+) -> Result<Reply<RequestView>, ApiError> {
     Ok(Reply(query::get_request(&app, &p, &id).await?))
 }
 
@@ -200,7 +203,7 @@ async fn run_log(
     State(app): State<AppState>,
     p: Principal,
     Path(id): Path<String>,
-) -> Result<Reply<Value>, ApiError> {
+) -> Result<Reply<RunLog>, ApiError> {
     Ok(Reply(query::run_log(&app, &p, &id).await?))
 }
 
@@ -216,7 +219,7 @@ async fn approve(
     p: Principal,
     Path(id): Path<String>,
     Json(b): Json<Decision>,
-) -> Result<Reply<Value>, ApiError> {
+) -> Result<Reply<RequestView>, ApiError> {
     Ok(Reply(request::decide(&app, &p, &id, true, b.reason).await?))
 }
 
@@ -225,7 +228,7 @@ async fn reject(
     p: Principal,
     Path(id): Path<String>,
     Json(b): Json<Decision>,
-) -> Result<Reply<Value>, ApiError> {
+) -> Result<Reply<RequestView>, ApiError> {
     Ok(Reply(
         request::decide(&app, &p, &id, false, b.reason).await?,
     ))

@@ -3,8 +3,12 @@
 //! a secret value; it audits `secret.read` without the value.
 
 use chrono::{DateTime, Utc};
-use serde_json::{Value, json};
+use serde_json::json;
 
+use super::view::{
+    CostLine, CostReport, RequestPage, RequestView, ResourceList, RunLog, SecretEntry, SecretList,
+    SecretValue, SpendToDate,
+};
 use super::{REQUEST_COLS, RESOURCE_COLS, Request, Resource};
 use crate::app::App;
 use crate::audit::{self, Event};
@@ -64,7 +68,7 @@ pub async fn provisioned_count(app: &App) -> Result<i64> {
 }
 
 /// A request the caller may see, with its resource.
-pub async fn get_request(app: &App, p: &Principal, id: &str) -> Result<Value> {
+pub async fn get_request(app: &App, p: &Principal, id: &str) -> Result<RequestView> {
     let req = request(app, id)
         .await?
         .ok_or_else(|| Error::not_found(format!("request {id}")))?;
@@ -72,7 +76,7 @@ pub async fn get_request(app: &App, p: &Principal, id: &str) -> Result<Value> {
         .await
         .map_err(|_| Error::not_found(format!("request {id}")))?;
     let res = resource(app, &req.resource_id).await?;
-    let mut v = req.to_json(res.as_ref());
+    let mut v = req.view(res.as_ref());
     super::grants::annotate(app, &mut v);
     Ok(v)
 }
@@ -126,7 +130,7 @@ pub async fn list_requests(
     state: Option<&str>,
     limit: i64,
     cursor: Option<&str>,
-) -> Result<Value> {
+) -> Result<RequestPage> {
     let after = cursor.map(parse_request_cursor).transpose()?;
     match project {
         Some(id) => {
@@ -165,15 +169,18 @@ pub async fn list_requests(
     } else {
         None
     };
-    Ok(json!({
-        "requests": rows.iter().map(|r| {
-            // The approvals inbox: which grants reach beyond the project.
-            let mut v = r.to_json(None);
-            super::grants::annotate(app, &mut v);
-            v
-        }).collect::<Vec<_>>(),
-        "next_cursor": next,
-    }))
+    Ok(RequestPage {
+        requests: rows
+            .iter()
+            .map(|r| {
+                // The approvals inbox: which grants reach beyond the project.
+                let mut v = r.view(None);
+                super::grants::annotate(app, &mut v);
+                v
+            })
+            .collect(),
+        next_cursor: next,
+    })
 }
 
 pub async fn list_resources(
@@ -181,7 +188,7 @@ pub async fn list_resources(
     p: &Principal,
     project: &str,
     include_destroyed: bool,
-) -> Result<Value> {
+) -> Result<ResourceList> {
     projects::get(app, p, project).await?;
     let sql = format!(
         "SELECT {RESOURCE_COLS} FROM resources WHERE project_id = $1 AND ($2 OR state <> 'destroyed') ORDER BY created_at DESC"
@@ -194,7 +201,9 @@ pub async fn list_resources(
             .await
     })?;
     attach_pending(app, project, &mut rows).await?;
-    Ok(json!({"resources": rows.iter().map(Resource::to_json).collect::<Vec<_>>()}))
+    Ok(ResourceList {
+        resources: rows.iter().map(Resource::view).collect(),
+    })
 }
 
 /// A resource by id, or by name within the project (narrowed by `service`
@@ -274,7 +283,7 @@ async fn attach_pending(app: &App, project: &str, rows: &mut [Resource]) -> Resu
 }
 
 /// Budget, committed monthly estimate and breakdown.
-pub async fn project_cost(app: &App, p: &Principal, project: &str) -> Result<Value> {
+pub async fn project_cost(app: &App, p: &Principal, project: &str) -> Result<CostReport> {
     let pr: Project = projects::get(app, p, project).await?;
     let sql = format!(
         "SELECT {RESOURCE_COLS} FROM resources WHERE project_id = $1 AND state IN {} ORDER BY name",
@@ -286,15 +295,28 @@ pub async fn project_cost(app: &App, p: &Principal, project: &str) -> Result<Val
             .fetch_all(pool)
             .await)?;
     let committed: i64 = rows.iter().map(|r| r.estimate_cents).sum();
-    Ok(json!({
-        "project_id": pr.id,
-        "budget_usd": cents_to_usd(pr.budget_cents),
-        "budget_set": pr.budget_cents > 0,
-        "committed_monthly_usd": cents_to_usd(committed),
-        "remaining_monthly_usd": if pr.budget_cents > 0 { json!(cents_to_usd(pr.budget_cents - committed)) } else { Value::Null },
-        "resources": rows.iter().map(|r| json!({"resource_id": r.id, "service": r.service, "name": r.name, "state": r.state, "estimate_monthly_usd": cents_to_usd(r.estimate_cents)})).collect::<Vec<_>>(),
-        "spend_to_date": {"measurable": false, "note": "Asgard records estimates; actual cloud spend is not read from billing APIs in this version"},
-    }))
+    Ok(CostReport {
+        budget_usd: cents_to_usd(pr.budget_cents),
+        budget_set: pr.budget_cents > 0,
+        committed_monthly_usd: cents_to_usd(committed),
+        remaining_monthly_usd: (pr.budget_cents > 0)
+            .then(|| cents_to_usd(pr.budget_cents - committed)),
+        resources: rows
+            .iter()
+            .map(|r| CostLine {
+                resource_id: r.id.clone(),
+                service: r.service.clone(),
+                name: r.name.clone(),
+                state: r.state,
+                estimate_monthly_usd: cents_to_usd(r.estimate_cents),
+            })
+            .collect(),
+        spend_to_date: SpendToDate {
+            measurable: false,
+            note: "Asgard records estimates; actual cloud spend is not read from billing APIs in this version",
+        },
+        project_id: pr.id,
+    })
 }
 
 /// The caller's own project for a secret: a key's project, or a project the
@@ -312,7 +334,7 @@ async fn secret_project(app: &App, p: &Principal, project: &str) -> Result<Proje
     Ok(pr)
 }
 
-pub async fn get_secret(app: &App, p: &Principal, secret_ref: &str) -> Result<Value> {
+pub async fn get_secret(app: &App, p: &Principal, secret_ref: &str) -> Result<SecretValue> {
     let (project, name) = store::parse_ref(secret_ref)?;
     secret_project(app, p, &project).await?;
     let (version, value) = store::get(app, &project, &name)
@@ -326,20 +348,31 @@ pub async fn get_secret(app: &App, p: &Principal, secret_ref: &str) -> Result<Va
             .data(json!({"version": version})),
     )
     .await?;
-    let text = String::from_utf8_lossy(&value).into_owned();
-    Ok(json!({"secret_ref": secret_ref, "version": version, "value": text}))
+    Ok(SecretValue {
+        secret_ref: secret_ref.to_string(),
+        version,
+        value: String::from_utf8_lossy(&value).into_owned(),
+    })
 }
 
-pub async fn list_secrets(app: &App, p: &Principal, project: &str) -> Result<Value> {
+pub async fn list_secrets(app: &App, p: &Principal, project: &str) -> Result<SecretList> {
     secret_project(app, p, project).await?;
     let rows = store::list(app, project).await?;
-    Ok(json!({"secrets": rows.iter().map(|s| json!({
-        "name": s.name, "secret_ref": store::secret_ref(project, &s.name), "version": s.version, "created_at": s.created_at,
-    })).collect::<Vec<_>>()}))
+    Ok(SecretList {
+        secrets: rows
+            .into_iter()
+            .map(|s| SecretEntry {
+                secret_ref: store::secret_ref(project, &s.name),
+                name: s.name,
+                version: s.version,
+                created_at: s.created_at,
+            })
+            .collect(),
+    })
 }
 
 /// A request's run log (secrets already redacted before sealing).
-pub async fn run_log(app: &App, p: &Principal, request_id: &str) -> Result<Value> {
+pub async fn run_log(app: &App, p: &Principal, request_id: &str) -> Result<RunLog> {
     let req = request(app, request_id)
         .await?
         .ok_or_else(|| Error::not_found(format!("request {request_id}")))?;
@@ -359,10 +392,16 @@ pub async fn run_log(app: &App, p: &Principal, request_id: &str) -> Result<Value
             .await
     })?;
     let Some(sealed) = sealed else {
-        return Ok(json!({"request_id": request_id, "log": null}));
+        return Ok(RunLog {
+            request_id: request_id.to_string(),
+            log: None,
+        });
     };
     let log = Cipher::new(&app.master_key, Purpose::RunLogs)
         .open(&sealed, format!("runlog|{request_id}").as_bytes())
         .map_err(|e| Error::internal(anyhow::anyhow!("run log {request_id}: {e}")))?;
-    Ok(json!({"request_id": request_id, "log": String::from_utf8_lossy(&log)}))
+    Ok(RunLog {
+        request_id: request_id.to_string(),
+        log: Some(String::from_utf8_lossy(&log).into_owned()),
+    })
 }

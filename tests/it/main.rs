@@ -34,4 +34,5 @@ mod security_edge;
 mod security_grants;
 mod security_identity;
 mod sessions;
+mod typed_answers;
 mod typed_projects;

@@ -6,28 +6,14 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::projects::ProjectRef;
-use super::{Entry, Meta, PROJECT_ID, target_project};
-use crate::edge::schema::NoArgs;
+use super::{Entry, Meta, PROJECT_ID, target_project, to_value};
+use crate::edge::schema::{NoArgs, output_schema};
 use crate::error::Error;
+use crate::provisioning::view::{
+    CostReport, RequestPage as Requests, RequestView, ResourceList as Resources, ResourceView,
+    SecretList, SecretValue,
+};
 use crate::provisioning::{query, request};
-
-fn request_out() -> Value {
-    json!({"type": "object", "properties": {
-        "request_id": {"type": "string"}, "resource_id": {"type": "string"}, "project_id": {"type": "string"},
-        "kind": {"type": "string"}, "state": {"type": "string"}, "needs_approval": {"type": "boolean"},
-        "armed": {"type": "boolean"}, "outputs": {"type": "object"}, "failure_reason": {"type": ["string", "null"]},
-        "estimate_monthly_usd": {"type": "number"}, "plan": {"type": "object"}, "next": {"type": "string"},
-        "allowlisted_grants": {"type": "array", "items": {"type": "string"}}
-    }, "required": ["request_id", "resource_id", "state", "needs_approval"]})
-}
-
-fn resource_out() -> Value {
-    json!({"type": "object", "properties": {
-        "resource_id": {"type": "string"}, "service": {"type": "string"}, "name": {"type": "string"},
-        "state": {"type": "string"}, "outputs": {"type": "object"}, "spec": {"type": "object"},
-        "armed": {"type": "boolean"}, "estimate_monthly_usd": {"type": "number"}
-    }, "required": ["resource_id", "service", "name", "state"]})
-}
 
 /// The optional service that narrows a resource name.
 const SERVICE_NARROWS: &str =
@@ -154,7 +140,7 @@ pub(super) fn entries() -> Vec<Entry> {
                 name: "request_resource",
                 title: "Request a resource",
                 description: "Asks Asgard to provision (or update) a resource for the project through its service's Terraform module. Returns at once with a request: `queued`, `pending_approval` (an admin must approve) or `planned` (provisioning not armed; nothing created). The same ask twice returns the existing resource. Next: poll get_request until fulfilled or failed; secret outputs come back as secret_ref for get_secret.",
-                output: request_out(),
+                output: output_schema::<RequestView>(),
                 read_only: false,
                 destructive: false,
             },
@@ -168,9 +154,7 @@ pub(super) fn entries() -> Vec<Entry> {
                         name: &a.name,
                         spec: spec.as_ref(),
                     };
-                    request::request_resource(app, p, n)
-                        .await
-                        .map(request::Asked::into_body)
+                    to_value(request::request_resource(app, p, n).await?.into_body())
                 })
             },
         ),
@@ -179,12 +163,12 @@ pub(super) fn entries() -> Vec<Entry> {
                 name: "get_request",
                 title: "Follow a request",
                 description: "Returns a request's state (queued, running, fulfilled, failed, pending_approval, rejected, planned), the failure reason, and the resource's outputs with secrets as secret_ref.",
-                output: request_out(),
+                output: output_schema::<RequestView>(),
                 read_only: true,
                 destructive: false,
             },
             |app, p, a: RequestRef| {
-                Box::pin(async move { query::get_request(app, p, &a.request_id).await })
+                Box::pin(async move { to_value(query::get_request(app, p, &a.request_id).await?) })
             },
         ),
         Entry::new(
@@ -192,8 +176,7 @@ pub(super) fn entries() -> Vec<Entry> {
                 name: "list_requests",
                 title: "List requests",
                 description: "Lists the project's requests, newest first, optionally by state, a page at a time: pass next_cursor back as cursor for the next page (null when there is none).",
-                output: json!({"type": "object", "properties": {"requests": {"type": "array", "items": {"type": "object"}},
-                    "next_cursor": {"type": ["string", "null"]}}, "required": ["requests", "next_cursor"]}),
+                output: output_schema::<Requests>(),
                 read_only: true,
                 destructive: false,
             },
@@ -201,15 +184,17 @@ pub(super) fn entries() -> Vec<Entry> {
                 Box::pin(async move {
                     let id = target_project(p, a.project_id)?;
                     let limit = a.limit.unwrap_or(50);
-                    query::list_requests(
-                        app,
-                        p,
-                        Some(&id),
-                        a.state.as_deref(),
-                        limit,
-                        a.cursor.as_deref(),
+                    to_value(
+                        query::list_requests(
+                            app,
+                            p,
+                            Some(&id),
+                            a.state.as_deref(),
+                            limit,
+                            a.cursor.as_deref(),
+                        )
+                        .await?,
                     )
-                    .await
                 })
             },
         ),
@@ -218,14 +203,17 @@ pub(super) fn entries() -> Vec<Entry> {
                 name: "list_resources",
                 title: "List resources",
                 description: "Lists the project's resources with their state and outputs (secrets as secret_ref).",
-                output: json!({"type": "object", "properties": {"resources": {"type": "array", "items": {"type": "object"}}}, "required": ["resources"]}),
+                output: output_schema::<Resources>(),
                 read_only: true,
                 destructive: false,
             },
             |app, p, a: ResourceList| {
                 Box::pin(async move {
                     let id = target_project(p, a.project_id)?;
-                    query::list_resources(app, p, &id, a.include_destroyed.unwrap_or(false)).await
+                    to_value(
+                        query::list_resources(app, p, &id, a.include_destroyed.unwrap_or(false))
+                            .await?,
+                    )
                 })
             },
         ),
@@ -234,7 +222,7 @@ pub(super) fn entries() -> Vec<Entry> {
                 name: "get_resource",
                 title: "Get a resource",
                 description: "Returns one resource (by id, or by name plus service): state, the applied spec, a change still waiting as pending_spec, outputs with secrets as secret_ref. A name two services share is refused with the candidates.",
-                output: resource_out(),
+                output: output_schema::<ResourceView>(),
                 read_only: true,
                 destructive: false,
             },
@@ -243,7 +231,7 @@ pub(super) fn entries() -> Vec<Entry> {
                     let id = target_project(p, a.project_id)?;
                     let r =
                         query::get_resource(app, p, &id, &a.resource, a.service.as_deref()).await?;
-                    Ok(r.to_json())
+                    to_value(r.view())
                 })
             },
         ),
@@ -252,7 +240,7 @@ pub(super) fn entries() -> Vec<Entry> {
                 name: "deprovision_resource",
                 title: "Destroy a resource",
                 description: "Destroys a resource (by id, or by name plus service) through Terraform and deletes its secrets; the record stays as `destroyed`. Data-bearing resources (databases, buckets) need confirm: true. Returns a request to follow with get_request.",
-                output: request_out(),
+                output: output_schema::<RequestView>(),
                 read_only: false,
                 destructive: true,
             },
@@ -261,7 +249,10 @@ pub(super) fn entries() -> Vec<Entry> {
                     let id = target_project(p, a.project_id)?;
                     let r =
                         query::get_resource(app, p, &id, &a.resource, a.service.as_deref()).await?;
-                    request::deprovision(app, p, &id, &r.id, a.confirm.unwrap_or(false)).await
+                    to_value(
+                        request::deprovision(app, p, &id, &r.id, a.confirm.unwrap_or(false))
+                            .await?,
+                    )
                 })
             },
         ),
@@ -270,12 +261,12 @@ pub(super) fn entries() -> Vec<Entry> {
                 name: "get_secret",
                 title: "Read a secret",
                 description: "Returns the value behind a secret_ref of your project (e.g. a generated password). Use it at runtime; never write the value into code, logs, commits or messages. Every read is audited.",
-                output: json!({"type": "object", "properties": {"secret_ref": {"type": "string"}, "version": {"type": "integer"}, "value": {"type": "string"}}, "required": ["secret_ref", "value"]}),
+                output: output_schema::<SecretValue>(),
                 read_only: true,
                 destructive: false,
             },
             |app, p, a: SecretRef| {
-                Box::pin(async move { query::get_secret(app, p, &a.secret_ref).await })
+                Box::pin(async move { to_value(query::get_secret(app, p, &a.secret_ref).await?) })
             },
         ),
         Entry::new(
@@ -283,14 +274,14 @@ pub(super) fn entries() -> Vec<Entry> {
                 name: "list_secrets",
                 title: "List secrets",
                 description: "Lists the project's secrets: names, refs, versions — never values.",
-                output: json!({"type": "object", "properties": {"secrets": {"type": "array", "items": {"type": "object"}}}, "required": ["secrets"]}),
+                output: output_schema::<SecretList>(),
                 read_only: true,
                 destructive: false,
             },
             |app, p, a: ProjectRef| {
                 Box::pin(async move {
                     let id = target_project(p, a.project_id)?;
-                    query::list_secrets(app, p, &id).await
+                    to_value(query::list_secrets(app, p, &id).await?)
                 })
             },
         ),
@@ -299,16 +290,20 @@ pub(super) fn entries() -> Vec<Entry> {
                 name: "project_cost",
                 title: "Project cost",
                 description: "Returns the project's monthly budget, the committed monthly estimate of its resources, and a per-resource breakdown. Check it before requesting something expensive.",
-                output: json!({"type": "object", "properties": {"project_id": {"type": "string"}, "budget_usd": {"type": "number"}, "committed_monthly_usd": {"type": "number"}, "resources": {"type": "array"}}, "required": ["project_id", "budget_usd", "committed_monthly_usd"]}),
+                output: output_schema::<CostReport>(),
                 read_only: true,
                 destructive: false,
             },
             |app, p, a: ProjectRef| {
                 Box::pin(async move {
                     let id = target_project(p, a.project_id)?;
-                    query::project_cost(app, p, &id).await
+                    to_value(query::project_cost(app, p, &id).await?)
                 })
             },
         ),
     ]
 }
+
+#[cfg(test)]
+#[path = "provisioning_tests.rs"]
+mod tests;

@@ -8,6 +8,7 @@ use crate::audit::{self, Event};
 use crate::auth::Principal;
 use crate::error::{Error, Result};
 use crate::provisioning::history::{self, History};
+use crate::provisioning::view::{RequestView, UnarmedPlan};
 use crate::provisioning::{
     Request, RequestKind, RequestState, Resource, ResourceState, estimate, gate, grants,
     valid_resource_name,
@@ -66,13 +67,13 @@ pub struct NewRequest<'a> {
 /// other; both carry the request record.
 #[derive(Debug)]
 pub enum Asked {
-    Created(Value),
-    Existing(Value),
+    Created(RequestView),
+    Existing(RequestView),
 }
 
 impl Asked {
     /// The request record, whichever it was.
-    pub fn into_body(self) -> Value {
+    pub fn into_body(self) -> RequestView {
         match self {
             Asked::Created(v) | Asked::Existing(v) => v,
         }
@@ -132,8 +133,8 @@ pub async fn request_resource(app: &App, p: &Principal, n: NewRequest<'_>) -> Re
     {
         // Idempotent: the same ask returns what exists or is on its way.
         tx.commit().await?;
-        let mut v = req.to_json(Some(r));
-        v["idempotent"] = json!(true);
+        let mut v = req.view(Some(r));
+        v.idempotent = Some(true);
         return Ok(Asked::Existing(v));
     }
     if let Some(r) = &existing {
@@ -265,19 +266,19 @@ pub async fn request_resource(app: &App, p: &Principal, n: NewRequest<'_>) -> Re
     let res = crate::provisioning::query::resource(app, &resource_id)
         .await?
         .ok_or_else(|| Error::not_found(format!("resource {resource_id}")))?;
-    let mut v = req.to_json(Some(&res));
+    let mut v = req.view(Some(&res));
     grants::annotate(app, &mut v);
     if !armed {
-        v["plan"] = json!({
-            "armed": false,
-            "message": "provisioning is not armed on this Asgard: the request was validated and recorded, and nothing was created",
-            "service": m.id, "module": m.module, "inputs": spec,
-            "estimate_monthly_usd": est as f64 / 100.0,
-            "would_need_approval": approval,
+        v.plan = Some(UnarmedPlan {
+            armed: false,
+            message: "provisioning is not armed on this Asgard: the request was validated and recorded, and nothing was created",
+            service: m.id.clone(),
+            module: m.module.clone(),
+            inputs: spec,
+            estimate_monthly_usd: est as f64 / 100.0,
+            would_need_approval: approval.clone(),
         });
     }
-    if let Some(reason) = approval {
-        v["approval_reason"] = json!(reason);
-    }
+    v.approval_reason = approval;
     Ok(Asked::Created(v))
 }

@@ -7,7 +7,9 @@ use crate::app::App;
 use crate::audit::{self, Event};
 use crate::auth::Principal;
 use crate::error::{Error, Result};
-use crate::provisioning::{Request, RequestState, ResourceState, estimate, grants, history, query};
+use crate::provisioning::{
+    Request, RequestState, RequestView, ResourceState, estimate, grants, history, query,
+};
 use crate::registry::projects;
 use crate::store::Tx;
 
@@ -18,7 +20,7 @@ pub async fn decide(
     request_id: &str,
     approve: bool,
     reason: Option<String>,
-) -> Result<Value> {
+) -> Result<RequestView> {
     p.require_admin()?;
     let reason = crate::registry::validate::opt_text("reason", reason.as_deref(), 500)?;
     if !approve && reason.is_none() {
@@ -109,7 +111,7 @@ pub async fn decide(
     let res = query::resource_tx(&mut tx, &req.resource_id).await?;
     tx.commit().await?;
     app.work.notify_one();
-    Ok(req.to_json(Some(&res)))
+    Ok(req.view(Some(&res)))
 }
 
 /// Re-check the budget when a change is approved: the budget may have been

@@ -1,13 +1,15 @@
 //! `deprovision`: queue the destruction of a resource.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::{insert_request, latest_request, writable_project};
 use crate::app::App;
 use crate::audit::{self, Event};
 use crate::auth::Principal;
 use crate::error::{Error, Result};
-use crate::provisioning::{RequestKind, RequestState, Resource, ResourceState, estimate, history};
+use crate::provisioning::{
+    RequestKind, RequestState, RequestView, Resource, ResourceState, estimate, history,
+};
 use crate::store::Tx;
 
 /// Queue the destruction of a resource. Data-bearing resources need
@@ -18,7 +20,7 @@ pub async fn deprovision(
     project_id: &str,
     resource_id: &str,
     confirm: bool,
-) -> Result<Value> {
+) -> Result<RequestView> {
     let mut tx = app.store.begin().await?;
     let pr = writable_project(&mut tx, p, project_id).await?;
     let r = crate::provisioning::query::resource_tx(&mut tx, resource_id)
@@ -31,7 +33,7 @@ pub async fn deprovision(
     let res = crate::provisioning::query::resource_tx(&mut tx, &r.id).await?;
     tx.commit().await?;
     app.work.notify_one();
-    Ok(req.to_json(Some(&res)))
+    Ok(req.view(Some(&res)))
 }
 
 /// Queue the destruction of `r` inside the caller's transaction (the caller
