@@ -66,13 +66,15 @@ pub fn schema_for<A: JsonSchema>() -> Arc<JsonObject> {
 }
 
 /// The schema of an answer of type `T` (an MCP `outputSchema`, an OpenAPI
-/// response): inline, without the root title. Optional fields keep their
-/// `null`, since an answer may carry one.
+/// response): inline, without the root title, and describing how `T`
+/// serializes, so a field that is always sent (if sometimes `null`) is
+/// `required`, and only one left out when empty is optional.
 pub fn output_schema<T: JsonSchema>() -> Value {
     let generator = SchemaSettings::draft2020_12()
         .with(|s| {
             s.meta_schema = None;
             s.inline_subschemas = true;
+            s.contract = schemars::generate::Contract::Serialize;
         })
         .into_generator();
     let mut v = generator.into_root_schema_for::<T>().to_value();
