@@ -10,6 +10,15 @@ use serde_json::{Value, json};
 use super::evidence::*;
 use crate::governance::Classification::{self, *};
 
+/// (overrides, tier asked, fields required)
+type OverrideCase = (
+    Vec<(Classification, Vec<&'static str>)>,
+    Classification,
+    Vec<String>,
+);
+/// (field, value, Ok(normalised) | Err(()))
+type KindCase = (&'static str, Value, Result<Option<Value>, ()>);
+
 fn strings(v: &[&str]) -> Vec<String> {
     v.iter().map(|s| s.to_string()).collect()
 }
@@ -107,11 +116,7 @@ fn overrides_replace_a_tier_own_list_only() {
     let light = required_for(LightOperational, &no_overrides());
     let wide_own = own(WideOperational);
     // (overrides, tier asked, fields required)
-    let cases: Vec<(
-        Vec<(Classification, Vec<&str>)>,
-        Classification,
-        Vec<String>,
-    )> = vec![
+    let cases: Vec<OverrideCase> = vec![
         // Overriding a tier replaces its own list…
         (
             vec![(LightOperational, vec!["runbook_url"])],
@@ -146,7 +151,7 @@ fn overrides_replace_a_tier_own_list_only() {
         (
             vec![(CriticalPath, vec!["runbook_url", "maintainers"])],
             CriticalPath,
-            [light.clone(), wide_own, strings(&["maintainers"])].concat(),
+            [light, wide_own, strings(&["maintainers"])].concat(),
         ),
     ];
     for (ov, tier, want) in cases {
@@ -200,7 +205,7 @@ fn missing_counts_only_non_empty_values() {
 fn field_kinds_accept_and_refuse() {
     let long = "x".repeat(2001);
     // (field, value, Ok(normalised) | Err(()))
-    let cases: Vec<(&str, Value, Result<Option<Value>, ()>)> = vec![
+    let cases: Vec<KindCase> = vec![
         ("business_owner", json!("  Ada  "), Ok(Some(json!("Ada")))),
         ("business_owner", json!(""), Err(())),
         ("business_owner", json!("   "), Err(())),

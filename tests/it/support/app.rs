@@ -88,8 +88,10 @@ impl TestApp {
     /// In this process unless `opts` asks for the binary.
     pub async fn spawn_in(sb: &Arc<Sandbox>, opts: Opts) -> TestApp {
         // ASGARD_IT_PROCESS=1 runs every test on the binary (to compare
-        // timings, or to rule the in-process boot out when chasing a bug).
-        if !opts.process && std::env::var_os("ASGARD_IT_PROCESS").is_none() {
+        // timings, or to rule the in-process boot out when chasing a bug),
+        // except those on a fake clock, which only exists in this process.
+        let forced = std::env::var_os("ASGARD_IT_PROCESS").is_some() && opts.fake_clock.is_none();
+        if !opts.process && !forced {
             return super::inproc::boot(sb, opts).await;
         }
         match Self::try_spawn_in(sb, opts).await {
