@@ -2,6 +2,8 @@
 //! domain values; persistence and authority checks happen in the callers.
 
 pub mod evidence;
+#[cfg(test)]
+mod evidence_tests;
 pub mod promotion;
 
 pub use evidence::{EVIDENCE_FIELDS, Evidence, FieldKind, missing_for};

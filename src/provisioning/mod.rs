@@ -8,8 +8,12 @@
 //! the same states; their resource ends `destroyed` or `destroy_failed`.
 
 pub mod backend;
+#[cfg(test)]
+mod claim_tests;
 pub mod estimate;
 pub mod gate;
+#[cfg(test)]
+mod gate_tests;
 pub mod grants;
 pub mod history;
 pub mod hooks;
