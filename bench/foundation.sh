@@ -1,4 +1,5 @@
-# Foundation figures (issue 2), sourced by run.sh. SQLite.
+# Foundation figures (issue 2), sourced by run.sh. SQLite, then (unless
+# BENCH_PG=0) authenticated reads and registrations on Postgres.
 # Floor and Asgard run side by side (each pinned to $SRV_CPU, the load
 # generator to $GEN_CPU), the same wrk command against each, one after the other.
 
@@ -41,7 +42,7 @@ phase_foundation() {
   ASG_PID=$main_pid; ASG_URL=$main_url
 
   local n_asg
-  n_asg=$(grep '"foundation asgard' "$BENCH_TMP/wrk.jsonl" | grep -v 'POST /api/projects' | python3 -c 'import sys,json;print(sum(json.loads(l)["requests"] for l in sys.stdin))')
+  n_asg=$(grep '"foundation asgard ' "$BENCH_TMP/wrk.jsonl" | grep -v 'POST /api/projects' | python3 -c 'import sys,json;print(sum(json.loads(l)["requests"] for l in sys.stdin))')
   # Top up to at least 100k requests served before the "after load" RSS.
   if [ "$n_asg" -lt 100000 ]; then
     local more=$((100000 - n_asg)) secs rec
@@ -74,4 +75,27 @@ phase_foundation() {
   fact "$(jq_label "coldstart asgard fresh" "$(python3 "$PY/coldstart.py" fresh "$nb" "$BENCH_TMP/boots" -- "${CMD[@]}")")"
   fact "$(jq_label "coldstart asgard existing" "$(python3 "$PY/coldstart.py" existing "$nb" "$BENCH_TMP/boots" -- "${CMD[@]}")")"
   fact "$(jq_label "coldstart floor" "$(python3 "$PY/coldstart.py" fresh "$nb" "$BENCH_TMP/boots-floor" -- $(srv_pin) "$FLOOR_BIN" "127.0.0.1:{port}")")"
+
+  if [ "${BENCH_PG:-1}" = 1 ]; then foundation_pg "$dir" "$d" "$dp" || log "foundation: the Postgres part failed"; fi
+}
+
+# The routes whose cost depends on the database, on Asgard backed by a local
+# Postgres cluster (pinned with Asgard; its CPU is reported apart as db).
+foundation_pg() {
+  local dir=$1 d=$2 dp=$3 url tok i
+  local W=(-t"${WRK_THREADS:-2}" -c16 --timeout 5s)
+  [ -n "${PGPORT:-}" ] || start_pg || return 1
+  url=$(pg_db foundation) || return 1
+  start_asgard "$dir-pg" ASGARD_DATABASE_URL="$url"
+  tok=$(login "$ASG_URL")
+  for i in $(seq 20); do register "$ASG_URL" "$tok" "Seed $i" >/dev/null; done
+  log "foundation: asgard-pg GET /api/projects (Bearer session)"
+  BENCH_TOKEN=$tok $(gen_pin) wrk "${W[@]}" -d1s -s "$LUA/get.lua" "$ASG_URL/api/projects" >/dev/null 2>&1
+  fact "$(BENCH_DB_MASTER=$BENCH_PG_MASTER BENCH_TOKEN=$tok wrk_run "foundation asgard-pg GET /api/projects" "$ASG_PID" "$ASG_URL/api/projects" "${W[@]}" -d"${d}s" -s "$LUA/get.lua")"
+  stop_pid "$ASG_PID"
+  url=$(pg_db foundation_post) || return 1
+  start_asgard "$dir-pg-post" ASGARD_DATABASE_URL="$url"; tok=$(login "$ASG_URL")
+  log "foundation: asgard-pg POST /api/projects (fresh DB)"
+  fact "$(BENCH_DB_MASTER=$BENCH_PG_MASTER BENCH_TOKEN=$tok BENCH_RUN=asgard-pg wrk_run "foundation asgard-pg POST /api/projects" "$ASG_PID" "$ASG_URL/api/projects" "${W[@]}" -d"${dp}s" -s "$LUA/post_projects.lua")"
+  stop_pid "$ASG_PID"
 }

@@ -3,6 +3,7 @@
 # EXIT trap in run.sh; scratch files live under $BENCH_TMP.
 
 BENCH_PIDS=()
+BENCH_PGDIRS=()
 CLK_TCK=$(getconf CLK_TCK)
 
 log() { printf '%s %s\n' "$(date +%T)" "$*" >&2; }
@@ -86,27 +87,58 @@ mint_key() {
     -d '{"name":"agent"}' | python3 -c 'import sys,json;print(json.load(sys.stdin)["key"])'
 }
 
+# start_pg -> sets PGPORT and BENCH_PG_MASTER: a throwaway PostgreSQL cluster
+# (tests/harness/pg.sh: fsync and synchronous_commit off) pinned to the
+# server's CPU, stopped by the EXIT trap. pg_db NAME prints a new database's URL.
+start_pg() {
+  local out; out=$("$REPO/tests/harness/pg.sh" start) || { log "postgres did not start"; return 1; }
+  eval "$out"
+  BENCH_PGDIRS+=("$PGDIR")
+  BENCH_PG_MASTER=$(head -1 "$PGDIR/data/postmaster.pid")
+  # Pin the postmaster (backends forked later inherit it) with Asgard.
+  if [ "${BENCH_PIN:-1}" = 1 ]; then taskset -a -p -c "${SRV_CPU:-0}" "$BENCH_PG_MASTER" >/dev/null; fi
+}
+pg_db() { PGPORT=$PGPORT "$REPO/tests/harness/pg.sh" createdb "$1"; }
+stop_pgs() {
+  local d
+  for d in "${BENCH_PGDIRS[@]}"; do "$REPO/tests/harness/pg.sh" stop "$d"; done
+  BENCH_PGDIRS=()
+}
+# CPU ticks of the cluster: the postmaster and its live children (backends
+# hold their connection for the run, so their time is all here).
+pg_ticks() {
+  local m=$1 t=0 c
+  for c in "$m" $(pgrep -P "$m"); do t=$((t + $(cpu_ticks "$c" 2>/dev/null || echo 0))); done
+  echo "$t"
+}
+
 # wrk_run LABEL PID URL [wrk args...] : runs wrk pinned, with CPU accounting of
-# PID. Lua scripts end with bench/lua/report.lua's done() which prints one
+# PID (and, with BENCH_DB_MASTER set, of that Postgres cluster as db_cpu).
+# Lua scripts end with bench/lua/report.lua's done() which prints one
 # JSON line. Appends a JSON record to $BENCH_TMP/wrk.jsonl and echoes it.
 wrk_run() {
   local label=$1 pid=$2 url=$3; shift 3
-  local t0 t1 out
+  local t0 t1 out d0=0 d1=0
+  [ -n "${BENCH_DB_MASTER:-}" ] && d0=$(pg_ticks "$BENCH_DB_MASTER")
   t0=$(cpu_ticks "$pid")
   out=$($(gen_pin) wrk "$@" "$url" 2>&1)
   t1=$(cpu_ticks "$pid")
+  [ -n "${BENCH_DB_MASTER:-}" ] && d1=$(pg_ticks "$BENCH_DB_MASTER")
   local js; js=$(printf '%s\n' "$out" | grep '^{"wrk":' | tail -1)
   if [ -z "$js" ]; then log "wrk produced no report for $label:"; printf '%s\n' "$out" >&2; return 1; fi
   local non2xx; non2xx=$(printf '%s\n' "$out" | awk '/Non-2xx or 3xx responses/ {print $NF}')
   local rec
-  rec=$(python3 - "$label" "$js" "$t0" "$t1" "$CLK_TCK" "${non2xx:-0}" "$(rss_mb "$pid")" <<'PY'
+  rec=$(python3 - "$label" "$js" "$t0" "$t1" "$CLK_TCK" "${non2xx:-0}" "$(rss_mb "$pid")" "$d0" "$d1" <<'PY'
 import json, sys
-label, js, t0, t1, tck, non2xx, rss = sys.argv[1:]
+label, js, t0, t1, tck, non2xx, rss, d0, d1 = sys.argv[1:]
 d = json.loads(js)["wrk"]
 n = d["requests"]
 cpu = (int(t1) - int(t0)) / int(tck)
 d.update(kind="wrk", label=label, server_cpu_s=cpu, cpu_us_per_req=(cpu / n * 1e6) if n else None,
          non2xx=int(non2xx), rss_mb=float(rss))
+if int(d1) > int(d0):
+    db = (int(d1) - int(d0)) / int(tck)
+    d.update(db_cpu_s=db, db_cpu_us_per_req=(db / n * 1e6) if n else None)
 print(json.dumps(d))
 PY
 )

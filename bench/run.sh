@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Asgard benchmarks: figures as ratios to a floor measured in the same run.
 #
-#   bench/run.sh [foundation|mcp|provisioning|all]      (default: all)
+#   bench/run.sh [foundation|mcp|provisioning|burst|all]      (default: all)
 #
 # Builds `asgard` and the floor (examples/floor.rs) in release if missing,
 # installs Debian `wrk` if missing, runs the phase(s), prints a markdown
@@ -11,6 +11,8 @@
 # BENCH_PIN (1: server on CPU $SRV_CPU=0, load generator on $GEN_CPU=1),
 # WRK_THREADS (2), BENCH_BOOTS (10), BENCH_FRESH_N (1000), BENCH_PROV_N (3),
 # BENCH_WAIT_QUIET=1 waits for load < BENCH_QUIET_LOAD first,
+# BENCH_PG=0 skips the Postgres figures (they need initdb/pg_ctl/psql),
+# BENCH_BURST_N (20) / BENCH_BURST_ROUNDS (3) for the burst phase,
 # BENCH_KEEP=1 keeps the scratch dir, BENCH_NO_BUILD=1 skips cargo,
 # ASGARD_BIN / FLOOR_BIN to use other binaries.
 set -uo pipefail
@@ -19,7 +21,7 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BENCH="$REPO/bench"; LUA="$BENCH/lua"; PY="$BENCH/py"
 export BENCH_LUA_DIR="$LUA"
 PHASE=${1:-all}
-case "$PHASE" in foundation|mcp|provisioning|all) ;; *) echo "usage: $0 [foundation|mcp|provisioning|all]" >&2; exit 2;; esac
+case "$PHASE" in foundation|mcp|provisioning|burst|all) ;; *) echo "usage: $0 [foundation|mcp|provisioning|burst|all]" >&2; exit 2;; esac
 
 ASGARD_BIN=${ASGARD_BIN:-$REPO/target/release/asgard}
 FLOOR_BIN=${FLOOR_BIN:-$REPO/target/release/examples/floor}
@@ -42,6 +44,7 @@ cleanup() {
   sleep 0.3
   for p in "${BENCH_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
   wait 2>/dev/null
+  stop_pgs
   if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "scratch kept in $BENCH_TMP" >&2; else rm -rf "$BENCH_TMP"; fi
 }
 trap cleanup EXIT
@@ -49,6 +52,7 @@ trap 'exit 130' INT TERM
 source "$BENCH/foundation.sh"
 source "$BENCH/mcp.sh"
 source "$BENCH/provisioning.sh"
+source "$BENCH/burst.sh"
 
 # Other work on the box skews every figure: optionally wait (up to
 # BENCH_QUIET_WAIT s, default 1800) for the 1-minute load to drop below
@@ -63,7 +67,7 @@ fi
 DATE=$(date +%F)
 LOAD_BEFORE=$(loadavg)
 rc=0
-for ph in foundation mcp provisioning; do
+for ph in foundation mcp provisioning burst; do
   if [ "$PHASE" = all ] || [ "$PHASE" = "$ph" ]; then
     "phase_$ph" || { log "phase $ph failed"; rc=1; }
   fi

@@ -41,19 +41,33 @@ def ms(us):
     return f"{us / 1000:.2f}"
 
 
+def row(what, name, r, fl):
+    """One line of a foundation/MCP table (empty when the run has no figure)."""
+    if not r:
+        return ""
+    cpu = f"{r['cpu_us_per_req']:.0f}"
+    if r.get("db_cpu_us_per_req"):
+        cpu += f" (+ db {r['db_cpu_us_per_req']:.0f})"
+    cx = f"**{r['cpu_us_per_req'] / fl['cpu_us_per_req']:.1f}×**" if name != "floor" and fl and fl.get("cpu_us_per_req") else ""
+    rx = f"{r['rps'] / fl['rps']:.2f}" if name != "floor" and fl else ""
+    return (f"| {what} | {name} | {cpu} | {cx} | {r['rps']:.0f} | {rx} | {ms(r['p50_us'])} | {ms(r['p99_us'])} | "
+            f"{r['non2xx'] + r['socket_errors']} |")
+
+
 # ---------------------------------------------------------------- foundation
 if one("foundation asgard GET /healthz"):
-    w("## Foundation (issue 2) — SQLite, 16 connections\n")
-    w("| route | server | req/s | p50 ms | p99 ms | server CPU µs/req | non-2xx | ratio to floor (req/s) |")
-    w("|---|---|---:|---:|---:|---:|---:|---:|")
+    w("## Foundation (issue 2) — SQLite and Postgres, 16 connections\n")
+    w("Headline: server CPU per request as a multiple of the floor's (it does not depend on the load generator); "
+      "req/s beside it. `asgard-pg` is Asgard on Postgres (a local cluster pinned with it; its own CPU per request "
+      "is the `db` figure, not in Asgard's).\n")
+    w("| route | server | CPU µs/req | **CPU × floor** | req/s | req/s ÷ floor | p50 ms | p99 ms | non-2xx |")
+    w("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for route in ("GET /healthz", "GET /api/projects", "POST /api/projects"):
-        fl, asg = one(f"foundation floor {route}"), one(f"foundation asgard {route}")
-        for name, r in (("floor", fl), ("asgard", asg)):
-            if not r:
-                continue
-            ratio = f"{r['rps'] / fl['rps']:.2f}" if name == "asgard" and fl else ""
-            w(f"| {route} | {name} | {r['rps']:.0f} | {ms(r['p50_us'])} | {ms(r['p99_us'])} | "
-              f"{r['cpu_us_per_req']:.0f} | {r['non2xx'] + r['socket_errors']} | {ratio} |")
+        fl = one(f"foundation floor {route}")
+        for name in ("floor", "asgard", "asgard-pg"):
+            line = row(route, name, one(f"foundation {name} {route}"), fl)
+            if line:
+                w(line)
     w("")
     fl, asg = one("foundation floor GET /api/projects"), one("foundation asgard GET /api/projects")
     targets.append(("2", "authenticated `GET /api/projects` ≥ 50% of the floor's req/s",
@@ -118,22 +132,24 @@ if one("mcp asgard tools/call whoami c16"):
     if chk:
         w(f"Check before load: ok={chk['ok']}, initialize → HTTP {chk['init_status']} `{chk['init_content_type']}`, "
           f"session header: `{chk['session_header']}`, whoami → `{json.dumps(chk['call_result'])[:160]}`\n")
-    w("| call | server | connections | calls/s | p50 ms | p99 ms | server CPU µs/call | errors | ratio to floor |")
+    w("Headline: server CPU per call as a multiple of the floor's; `asgard-pg` is Asgard on Postgres.\n")
+    w("| call (connections) | server | CPU µs/call | **CPU × floor** | calls/s | calls/s ÷ floor | p50 ms | p99 ms | errors |")
     w("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for tool in ("whoami", "seed_list"):
         for c in ("c16", "c16 paced", "c1"):
             fl = one(f"mcp floor tools/call {tool} {c}")
-            for name in ("floor", "asgard"):
-                r = one(f"mcp {name} tools/call {tool} {c}")
-                if not r:
-                    continue
-                ratio = f"{r['rps'] / fl['rps']:.2f}" if name == "asgard" and fl else ""
-                w(f"| tools/call {tool} | {name} | {c[1:].replace(' paced', ' paced (3 ms pause after each reply)')} | {r['rps']:.0f} | {ms(r['p50_us'])} | {ms(r['p99_us'])} | "
-                  f"{r['cpu_us_per_req']:.0f} | {r['non2xx'] + r['socket_errors']} | {ratio} |")
+            what = f"tools/call {tool} ({c[1:].replace(' paced', ' paced, 3 ms pause after each reply')})"
+            for name in ("floor", "asgard", "asgard-pg"):
+                line = row(what, name, one(f"mcp {name} tools/call {tool} {c}"), fl)
+                if line:
+                    w(line)
     w("\n(The floor answers every POST /mcp with one constant JSON-RPC result, whatever the tool.)\n")
     r16, r1 = one("mcp asgard tools/call whoami c16"), one("mcp asgard tools/call whoami c1")
     targets.append(("3", "tools/call ≥ 5,000 calls/s at 16 connections", f"{r16['rps']:.0f}/s (whoami)", r16["rps"] >= 5000))
     targets.append(("3", "tools/call p99 < 5 ms at 16 connections", f"{ms(r16['p99_us'])} ms (closed loop, server saturated)", r16["p99_us"] < 5000))
+    pg16 = one("mcp asgard-pg tools/call whoami c16")
+    if pg16:
+        targets.append(("3", "tools/call p99 < 5 ms at 16 connections (Postgres)", f"{ms(pg16['p99_us'])} ms", pg16["p99_us"] < 5000))
     rp = one("mcp asgard tools/call whoami c16 paced")
     if rp:
         targets.append(("3", "(supplement) p99 with 16 paced clients at ~5k calls/s", f"{ms(rp['p99_us'])} ms at {rp['rps']:.0f} calls/s", None))
@@ -229,6 +245,21 @@ if all_of("floor demo/token") or all_of("asgard demo-token"):
             targets.append(("4", f"20 concurrent demo-token ≤ 2× one (max_concurrent {mc})",
                             f"{x20['wall_s']} s vs {base:.2f} s = {x20['wall_s'] / base:.1f}×{fl_note}",
                             x20["wall_s"] <= 2 * base and x20["states"].get("fulfilled") == 20))
+
+# ---------------------------------------------------------------- burst
+if all_of("burst "):
+    w("## `request_resource` burst (issue 9) — unarmed, one project\n")
+    w("| engine | round | calls at once | median ms | p90 ms | max ms | states |\n|---|---:|---:|---:|---:|---:|---|")
+    for f in facts:
+        if f.get("label", "").startswith("burst "):
+            w(f"| {f['label'][6:]} | {f['round']} | {f['count']} | {f['median_ms']} | {f['p90_ms']} | {f['max_ms']} | {', '.join(f['states'])} |")
+    w("\n(Round 1 also opens the server's pool connections and prepares its statements; later rounds are warm.)\n")
+    for eng in ("sqlite", "postgres"):
+        rs = by.get(f"burst {eng}", [])
+        if rs:
+            worst = max(r["max_ms"] for r in rs)
+            targets.append(("9", f"{eng}: {rs[0]['count']} `request_resource` at once into one project, max < 20 ms",
+                            f"max {worst} ms over {len(rs)} rounds ({', '.join(str(r['max_ms']) for r in rs)})", worst < 20))
 
 # ---------------------------------------------------------------- verdicts
 w("## Targets\n")

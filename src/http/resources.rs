@@ -14,6 +14,7 @@ use super::projects::limit_param;
 use super::{Api, AppState, Reply};
 use crate::auth::Principal;
 use crate::error::Error;
+use crate::provisioning::ask::ResourceAsk;
 use crate::provisioning::view::{
     CostReport, RequestPage, RequestView, ResourceList, ResourceView, RunLog, SecretList,
 };
@@ -30,7 +31,7 @@ pub fn routes(api: Api) -> Api {
         .answer::<ResourceList>()
         .post("/api/projects/{id}/resources", request_resource)
         .doc("Request a resource (202: the request, to follow with GET /api/requests/{id}; 200: the same ask again)")
-        .body::<NewResource>()
+        .body::<ResourceAsk>()
         .status(202)
         .answer::<RequestView>()
         .get("/api/projects/{id}/resources/{rid}", get_resource)
@@ -99,36 +100,18 @@ async fn list_resources(
     Ok(Reply(query::list_resources(&app, &p, &id, all).await?))
 }
 
-#[derive(Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct NewResource {
-    service: String,
-    name: String,
-    #[serde(default)]
-    spec: Option<Value>,
-}
-
 async fn request_resource(
     State(app): State<AppState>,
     p: Principal,
     Path(id): Path<String>,
-    Json(b): Json<NewResource>,
+    Json(ask): Json<ResourceAsk>,
 ) -> Result<(StatusCode, Reply<RequestView>), ApiError> {
-    let v = request::request_resource(
-        &app,
-        &p,
-        request::NewRequest {
-            project_id: &id,
-            service: &b.service,
-            name: &b.name,
-            spec: b.spec.as_ref(),
+    Ok(
+        match request::request_resource(&app, &p, &id, &ask).await? {
+            request::Asked::Created(v) => (StatusCode::ACCEPTED, Reply(v)),
+            request::Asked::Existing(v) => (StatusCode::OK, Reply(v)),
         },
     )
-    .await?;
-    Ok(match v {
-        request::Asked::Created(v) => (StatusCode::ACCEPTED, Reply(v)),
-        request::Asked::Existing(v) => (StatusCode::OK, Reply(v)),
-    })
 }
 
 async fn get_resource(

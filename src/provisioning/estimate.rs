@@ -6,7 +6,7 @@
 
 use serde_json::Value;
 
-use super::{REQUEST_COLS, Request, Resource, history};
+use super::{REQUEST_COLS, Request, RequestState, Resource, history};
 use crate::catalog::Catalog;
 use crate::error::Result;
 use crate::store::Tx;
@@ -28,6 +28,16 @@ pub fn committed(applied: Option<i64>, in_flight: impl IntoIterator<Item = i64>)
 /// project over a lowered budget can still shrink.
 pub fn admits(budget: i64, others: i64, before: i64, after: i64) -> bool {
     budget <= 0 || after <= before || others + after <= budget
+}
+
+/// Whether a request is a change not finished yet (what
+/// `changes_in_flight` reads).
+pub fn is_in_flight(r: &Request) -> bool {
+    r.kind.applies_spec()
+        && matches!(
+            r.state,
+            RequestState::PendingApproval | RequestState::Queued | RequestState::Running
+        )
 }
 
 /// Creates and updates of the resource not finished yet, oldest first.

@@ -2,7 +2,7 @@
 //! service's input schema (locked inputs refused), tier range, the target
 //! allowlist, and whether it needs an approval. Pure functions, unit-tested.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::catalog::{Manifest, schema};
 use crate::config::AllowedTarget;
@@ -11,18 +11,12 @@ use crate::error::{Error, Result};
 use crate::governance::Classification;
 
 /// Validate the agent's spec and return the effective spec (defaults filled).
-pub fn effective_spec(m: &Manifest, spec: Option<&Value>, name: &str) -> Result<Value> {
-    let mut spec = match spec {
-        None | Some(Value::Null) => Value::Object(Default::default()),
-        Some(v @ Value::Object(_)) => v.clone(),
-        Some(_) => {
-            return Err(Error::invalid(
-                "spec",
-                "must be an object of the service's inputs",
-            ));
-        }
-    };
-    let obj = spec.as_object_mut().expect("checked above");
+pub fn effective_spec(
+    m: &Manifest,
+    spec: Option<&Map<String, Value>>,
+    name: &str,
+) -> Result<Value> {
+    let mut obj = spec.cloned().unwrap_or_default();
     // The runbook passes the resource name inside the spec too; accept it
     // when it agrees with the resource name, since Asgard sets `name` itself.
     if let Some(n) = obj.get("name") {
@@ -49,6 +43,7 @@ pub fn effective_spec(m: &Manifest, spec: Option<&Value>, name: &str) -> Result<
             "remove it; the operator sets this input for every request",
         ));
     }
+    let mut spec = Value::Object(obj);
     schema::validate("spec", &m.inputs, &mut spec)?;
     Ok(canonical(spec))
 }
@@ -169,6 +164,11 @@ mod tests {
     use crate::catalog::Catalog;
     use serde_json::json;
 
+    fn obj(v: Value) -> Map<String, Value> {
+        let Value::Object(o) = v else { panic!() };
+        o
+    }
+
     fn ecs() -> Manifest {
         Catalog::load(None)
             .unwrap()
@@ -181,16 +181,17 @@ mod tests {
     fn spec_rules() {
         let c = Catalog::load(None).unwrap();
         let ecr = c.get("ecr-repository").unwrap();
-        assert!(effective_spec(ecr, Some(&json!({"name": "asgard"})), "asgard").is_ok());
-        assert!(effective_spec(ecr, Some(&json!({"name": "other"})), "asgard").is_err());
-        assert!(effective_spec(ecr, Some(&json!({"nope": 1})), "asgard").is_err());
-        assert!(effective_spec(ecr, Some(&json!([1])), "asgard").is_err());
+        assert!(effective_spec(ecr, Some(&obj(json!({"name": "asgard"}))), "asgard").is_ok());
+        assert!(effective_spec(ecr, None, "asgard").is_ok());
+        assert!(effective_spec(ecr, Some(&obj(json!({"name": "other"}))), "asgard").is_err());
+        assert!(effective_spec(ecr, Some(&obj(json!({"nope": 1}))), "asgard").is_err());
         for l in &ecr.locked {
-            let e = effective_spec(ecr, Some(&json!({l.as_str(): true})), "asgard").unwrap_err();
+            let e =
+                effective_spec(ecr, Some(&obj(json!({l.as_str(): true}))), "asgard").unwrap_err();
             assert!(e.message().contains("locked"));
         }
         assert!(
-            effective_spec(&ecs(), Some(&json!({})), "web").is_err(),
+            effective_spec(&ecs(), Some(&obj(json!({}))), "web").is_err(),
             "image etc. are required"
         );
     }
@@ -199,8 +200,9 @@ mod tests {
     fn equal_numbers_make_equal_specs() {
         let c = Catalog::load(None).unwrap();
         let tok = c.get("demo-token").unwrap();
-        let a = effective_spec(tok, Some(&json!({"label": "x", "length": 32})), "t").unwrap();
-        let b = effective_spec(tok, Some(&json!({"length": 32.0, "label": "x"})), "t").unwrap();
+        let a = effective_spec(tok, Some(&obj(json!({"label": "x", "length": 32}))), "t").unwrap();
+        let b =
+            effective_spec(tok, Some(&obj(json!({"length": 32.0, "label": "x"}))), "t").unwrap();
         assert_eq!(a.to_string(), b.to_string());
         assert!(same_spec(r#"{"length":32.0,"label":"x"}"#, &a));
         assert!(!same_spec(r#"{"length":33,"label":"x"}"#, &a));

@@ -65,14 +65,18 @@ pub async fn read(store: &Store, resource_id: &str) -> Result<History> {
 }
 
 pub async fn of(tx: &mut Tx, resource_id: &str) -> Result<History> {
+    Ok(summarise(rows(tx, resource_id).await?))
+}
+
+/// Every request of the resource, oldest first.
+pub async fn rows(tx: &mut Tx, resource_id: &str) -> Result<Vec<Request>> {
     let sql = format!(
         "SELECT {REQUEST_COLS} FROM requests WHERE resource_id = $1 ORDER BY created_at, id"
     );
-    let rows: Vec<Request> = on_tx!(tx, |c| sqlx::query_as::<_, Request>(&sql)
+    Ok(on_tx!(tx, |c| sqlx::query_as::<_, Request>(&sql)
         .bind(resource_id)
         .fetch_all(&mut *c)
-        .await)?;
-    Ok(summarise(rows))
+        .await)?)
 }
 
 #[cfg(test)]

@@ -7,6 +7,8 @@
 //! queued → running → fulfilled | failed`, `rejected`. Teardown requests use
 //! the same states; their resource ends `destroyed` or `destroy_failed`.
 
+pub mod admission;
+pub mod ask;
 pub mod backend;
 #[cfg(test)]
 mod claim_tests;

@@ -11,6 +11,7 @@ mod support;
 mod architecture;
 mod bad_fields;
 mod bad_input;
+mod budget_race;
 mod cache;
 mod cli_commands;
 mod cli_hints;

@@ -3,12 +3,13 @@
 
 use schemars::JsonSchema;
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::json;
 
 use super::projects::ProjectRef;
 use super::{Entry, Meta, PROJECT_ID, target_project, to_value};
 use crate::edge::schema::{NoArgs, output_schema};
 use crate::error::Error;
+use crate::provisioning::ask::ResourceAsk;
 use crate::provisioning::view::{
     CostReport, RequestPage as Requests, RequestView, ResourceList as Resources, ResourceView,
     SecretList, SecretValue,
@@ -25,18 +26,17 @@ struct ServiceRef {
     service: String,
 }
 
+/// `request_resource`'s arguments: the ask, and the project it is for
+/// (REST takes that from the path). Unknown arguments are refused by the
+/// schema check before parsing (serde's own check does not combine with
+/// `flatten`), and the schema says so: `additionalProperties: false`.
 #[derive(Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct ResourceAsk {
+#[schemars(extend("additionalProperties" = false))]
+struct AskArgs {
     #[schemars(description = PROJECT_ID)]
     project_id: Option<String>,
-    /// A service id from list_services.
-    service: String,
-    /// The resource's name within the project.
-    #[schemars(regex(pattern = r"^[a-z][a-z0-9-]{1,40}$"))]
-    name: String,
-    /// Inputs per the service's schema (get_service).
-    spec: Option<Map<String, Value>>,
+    #[serde(flatten)]
+    ask: ResourceAsk,
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -144,17 +144,12 @@ pub(super) fn entries() -> Vec<Entry> {
                 read_only: false,
                 destructive: false,
             },
-            |app, p, a: ResourceAsk| {
+            |app, p, a: AskArgs| {
                 Box::pin(async move {
                     let id = target_project(p, a.project_id)?;
-                    let spec = a.spec.map(Value::Object);
-                    let n = request::NewRequest {
-                        project_id: &id,
-                        service: &a.service,
-                        name: &a.name,
-                        spec: spec.as_ref(),
-                    };
-                    to_value(request::request_resource(app, p, n).await?.into_body())
+                    request::request_resource(app, p, &id, &a.ask)
+                        .await
+                        .and_then(|a| to_value(a.into_body()))
                 })
             },
         ),
@@ -307,3 +302,27 @@ pub(super) fn entries() -> Vec<Entry> {
 #[cfg(test)]
 #[path = "provisioning_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+mod ask_tests {
+    use super::*;
+    use crate::edge::schema::schema_for;
+    use serde_json::Value;
+
+    /// The tool advertises what it advertised before the ask became the
+    /// domain's type: the ask's fields, and `project_id` beside them.
+    #[test]
+    fn request_resource_arguments() {
+        let s = Value::Object((*schema_for::<AskArgs>()).clone());
+        let name = json!({"description": "The resource's name within the project.", "pattern": crate::provisioning::ask::NAME_PATTERN, "type": "string"});
+        assert_eq!(
+            s,
+            json!({"additionalProperties": false, "type": "object", "required": ["service", "name"], "properties": {
+                "name": name,
+                "project_id": {"description": PROJECT_ID, "type": "string"},
+                "service": {"description": "A service id from list_services.", "type": "string"},
+                "spec": {"description": "Inputs per the service's schema (get_service).", "type": "object"}
+            }})
+        );
+    }
+}

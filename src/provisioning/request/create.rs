@@ -2,11 +2,13 @@
 
 use serde_json::{Value, json};
 
-use super::{committed_cents, insert_request, lock_project, resource_by_name, writable_project};
+use super::{budget_and_resource, insert_request, writable_project_locked};
 use crate::app::App;
 use crate::audit::{self, Event};
 use crate::auth::Principal;
 use crate::error::{Error, Result};
+use crate::provisioning::admission::{self, Admission, Budget, Facts};
+use crate::provisioning::ask::{NAME_PATTERN, ResourceAsk};
 use crate::provisioning::history::{self, History};
 use crate::provisioning::view::{RequestView, UnarmedPlan};
 use crate::provisioning::{
@@ -33,35 +35,6 @@ fn idempotent_answer(
     }
 }
 
-/// Changes an existing resource cannot take here.
-fn refuse_change(r: &Resource, armed: bool) -> Result<()> {
-    if !armed && r.armed && r.state != ResourceState::Destroyed {
-        // Recording a plan over it would mark a live cloud object as never
-        // created: a later destroy would skip Terraform and orphan it.
-        return Err(Error::conflict(
-            format!(
-                "provisioning is not armed on this replica, and {} is a provisioned resource",
-                r.name
-            ),
-            "send the request to an armed replica (ASGARD_TF_MODULES_DIR set)",
-        ));
-    }
-    if r.state == ResourceState::Destroying {
-        return Err(Error::conflict(
-            format!("{} is being destroyed", r.name),
-            "wait for the destroy to finish (get_request), then request it again",
-        ));
-    }
-    Ok(())
-}
-
-pub struct NewRequest<'a> {
-    pub project_id: &'a str,
-    pub service: &'a str,
-    pub name: &'a str,
-    pub spec: Option<&'a Value>,
-}
-
 /// What an ask did: made a new request, or answered with one that exists
 /// (the same ask again). The door says 202 for the one and 200 for the
 /// other; both carry the request record.
@@ -80,18 +53,27 @@ impl Asked {
     }
 }
 
-pub async fn request_resource(app: &App, p: &Principal, n: NewRequest<'_>) -> Result<Asked> {
-    let m = app.catalog.get(n.service).ok_or_else(|| Error::NotFound {
-        what: format!("service {}", n.service),
-        hint: "call list_services for the catalog".into(),
-    })?;
-    if !valid_resource_name(n.name) {
+pub async fn request_resource(
+    app: &App,
+    p: &Principal,
+    project_id: &str,
+    ask: &ResourceAsk,
+) -> Result<Asked> {
+    let m = app
+        .catalog
+        .get(&ask.service)
+        .ok_or_else(|| Error::NotFound {
+            what: format!("service {}", ask.service),
+            hint: "call list_services for the catalog".into(),
+        })?;
+    let name = ask.name.as_str();
+    if !valid_resource_name(name) {
         return Err(Error::invalid(
             "name",
-            "must match ^[a-z][a-z0-9-]{1,40}$ (lower-case letters, digits, dashes)",
+            format!("must match {NAME_PATTERN} (lower-case letters, digits, dashes)"),
         ));
     }
-    let spec = gate::effective_spec(m, n.spec, n.name)?;
+    let spec = gate::effective_spec(m, ask.spec.as_ref(), name)?;
     let armed = app.config.terraform.is_some();
     let account = if armed {
         gate::target_account(m, &app.config.allowed)?
@@ -101,12 +83,14 @@ pub async fn request_resource(app: &App, p: &Principal, n: NewRequest<'_>) -> Re
     let est = m.estimate_cents(&spec);
     let spec_text = spec.to_string();
 
+    // From the first statement to the commit this holds the project's lock
+    // (Postgres) or the single writer (SQLite): every ask into the project
+    // waits for it, so what follows reads in as few statements as it can.
     let mut tx = app.store.begin().await?;
-    let pr = writable_project(&mut tx, p, n.project_id).await?;
-    pr.require_live()?;
-    let tier = pr.classification;
-    gate::check_tier(m, tier)?;
-    let allowlisted = grants::enforce(
+    let pr = writable_project_locked(&mut tx, app.store.engine(), p, project_id).await?;
+    // A refusal of the grants is the admission rule's to order; a failed
+    // read is not a refusal.
+    let grants = match grants::enforce(
         &mut tx,
         &app.catalog,
         m,
@@ -114,37 +98,34 @@ pub async fn request_resource(app: &App, p: &Principal, n: NewRequest<'_>) -> Re
         &spec,
         &app.config.file.provisioning.grant_allowlist,
     )
-    .await?;
-    lock_project(&mut tx, app.store.engine(), &pr.id).await?;
-
-    let existing = resource_by_name(&mut tx, &pr.id, &m.id, n.name).await?;
-    let hist = match &existing {
-        Some(r) => history::of(&mut tx, &r.id).await?,
-        None => Default::default(),
+    .await
+    {
+        Err(e @ Error::Internal(_)) => return Err(e),
+        checked => checked,
     };
-    let in_flight = match &existing {
-        Some(r) => estimate::changes_in_flight(&mut tx, &r.id).await?,
+    let (others, existing) = budget_and_resource(&mut tx, &pr.id, &m.id, name).await?;
+    let rows = match &existing {
+        Some(r) => history::rows(&mut tx, &r.id).await?,
         None => Vec::new(),
     };
-    if let Some(r) = &existing
+    let in_flight: Vec<Request> = rows
+        .iter()
+        .filter(|r| estimate::is_in_flight(r))
+        .cloned()
+        .collect();
+    let waiting = rows
+        .iter()
+        .any(|r| r.state == RequestState::PendingApproval);
+    let hist = history::summarise(rows);
+    let repeat = existing
+        .as_ref()
         // An unarmed replica may answer for an armed resource, never change it.
-        && (r.armed || !armed)
-        && let Some(req) = idempotent_answer(r, &hist, &in_flight, &spec)
-    {
-        // Idempotent: the same ask returns what exists or is on its way.
-        tx.commit().await?;
-        let mut v = req.view(Some(r));
-        v.idempotent = Some(true);
-        return Ok(Asked::Existing(v));
-    }
-    if let Some(r) = &existing {
-        refuse_change(r, armed)?;
-    }
+        .filter(|r| r.armed || !armed)
+        .and_then(|r| idempotent_answer(r, &hist, &in_flight, &spec).map(|req| (r, req)));
     // The spec the cloud runs now; a change leaves it in place until the
     // change itself is applied, so kill, unkill and retries never run an
     // unapproved spec.
     let applied = hist.last_applied.as_ref();
-    let others = committed_cents(&mut tx, &pr.id, existing.as_ref().map(|r| r.id.as_str())).await?;
     let before = existing
         .as_ref()
         .filter(|r| r.state.commits_budget())
@@ -159,24 +140,41 @@ pub async fn request_resource(app: &App, p: &Principal, n: NewRequest<'_>) -> Re
             .map(|r| estimate::of_spec(&app.catalog, &m.id, &r.spec).unwrap_or(before))
             .chain([est]),
     );
-    if !estimate::admits(pr.budget_cents, others, before, after) {
-        return Err(Error::forbidden(
-            format!(
-                "over budget: {} committed + {} for this request > {} USD/month",
-                others as f64 / 100.0,
-                after as f64 / 100.0,
-                pr.budget_cents as f64 / 100.0
-            ),
-            "raise the project's budget_usd, or deprovision something first",
-        ));
-    }
-    let approval = gate::approval_reason(
-        m,
-        tier,
-        est,
-        others,
-        &app.config.file.provisioning.auto_approve,
-    );
+    let (allowlisted, grant_refusal) = match grants {
+        Ok(list) => (list, None),
+        Err(e) => (Vec::new(), Some(e)),
+    };
+    let verdict = admission::admit(Facts {
+        project: &pr,
+        service: m,
+        grant_refusal,
+        existing: existing.as_ref(),
+        repeat: repeat.is_some(),
+        armed,
+        budget: Budget {
+            budget: pr.budget_cents,
+            others,
+            before,
+            after,
+            estimate: est,
+        },
+        policy: &app.config.file.provisioning.auto_approve,
+    });
+    let approval = match verdict {
+        Admission::Refused(e) => return Err(e),
+        Admission::Repeat => {
+            // Idempotent: the same ask returns what exists or is on its way.
+            tx.commit().await?;
+            let Some((r, req)) = repeat else {
+                unreachable!("a repeat has its request")
+            };
+            let mut v = req.view(Some(r));
+            v.idempotent = Some(true);
+            return Ok(Asked::Existing(v));
+        }
+        Admission::NeedsApproval(why) => Some(why),
+        Admission::AutoApproved => None,
+    };
     let state = if !armed {
         RequestState::Planned
     } else if approval.is_some() {
@@ -192,10 +190,12 @@ pub async fn request_resource(app: &App, p: &Principal, n: NewRequest<'_>) -> Re
             // later would re-apply a spec the requester has since replaced.
             // Queued ones stay: requests for one resource run one after the
             // other, in order, so the newest still wins.
-            superseded = on_tx!(&mut tx, |c| {
-                sqlx::query_scalar::<_, String>("UPDATE requests SET state = 'rejected', decision_reason = 'superseded by a newer request', updated_at = $1 WHERE resource_id = $2 AND state = 'pending_approval' RETURNING id")
-                    .bind(now).bind(&r.id).fetch_all(&mut *c).await
-            })?;
+            if waiting {
+                superseded = on_tx!(&mut tx, |c| {
+                    sqlx::query_scalar::<_, String>("UPDATE requests SET state = 'rejected', decision_reason = 'superseded by a newer request', updated_at = $1 WHERE resource_id = $2 AND state = 'pending_approval' RETURNING id")
+                        .bind(now).bind(&r.id).fetch_all(&mut *c).await
+                })?;
+            }
             if applied.is_some() {
                 // An update: the resource keeps its applied spec and state;
                 // the change lives on its request until it is applied.
@@ -228,7 +228,7 @@ pub async fn request_resource(app: &App, p: &Principal, n: NewRequest<'_>) -> Re
                     "INSERT INTO resources (id, project_id, service, name, spec, state, armed, cloud, account, outputs, estimate_cents, suspended, created_by, created_at, updated_at)
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, '{}', $10, FALSE, $11, $12, $12)",
                 )
-                .bind(&id).bind(&pr.id).bind(&m.id).bind(n.name).bind(&spec_text).bind(ResourceState::of_create(state)).bind(armed)
+                .bind(&id).bind(&pr.id).bind(&m.id).bind(name).bind(&spec_text).bind(ResourceState::of_create(state)).bind(armed)
                 .bind(&m.cloud).bind(&account).bind(est).bind(p.actor()).bind(now)
                 .execute(&mut *c).await.map(|r| r.rows_affected())
             })?;
@@ -249,7 +249,7 @@ pub async fn request_resource(app: &App, p: &Principal, n: NewRequest<'_>) -> Re
     audit::record(
         &mut tx,
         Event::new(p, "resource.requested").project(&pr.id).target(&req_id).data(json!({
-            "service": m.id, "name": n.name, "kind": kind, "state": state, "armed": armed,
+            "service": m.id, "name": name, "kind": kind, "state": state, "armed": armed,
             "estimate_monthly_usd": est as f64 / 100.0, "approval_reason": approval, "account": account,
             "superseded_requests": superseded, "allowlisted_grants": allowlisted,
         })),

@@ -7,14 +7,14 @@ mod create;
 mod decide;
 mod deprovision;
 
-pub use create::{Asked, NewRequest, request_resource};
+pub use create::{Asked, request_resource};
 pub use decide::decide;
 pub use deprovision::{deprovision, deprovision_in};
 
 use super::{REQUEST_COLS, RESOURCE_COLS, Request, RequestKind, RequestState, Resource};
 use crate::auth::Principal;
 use crate::error::{Error, Result};
-use crate::registry::{Project, projects};
+use crate::registry::{PROJECT_COLS, Project, projects};
 use crate::store::{Engine, Tx};
 
 /// Live states: the resource exists or is about to; its estimate counts.
@@ -31,6 +31,79 @@ pub async fn writable_project(tx: &mut Tx, p: &Principal, project_id: &str) -> R
         pr.require_authority(p)?;
     }
     Ok(pr)
+}
+
+/// `writable_project`, with the project's row locked on Postgres (SQLite
+/// has one writer already) in the same statement: the budget checks of one
+/// project take turns from here to the commit, so each statement saved
+/// before the commit is time the next ask into the project does not wait.
+pub(super) async fn writable_project_locked(
+    tx: &mut Tx,
+    engine: Engine,
+    p: &Principal,
+    project_id: &str,
+) -> Result<Project> {
+    p.require_writer()?;
+    let lock = if engine == Engine::Postgres {
+        " FOR UPDATE"
+    } else {
+        ""
+    };
+    let sql = format!("SELECT {PROJECT_COLS} FROM projects WHERE id = $1{lock}");
+    let pr = on_tx!(tx, |c| sqlx::query_as::<_, Project>(&sql)
+        .bind(project_id)
+        .fetch_optional(&mut *c)
+        .await)?
+    .filter(|c| c.visible_to(p))
+    .ok_or_else(|| Error::not_found(format!("project {project_id}")))?;
+    if !pr.writable_by(p) {
+        pr.require_authority(p)?;
+    }
+    Ok(pr)
+}
+
+/// What an ask needs to know under the project lock, in one statement:
+/// what the project's other resources commit, and the resource of that
+/// service and name if there is one. (`(project, service, name)` is unique,
+/// so "other" is every resource but that one.)
+pub(super) async fn budget_and_resource(
+    tx: &mut Tx,
+    project: &str,
+    service: &str,
+    name: &str,
+) -> Result<(i64, Option<Resource>)> {
+    use sqlx::{FromRow, Row};
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let cols = RESOURCE_COLS
+            .split(", ")
+            .map(|c| format!("r.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!(
+            "SELECT CAST((SELECT COALESCE(SUM(o.estimate_cents), 0) FROM resources o WHERE o.project_id = $1 AND o.state IN {COMMITTED} AND NOT (o.service = $2 AND o.name = $3)) AS BIGINT) AS others_cents, {cols}
+             FROM (SELECT 1 AS one) AS one LEFT JOIN resources r ON r.project_id = $1 AND r.service = $2 AND r.name = $3"
+        )
+    });
+    Ok(on_tx!(tx, |c| {
+        match sqlx::query(&SQL)
+            .bind(project)
+            .bind(service)
+            .bind(name)
+            .fetch_one(&mut *c)
+            .await
+        {
+            Ok(row) => (|| -> sqlx::Result<(i64, Option<Resource>)> {
+                let others: i64 = row.try_get("others_cents")?;
+                let found: Option<String> = row.try_get("id")?;
+                let existing = match found {
+                    Some(_) => Some(Resource::from_row(&row)?),
+                    None => None,
+                };
+                Ok((others, existing))
+            })(),
+            Err(e) => Err(e),
+        }
+    })?)
 }
 
 /// Serialise budget checks per project: Postgres locks the project row;
