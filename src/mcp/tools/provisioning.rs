@@ -326,3 +326,48 @@ mod ask_tests {
         );
     }
 }
+
+/// The ask's own contract (its type lives in the domain, which does not
+/// import the schema check, so the check of it lives here).
+#[cfg(test)]
+mod ask_contract_tests {
+    use super::*;
+    use crate::edge::schema::{parse, schema_for};
+    use crate::provisioning::ask::NAME_PATTERN;
+    use serde_json::{Value, json};
+
+    fn field_of(args: Value) -> String {
+        let Value::Object(raw) = args else { panic!() };
+        match parse::<ResourceAsk>(&schema_for::<ResourceAsk>(), raw) {
+            Ok(_) => "ok".into(),
+            Err(e) => e.field().unwrap_or("?").to_string(),
+        }
+    }
+
+    #[test]
+    fn the_schema_is_the_contract() {
+        let s = Value::Object((*schema_for::<ResourceAsk>()).clone());
+        assert_eq!(s["required"], json!(["service", "name"]));
+        assert_eq!(s["additionalProperties"], json!(false));
+        assert_eq!(s["properties"]["name"]["pattern"], json!(NAME_PATTERN));
+        assert_eq!(s["properties"]["spec"]["type"], json!("object"));
+    }
+
+    #[test]
+    fn refusals_name_the_field() {
+        let ok = json!({"service": "demo-token", "name": "tok"});
+        assert_eq!(field_of(ok), "ok");
+        for (args, field) in [
+            (json!({"name": "tok"}), "service"),
+            (json!({"service": "demo-token"}), "name"),
+            (json!({"service": "demo-token", "name": "../x"}), "name"),
+            (json!({"service": "demo-token", "name": "Upper"}), "name"),
+            (json!({"service": 7, "name": "tok"}), "service"),
+            (json!({"service": "s", "name": "tok", "spec": [1]}), "spec"),
+            (json!({"service": "s", "name": "tok", "spec": null}), "spec"),
+            (json!({"service": "s", "name": "tok", "bogus": 1}), "bogus"),
+        ] {
+            assert_eq!(field_of(args.clone()), field, "{args}");
+        }
+    }
+}
