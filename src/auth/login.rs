@@ -8,10 +8,20 @@ use serde_json::json;
 
 use super::password;
 use super::sessions::{self, NewSession};
+use super::throttle::Throttle;
 use super::users::{self, UserRow};
-use crate::app::App;
 use crate::audit::{self, Event};
 use crate::error::{Error, Result};
+use crate::store::Store;
+
+/// What signing in needs: the store, the guess throttle, and whether local
+/// sign-in is enabled here.
+#[derive(Clone, Copy)]
+pub struct Accounts<'a> {
+    pub store: &'a Store,
+    pub throttle: &'a Throttle,
+    pub local_login: bool,
+}
 
 /// A successful sign-in: the new session and who it belongs to.
 pub struct LoggedIn {
@@ -24,12 +34,12 @@ pub struct LoggedIn {
 /// a check none of them has failed yet; every failure is audited with what
 /// was typed (escaped), never the password.
 pub async fn password_login(
-    app: &App,
+    accounts: Accounts<'_>,
     ip: IpAddr,
     username: &str,
     password: String,
 ) -> Result<LoggedIn> {
-    if app.config.disable_local_login {
+    if !accounts.local_login {
         return Err(Error::forbidden(
             "local sign-in is disabled here",
             "use \"Sign in with SSO\" (GET /api/auth/oidc/login)",
@@ -39,11 +49,11 @@ pub async fn password_login(
     if login.is_empty() || login.len() > 254 || password.len() > 1024 {
         return Err(Error::InvalidCredentials);
     }
-    let slot = app
+    let slot = accounts
         .throttle
         .reserve(ip, login)
         .map_err(|wait| Error::TooManyAttempts { retry_after: wait })?;
-    let user = users::by_login(&app.store, login).await?;
+    let user = users::by_login(accounts.store, login).await?;
     let stored = user
         .as_ref()
         .filter(|u| u.active)
@@ -55,7 +65,7 @@ pub async fn password_login(
         // What was typed goes to the audit log, never a raw control character.
         let typed = audit::escape_untrusted(login);
         audit::record_now(
-            &app.store,
+            accounts.store,
             Event::system(&who, "auth.login_failed")
                 .target(&typed)
                 .outcome("denied"),
@@ -64,10 +74,10 @@ pub async fn password_login(
         return Err(Error::InvalidCredentials);
     };
     slot.succeed();
-    let session = sessions::create(&app.store, &user.id).await?;
+    let session = sessions::create(accounts.store, &user.id).await?;
     let actor = format!("user:{}", user.email.as_deref().unwrap_or(&user.username));
     audit::record_now(
-        &app.store,
+        accounts.store,
         Event::system(&actor, "auth.login")
             .target(&user.id)
             .data(json!({"method": "password"})),

@@ -57,7 +57,7 @@ async fn login(
     Json(body): Json<Login>,
 ) -> Result<Response, ApiError> {
     let login::LoggedIn { session: s, user } =
-        login::password_login(&app, ip, &body.username, body.password).await?;
+        login::password_login(app.accounts(), ip, &body.username, body.password).await?;
     let secure =
         app.config.force_https || came_over_tls(&headers, Some(peer), &app.config.trusted_proxies);
     let cookie = session_cookie(&s.token, sessions::IDLE.num_seconds(), secure);

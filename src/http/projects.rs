@@ -78,7 +78,9 @@ async fn list(
         cursor: q.get("cursor").cloned().filter(|s| !s.is_empty()),
         limit: limit_param(&q)?,
     };
-    Ok(json_body(projects::list_page(&app, &p, &f).await?))
+    Ok(json_body(
+        projects::list_page(app.registry(), &p, &f).await?,
+    ))
 }
 
 fn json_body(body: Bytes) -> Response {
@@ -91,7 +93,7 @@ async fn register(
     Json(body): Json<JsonObject>,
 ) -> Result<(StatusCode, Reply<Value>), ApiError> {
     let body = project_body::new_project(body)?;
-    let pr = projects::register(&app, &p, body).await?;
+    let pr = projects::register(app.registry(), &p, body).await?;
     Ok((StatusCode::CREATED, Reply(pr.to_json())))
 }
 
@@ -100,7 +102,9 @@ async fn get_one(
     p: Principal,
     Path(id): Path<String>,
 ) -> Result<Reply<Value>, ApiError> {
-    Ok(Reply(projects::get(&app, &p, &id).await?.to_json()))
+    Ok(Reply(
+        projects::get(app.registry(), &p, &id).await?.to_json(),
+    ))
 }
 
 async fn patch(
@@ -110,7 +114,11 @@ async fn patch(
     Json(body): Json<JsonObject>,
 ) -> Result<Reply<Value>, ApiError> {
     let body = project_body::project_patch(body)?;
-    Ok(Reply(projects::patch(&app, &p, &id, body).await?.to_json()))
+    Ok(Reply(
+        projects::patch(app.registry(), &p, &id, body)
+            .await?
+            .to_json(),
+    ))
 }
 
 #[derive(Deserialize, Default, schemars::JsonSchema)]
@@ -126,7 +134,8 @@ async fn kill(
     Path(id): Path<String>,
     Json(b): Json<Reason>,
 ) -> Result<Reply<Value>, ApiError> {
-    let k = crate::provisioning::lifecycle::kill(&app, &p, &id, true, b.reason).await?;
+    let k =
+        crate::provisioning::lifecycle::kill(app.provisioner(), &p, &id, true, b.reason).await?;
     let mut v = k.project.to_json();
     v["suspend_runs_queued"] = json!(k.runs_queued);
     Ok(Reply(v))
@@ -138,7 +147,8 @@ async fn unkill(
     Path(id): Path<String>,
     Json(b): Json<Reason>,
 ) -> Result<Reply<Value>, ApiError> {
-    let k = crate::provisioning::lifecycle::kill(&app, &p, &id, false, b.reason).await?;
+    let k =
+        crate::provisioning::lifecycle::kill(app.provisioner(), &p, &id, false, b.reason).await?;
     let mut v = k.project.to_json();
     v["resume_runs_queued"] = json!(k.runs_queued);
     Ok(Reply(v))
@@ -162,7 +172,7 @@ async fn decommission(
     Json(b): Json<Decommission>,
 ) -> Result<Reply<Value>, ApiError> {
     let d = crate::provisioning::lifecycle::decommission(
-        &app,
+        app.provisioner(),
         &p,
         &id,
         b.reason.as_deref(),
@@ -180,7 +190,9 @@ async fn list_keys(
     p: Principal,
     Path(id): Path<String>,
 ) -> Result<Reply<Value>, ApiError> {
-    Ok(Reply(json!({"keys": keys::list(&app, &p, &id).await?})))
+    Ok(Reply(
+        json!({"keys": keys::list(app.registry(), &p, &id).await?}),
+    ))
 }
 
 async fn mint_key(
@@ -191,7 +203,7 @@ async fn mint_key(
 ) -> Result<(StatusCode, Reply<keys::MintedKey>), ApiError> {
     Ok((
         StatusCode::CREATED,
-        Reply(keys::mint(&app, &p, &id, b).await?),
+        Reply(keys::mint(app.registry(), &p, &id, b).await?),
     ))
 }
 
@@ -200,6 +212,6 @@ async fn revoke_key(
     p: Principal,
     Path((id, key_id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    keys::revoke(&app, &p, &id, &key_id).await?;
+    keys::revoke(app.registry(), &p, &id, &key_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

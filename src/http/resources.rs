@@ -97,7 +97,9 @@ async fn list_resources(
     let all = q
         .get("include_destroyed")
         .is_some_and(|v| v == "true" || v == "1");
-    Ok(Reply(query::list_resources(&app, &p, &id, all).await?))
+    Ok(Reply(
+        query::list_resources(app.provisioner(), &p, &id, all).await?,
+    ))
 }
 
 async fn request_resource(
@@ -107,7 +109,7 @@ async fn request_resource(
     Json(ask): Json<ResourceAsk>,
 ) -> Result<(StatusCode, Reply<RequestView>), ApiError> {
     Ok(
-        match request::request_resource(&app, &p, &id, &ask).await? {
+        match request::request_resource(app.provisioner(), &p, &id, &ask).await? {
             request::Asked::Created(v) => (StatusCode::ACCEPTED, Reply(v)),
             request::Asked::Existing(v) => (StatusCode::OK, Reply(v)),
         },
@@ -122,7 +124,7 @@ async fn get_resource(
 ) -> Result<Reply<ResourceView>, ApiError> {
     let service = q.get("service").map(String::as_str);
     Ok(Reply(
-        query::get_resource(&app, &p, &id, &rid, service)
+        query::get_resource(app.provisioner(), &p, &id, &rid, service)
             .await?
             .view(),
     ))
@@ -143,10 +145,10 @@ async fn deprovision(
     Json(b): Json<Confirm>,
 ) -> Result<(StatusCode, Reply<RequestView>), ApiError> {
     let service = q.get("service").map(String::as_str);
-    let r = query::get_resource(&app, &p, &id, &rid, service).await?;
+    let r = query::get_resource(app.provisioner(), &p, &id, &rid, service).await?;
     Ok((
         StatusCode::ACCEPTED,
-        Reply(request::deprovision(&app, &p, &id, &r.id, b.confirm).await?),
+        Reply(request::deprovision(app.provisioner(), &p, &id, &r.id, b.confirm).await?),
     ))
 }
 
@@ -155,7 +157,9 @@ async fn cost(
     p: Principal,
     Path(id): Path<String>,
 ) -> Result<Reply<CostReport>, ApiError> {
-    Ok(Reply(query::project_cost(&app, &p, &id).await?))
+    Ok(Reply(
+        query::project_cost(app.provisioner(), &p, &id).await?,
+    ))
 }
 
 async fn secrets(
@@ -163,7 +167,9 @@ async fn secrets(
     p: Principal,
     Path(id): Path<String>,
 ) -> Result<Reply<SecretList>, ApiError> {
-    Ok(Reply(query::list_secrets(&app, &p, &id).await?))
+    Ok(Reply(
+        query::list_secrets(app.provisioner(), &p, &id).await?,
+    ))
 }
 
 async fn list_requests(
@@ -181,7 +187,15 @@ async fn list_requests(
         .filter(|s| !s.is_empty())
         .map(String::as_str);
     Ok(Reply(
-        query::list_requests(&app, &p, project, state, limit_param(&q)?, cursor).await?,
+        query::list_requests(
+            app.provisioner(),
+            &p,
+            project,
+            state,
+            limit_param(&q)?,
+            cursor,
+        )
+        .await?,
     ))
 }
 
@@ -190,7 +204,7 @@ async fn get_request(
     p: Principal,
     Path(id): Path<String>,
 ) -> Result<Reply<RequestView>, ApiError> {
-    Ok(Reply(query::get_request(&app, &p, &id).await?))
+    Ok(Reply(query::get_request(app.provisioner(), &p, &id).await?))
 }
 
 async fn run_log(
@@ -198,7 +212,7 @@ async fn run_log(
     p: Principal,
     Path(id): Path<String>,
 ) -> Result<Reply<RunLog>, ApiError> {
-    Ok(Reply(query::run_log(&app, &p, &id).await?))
+    Ok(Reply(query::run_log(app.provisioner(), &p, &id).await?))
 }
 
 #[derive(Deserialize, Default, schemars::JsonSchema)]
@@ -214,7 +228,9 @@ async fn approve(
     Path(id): Path<String>,
     Json(b): Json<Decision>,
 ) -> Result<Reply<RequestView>, ApiError> {
-    Ok(Reply(request::decide(&app, &p, &id, true, b.reason).await?))
+    Ok(Reply(
+        request::decide(app.provisioner(), &p, &id, true, b.reason).await?,
+    ))
 }
 
 async fn reject(
@@ -224,6 +240,6 @@ async fn reject(
     Json(b): Json<Decision>,
 ) -> Result<Reply<RequestView>, ApiError> {
     Ok(Reply(
-        request::decide(&app, &p, &id, false, b.reason).await?,
+        request::decide(app.provisioner(), &p, &id, false, b.reason).await?,
     ))
 }

@@ -17,10 +17,10 @@ use std::collections::BTreeSet;
 use serde_json::Value;
 
 use super::view::RequestView;
-use crate::app::App;
 use crate::catalog::{Catalog, Manifest, scoped};
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::provisioning::Provisioner;
 use crate::store::Tx;
 
 const WIDEN: &str = "to use a resource no project owns (a shared KMS key, say), an operator adds its exact ARN to provisioning.grant_allowlist in asgard.yaml";
@@ -206,10 +206,10 @@ pub fn allowlisted_in(
 /// Add `allowlisted_grants` to a request's answer (from its `spec`, and its
 /// service when the answer carries its resource), so an approver sees which
 /// grants reach beyond the project.
-pub fn annotate(app: &App, v: &mut RequestView) {
+pub fn annotate(pv: Provisioner<'_>, v: &mut RequestView) {
     v.allowlisted_grants = Some(allowlisted_in(
-        &app.catalog,
-        &app.config.file.provisioning.grant_allowlist,
+        pv.catalog,
+        &pv.config.file.provisioning.grant_allowlist,
         v.resource.as_ref().map(|r| r.service.as_str()),
         &v.spec.clone().map_or(Value::Null, Value::Object),
     ));

@@ -32,6 +32,23 @@ use chrono::{DateTime, Utc};
 pub use state::{RequestKind, RequestState, ResourceState};
 pub use view::{RequestView, ResourceView};
 
+/// What the provisioning use cases need, and nothing more: the store, the
+/// policy read from configuration, the service catalog, the workers' wake-up
+/// and the ciphers derived once at boot.
+#[derive(Clone, Copy)]
+pub struct Provisioner<'a> {
+    pub store: &'a crate::store::Store,
+    pub config: &'a crate::config::Config,
+    pub catalog: &'a crate::catalog::Catalog,
+    /// Wakes the workers when a request is queued.
+    pub work: &'a tokio::sync::Notify,
+    /// Seals and opens Terraform run logs.
+    pub run_logs: &'a crate::secrets::Cipher,
+    pub secrets: crate::secrets::store::SecretStore<'a>,
+    /// Projects are read through the registry.
+    pub registry: crate::registry::Registry<'a>,
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Resource {
     pub id: String,

@@ -194,7 +194,7 @@ async fn execute(
     let Some(backend) = app.backend.as_ref() else {
         return failed("the state backend is not running");
     };
-    let Ok(Some(res)) = query::resource(app, &req.resource_id).await else {
+    let Ok(Some(res)) = query::resource(app.provisioner(), &req.resource_id).await else {
         return failed("the resource record is missing");
     };
     let Some(m) = app.catalog.get(&res.service) else {
@@ -203,7 +203,8 @@ async fn execute(
             res.service
         ));
     };
-    let Ok(pr) = crate::registry::projects::fetch_by_id(app, &req.project_id).await else {
+    let Ok(pr) = crate::registry::projects::fetch_by_id(app.registry(), &req.project_id).await
+    else {
         return failed("the project is missing");
     };
     if req.kind.applies_spec() && (pr.killed || pr.lifecycle != crate::registry::Lifecycle::Active)
@@ -318,7 +319,7 @@ async fn finish(app: &App, req: &Request, lease: &Lease, done: Done) -> Result<(
     } else {
         res_state
     };
-    let cipher = secret_store::cipher(app);
+    let cipher = &app.ciphers.secrets;
     if done.ok && destroy {
         let prefix = outputs::secret_prefix(&res.service, &res.name);
         secret_store::delete_prefix(&mut tx, &req.project_id, &prefix).await?;
@@ -330,7 +331,7 @@ async fn finish(app: &App, req: &Request, lease: &Lease, done: Done) -> Result<(
     }
     if done.ok && !destroy {
         for (name, value) in &done.secrets {
-            secret_store::put(&mut tx, &cipher, &req.project_id, name, value).await?;
+            secret_store::put(&mut tx, cipher, &req.project_id, name, value).await?;
         }
     }
     let outputs_text = if done.ok && !destroy {

@@ -13,11 +13,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::projects::fetch_tx;
-use crate::app::App;
 use crate::audit::{self, Event};
 use crate::auth::resolve::Lifetime;
 use crate::auth::{Identity, Principal, token};
 use crate::error::{Error, Result};
+use crate::registry::Registry;
 use crate::store::Store;
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
@@ -75,11 +75,16 @@ pub struct MintedKey {
     pub project_id: String,
 }
 
-pub async fn mint(app: &App, p: &Principal, project_id: &str, n: NewKey) -> Result<MintedKey> {
+pub async fn mint(
+    reg: Registry<'_>,
+    p: &Principal,
+    project_id: &str,
+    n: NewKey,
+) -> Result<MintedKey> {
     let name = super::validate::text("name", &n.name, 64)?;
     let expires_at = match n.expires_in_days {
         None => None,
-        Some(d) if (1..=3650).contains(&d) => Some(app.store.clock().now() + Duration::days(d)),
+        Some(d) if (1..=3650).contains(&d) => Some(reg.store.clock().now() + Duration::days(d)),
         Some(_) => {
             return Err(Error::invalid(
                 "expires_in_days",
@@ -87,13 +92,13 @@ pub async fn mint(app: &App, p: &Principal, project_id: &str, n: NewKey) -> Resu
             ));
         }
     };
-    let mut tx = app.store.begin().await?;
+    let mut tx = reg.store.begin().await?;
     let pr = authorised_project(&mut tx, p, project_id).await?;
     pr.require_live()?;
     let key = token::generate(token::Kind::ProjectKey);
     let id = uuid::Uuid::new_v4().to_string();
     let prefix = token::display_prefix(&key);
-    let now = app.store.clock().now();
+    let now = reg.store.clock().now();
     on_tx!(&mut tx, |c| {
         sqlx::query(
             "INSERT INTO project_keys (id, project_id, name, key_hash, prefix, created_by, created_by_user_id, created_at, expires_at)
@@ -132,15 +137,15 @@ pub async fn mint(app: &App, p: &Principal, project_id: &str, n: NewKey) -> Resu
     })
 }
 
-pub async fn list(app: &App, p: &Principal, project_id: &str) -> Result<Vec<KeyRow>> {
-    let pr = super::projects::get(app, p, project_id).await?;
+pub async fn list(reg: Registry<'_>, p: &Principal, project_id: &str) -> Result<Vec<KeyRow>> {
+    let pr = super::projects::get(reg, p, project_id).await?;
     if !(pr.has_authority(p) || p.reads_everything()) {
         return Err(Error::forbidden(
             "listing keys needs authority over the project",
             "ask the owner or manager",
         ));
     }
-    Ok(on_pool!(app.store.read(), |pool| {
+    Ok(on_pool!(reg.store.read(), |pool| {
         sqlx::query_as::<_, KeyRow>(
             "SELECT id, project_id, name, prefix, created_by, created_by_user_id, created_at, expires_at, revoked_at, last_used_at
              FROM project_keys WHERE project_id = $1 ORDER BY created_at DESC",
@@ -151,12 +156,17 @@ pub async fn list(app: &App, p: &Principal, project_id: &str) -> Result<Vec<KeyR
     })?)
 }
 
-pub async fn revoke(app: &App, p: &Principal, project_id: &str, key_id: &str) -> Result<()> {
-    let mut tx = app.store.begin().await?;
+pub async fn revoke(
+    reg: Registry<'_>,
+    p: &Principal,
+    project_id: &str,
+    key_id: &str,
+) -> Result<()> {
+    let mut tx = reg.store.begin().await?;
     authorised_project(&mut tx, p, project_id).await?;
     let n = on_tx!(&mut tx, |c| {
         sqlx::query("UPDATE project_keys SET revoked_at = $1 WHERE id = $2 AND project_id = $3 AND revoked_at IS NULL")
-            .bind(app.store.clock().now())
+            .bind(reg.store.clock().now())
             .bind(key_id)
             .bind(project_id)
             .execute(&mut *c)

@@ -17,8 +17,10 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::auth::Principal;
+use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::governance::Classification;
+use crate::store::Store;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Project {
@@ -42,6 +44,15 @@ pub struct Project {
     pub created_by: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// What the registry's use cases need, and nothing more: the store, the
+/// policy read from configuration, and the project-list page cache.
+#[derive(Clone, Copy)]
+pub struct Registry<'a> {
+    pub store: &'a Store,
+    pub config: &'a Config,
+    pub lists: Option<&'a projects::ListCache>,
 }
 
 pub const PROJECT_COLS: &str = "id, name, description, owner_email, manager_email, grp, cost_center, classification, data_class, budget_cents, lifecycle, killed, killed_reason, review_date, review_state, extensions_used, evidence, created_by, created_at, updated_at";
@@ -216,7 +227,7 @@ pub struct GroupView<'a> {
 
 /// The active groups a project may be registered under, and whether the
 /// allowlist is empty (open mode: any group name goes). Both doors list them.
-pub fn groups(config: &crate::config::Config) -> Groups<'_> {
+pub fn groups(config: &Config) -> Groups<'_> {
     let groups = config
         .file
         .groups

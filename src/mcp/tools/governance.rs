@@ -20,7 +20,7 @@ pub(super) fn entries() -> Vec<Entry> {
         |app, p, a: ProjectRef| {
             Box::pin(async move {
                 let id = target_project(p, a.project_id)?;
-                let pr = projects::get(app, p, &id).await?;
+                let pr = projects::get(app.registry(), p, &id).await?;
                 to_value(promotion::status(
                     &pr.id,
                     pr.classification,

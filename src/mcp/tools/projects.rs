@@ -46,7 +46,9 @@ pub(super) fn entries() -> Vec<Entry> {
                 destructive: false,
             },
             |app, p, a: NewProject| {
-                Box::pin(async move { Ok(projects::register(app, p, a).await?.to_json()) })
+                Box::pin(
+                    async move { Ok(projects::register(app.registry(), p, a).await?.to_json()) },
+                )
             },
         ),
         Entry::new(
@@ -61,7 +63,7 @@ pub(super) fn entries() -> Vec<Entry> {
             |app, p, a: ProjectRef| {
                 Box::pin(async move {
                     let id = target_project(p, a.project_id)?;
-                    Ok(projects::get(app, p, &id).await?.to_json())
+                    Ok(projects::get(app.registry(), p, &id).await?.to_json())
                 })
             },
         ),
@@ -77,7 +79,9 @@ pub(super) fn entries() -> Vec<Entry> {
             |app, p, a: UpdateProject| {
                 Box::pin(async move {
                     let id = target_project(p, a.project_id)?;
-                    Ok(projects::patch(app, p, &id, a.changes).await?.to_json())
+                    Ok(projects::patch(app.registry(), p, &id, a.changes)
+                        .await?
+                        .to_json())
                 })
             },
         ),

@@ -147,7 +147,7 @@ pub(super) fn entries() -> Vec<Entry> {
             |app, p, a: AskArgs| {
                 Box::pin(async move {
                     let id = target_project(p, a.project_id)?;
-                    request::request_resource(app, p, &id, &a.ask)
+                    request::request_resource(app.provisioner(), p, &id, &a.ask)
                         .await
                         .and_then(|a| to_value(a.into_body()))
                 })
@@ -163,7 +163,9 @@ pub(super) fn entries() -> Vec<Entry> {
                 destructive: false,
             },
             |app, p, a: RequestRef| {
-                Box::pin(async move { to_value(query::get_request(app, p, &a.request_id).await?) })
+                Box::pin(async move {
+                    to_value(query::get_request(app.provisioner(), p, &a.request_id).await?)
+                })
             },
         ),
         Entry::new(
@@ -181,7 +183,7 @@ pub(super) fn entries() -> Vec<Entry> {
                     let limit = a.limit.unwrap_or(50);
                     to_value(
                         query::list_requests(
-                            app,
+                            app.provisioner(),
                             p,
                             Some(&id),
                             a.state.as_deref(),
@@ -206,8 +208,13 @@ pub(super) fn entries() -> Vec<Entry> {
                 Box::pin(async move {
                     let id = target_project(p, a.project_id)?;
                     to_value(
-                        query::list_resources(app, p, &id, a.include_destroyed.unwrap_or(false))
-                            .await?,
+                        query::list_resources(
+                            app.provisioner(),
+                            p,
+                            &id,
+                            a.include_destroyed.unwrap_or(false),
+                        )
+                        .await?,
                     )
                 })
             },
@@ -224,8 +231,14 @@ pub(super) fn entries() -> Vec<Entry> {
             |app, p, a: ResourceRef| {
                 Box::pin(async move {
                     let id = target_project(p, a.project_id)?;
-                    let r =
-                        query::get_resource(app, p, &id, &a.resource, a.service.as_deref()).await?;
+                    let r = query::get_resource(
+                        app.provisioner(),
+                        p,
+                        &id,
+                        &a.resource,
+                        a.service.as_deref(),
+                    )
+                    .await?;
                     to_value(r.view())
                 })
             },
@@ -242,11 +255,23 @@ pub(super) fn entries() -> Vec<Entry> {
             |app, p, a: Teardown| {
                 Box::pin(async move {
                     let id = target_project(p, a.project_id)?;
-                    let r =
-                        query::get_resource(app, p, &id, &a.resource, a.service.as_deref()).await?;
+                    let r = query::get_resource(
+                        app.provisioner(),
+                        p,
+                        &id,
+                        &a.resource,
+                        a.service.as_deref(),
+                    )
+                    .await?;
                     to_value(
-                        request::deprovision(app, p, &id, &r.id, a.confirm.unwrap_or(false))
-                            .await?,
+                        request::deprovision(
+                            app.provisioner(),
+                            p,
+                            &id,
+                            &r.id,
+                            a.confirm.unwrap_or(false),
+                        )
+                        .await?,
                     )
                 })
             },
@@ -261,7 +286,9 @@ pub(super) fn entries() -> Vec<Entry> {
                 destructive: false,
             },
             |app, p, a: SecretRef| {
-                Box::pin(async move { to_value(query::get_secret(app, p, &a.secret_ref).await?) })
+                Box::pin(async move {
+                    to_value(query::get_secret(app.provisioner(), p, &a.secret_ref).await?)
+                })
             },
         ),
         Entry::new(
@@ -276,7 +303,7 @@ pub(super) fn entries() -> Vec<Entry> {
             |app, p, a: ProjectRef| {
                 Box::pin(async move {
                     let id = target_project(p, a.project_id)?;
-                    to_value(query::list_secrets(app, p, &id).await?)
+                    to_value(query::list_secrets(app.provisioner(), p, &id).await?)
                 })
             },
         ),
@@ -292,7 +319,7 @@ pub(super) fn entries() -> Vec<Entry> {
             |app, p, a: ProjectRef| {
                 Box::pin(async move {
                     let id = target_project(p, a.project_id)?;
-                    to_value(query::project_cost(app, p, &id).await?)
+                    to_value(query::project_cost(app.provisioner(), p, &id).await?)
                 })
             },
         ),

@@ -6,10 +6,10 @@ use serde_json::json;
 
 use super::fetch_tx;
 use super::register::resolve_group;
-use crate::app::App;
 use crate::audit::{self, Event};
 use crate::auth::{Principal, Role};
 use crate::error::{Error, Result};
+use crate::registry::Registry;
 use crate::registry::input::ProjectPatch;
 use crate::registry::{Lifecycle, Project};
 use crate::store::Tx;
@@ -23,9 +23,14 @@ fn set<T: PartialEq>(slot: &mut T, v: Option<T>, field: &str, changed: &mut Vec<
     }
 }
 
-pub async fn patch(app: &App, p: &Principal, id: &str, body: ProjectPatch) -> Result<Project> {
+pub async fn patch(
+    reg: Registry<'_>,
+    p: &Principal,
+    id: &str,
+    body: ProjectPatch,
+) -> Result<Project> {
     let patch = body.check()?;
-    let mut tx = app.store.begin().await?;
+    let mut tx = reg.store.begin().await?;
     let cur = fetch_tx(&mut tx, id)
         .await?
         .filter(|c| c.visible_to(p))
@@ -87,7 +92,7 @@ pub async fn patch(app: &App, p: &Principal, id: &str, body: ProjectPatch) -> Re
         &mut changed,
     );
     if let Some(g) = patch.group.filter(|g| Some(g) != cur.grp.as_ref()) {
-        let (grp, cc) = resolve_group(app, Some(&g), true)?;
+        let (grp, cc) = resolve_group(reg, Some(&g), true)?;
         next.grp = grp;
         next.cost_center = cc;
         changed.push("group".into());
@@ -123,7 +128,7 @@ pub async fn patch(app: &App, p: &Principal, id: &str, body: ProjectPatch) -> Re
         .bind(&next.cost_center)
         .bind(&next.data_class)
         .bind(&next.evidence)
-        .bind(app.store.clock().now())
+        .bind(reg.store.clock().now())
         .bind(id)
         .execute(&mut *c)
         .await

@@ -6,12 +6,12 @@ use chrono::{Datelike, Duration, Utc};
 use serde_json::json;
 
 use super::fetch_tx;
-use crate::app::App;
 use crate::audit::{self, Event};
 use crate::auth::{Principal, Via};
 use crate::error::{Error, Result};
 use crate::governance::{Classification, evidence};
 use crate::registry::Project;
+use crate::registry::Registry;
 use crate::registry::input::{CheckedNew, NewProject};
 
 const MAX_PER_YEAR: i64 = 9_999;
@@ -28,7 +28,7 @@ pub fn default_owner(p: &Principal) -> Option<&str> {
     }
 }
 
-pub async fn register(app: &App, p: &Principal, body: NewProject) -> Result<Project> {
+pub async fn register(registry: Registry<'_>, p: &Principal, body: NewProject) -> Result<Project> {
     p.require_writer()?;
     if p.key_project().is_some() {
         return Err(Error::forbidden(
@@ -37,7 +37,7 @@ pub async fn register(app: &App, p: &Principal, body: NewProject) -> Result<Proj
         ));
     }
     let mut n = body.check()?;
-    let reg = app.config.file.registration;
+    let reg = registry.config.file.registration;
     if n.owner_email.is_none() {
         n.owner_email = default_owner(p).map(str::to_string);
     }
@@ -64,20 +64,20 @@ pub async fn register(app: &App, p: &Principal, body: NewProject) -> Result<Proj
             ));
         }
     }
-    let (group, cost_center) = resolve_group(app, n.group.as_deref(), reg.require_group)?;
-    check_tier_at_registration(app, p, &n)?;
+    let (group, cost_center) = resolve_group(registry, n.group.as_deref(), reg.require_group)?;
+    check_tier_at_registration(registry, p, &n)?;
 
-    let now = app.store.clock().now();
+    let now = registry.store.clock().now();
     let review_date = match n.classification {
         Classification::Poc => {
-            Some(now + Duration::days(i64::from(app.config.file.review.poc_window_days)))
+            Some(now + Duration::days(i64::from(registry.config.file.review.poc_window_days)))
         }
         _ => recurring_review(&n.evidence),
     };
     let evidence_json = serde_json::to_string(&n.evidence).map_err(Error::internal)?;
     let year = i64::from(now.year());
 
-    let mut tx = app.store.begin().await?;
+    let mut tx = registry.store.begin().await?;
     let seq: i64 = on_tx!(&mut tx, |c| {
         sqlx::query_scalar(
             "INSERT INTO project_counters (year, last) VALUES ($1, 1)
@@ -137,11 +137,11 @@ pub async fn register(app: &App, p: &Principal, body: NewProject) -> Result<Proj
 }
 
 pub(super) fn resolve_group(
-    app: &App,
+    registry: Registry<'_>,
     group: Option<&str>,
     required: bool,
 ) -> Result<(Option<String>, Option<String>)> {
-    let groups = &app.config.file.groups;
+    let groups = &registry.config.file.groups;
     let Some(g) = group.filter(|g| !g.is_empty()) else {
         return if required {
             Err(Error::invalid_hint(
@@ -180,7 +180,7 @@ pub(super) fn resolve_group(
     }
 }
 
-fn check_tier_at_registration(app: &App, p: &Principal, n: &CheckedNew) -> Result<()> {
+fn check_tier_at_registration(registry: Registry<'_>, p: &Principal, n: &CheckedNew) -> Result<()> {
     if n.classification == Classification::Poc {
         return Ok(());
     }
@@ -197,7 +197,7 @@ fn check_tier_at_registration(app: &App, p: &Principal, n: &CheckedNew) -> Resul
     let missing = evidence::missing_for(
         &n.evidence,
         n.classification,
-        &app.config.file.classification_requirements,
+        &registry.config.file.classification_requirements,
     );
     if !missing.is_empty() {
         return Err(Error::invalid_hint(
