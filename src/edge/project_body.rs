@@ -16,13 +16,26 @@ static PROJECT_PATCH: LazyLock<Arc<JsonObject>> = LazyLock::new(schema::schema_f
 /// `POST /api/projects`.
 pub fn new_project(mut raw: JsonObject) -> Result<NewProject> {
     input::lift_evidence(&mut raw, false)?;
-    schema::parse(&NEW_PROJECT, raw)
+    parse_new(raw)
 }
 
 /// `PATCH /api/projects/{id}`.
 pub fn project_patch(mut raw: JsonObject) -> Result<ProjectPatch> {
     input::lift_evidence(&mut raw, true)?;
-    schema::parse(&PROJECT_PATCH, raw)
+    parse_patch(raw)
+}
+
+/// A registration body (evidence nested), as both doors parse it: trimmed,
+/// checked against `NewProject`'s schema, parsed.
+pub fn parse_new(mut raw: JsonObject) -> Result<NewProject> {
+    input::normalize(&mut raw);
+    schema::parse(&NEW_PROJECT, raw).map_err(input::refusal)
+}
+
+/// A patch body (evidence nested), as both doors parse it.
+pub fn parse_patch(mut raw: JsonObject) -> Result<ProjectPatch> {
+    input::normalize(&mut raw);
+    schema::parse(&PROJECT_PATCH, raw).map_err(input::refusal)
 }
 
 #[cfg(test)]

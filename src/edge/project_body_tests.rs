@@ -130,3 +130,41 @@ fn evidence_schema_is_the_table() {
     table.sort_unstable();
     assert_eq!(names, table);
 }
+
+/// What the hand-written parser accepted and refused before the body had a
+/// type, kept: text is trimmed before its length, enum and pattern are
+/// checked; a bad list item is refused on its field; a field sent twice is
+/// refused, not half-checked.
+#[test]
+fn refusals_as_before_the_type() {
+    let f = |b: Value| new(b).unwrap_err().field().unwrap_or_default().to_string();
+    for (list, bad) in [
+        ("primary_data_flows", json!([""])),
+        ("primary_data_flows", json!([5])),
+        ("critical_dependencies", json!(["ok", "  "])),
+        ("maintainers", json!([5])),
+        ("maintainers", json!(["nope"])),
+    ] {
+        assert_eq!(
+            f(json!({"name": "P", list: bad.clone()})),
+            format!("evidence.{list}"),
+            "{list} {bad}"
+        );
+        assert_eq!(
+            f(json!({"name": "P", "evidence": {list: bad.clone()}})),
+            format!("evidence.{list}"),
+            "nested {list} {bad}"
+        );
+    }
+    let n = new(json!({"name": format!("{} ", "n".repeat(120)),
+                       "group": format!(" {}", "g".repeat(40)),
+                       "state_loss_posture": " stateless "}))
+    .unwrap();
+    assert_eq!(n.name.len(), 120);
+    assert_eq!(n.evidence["state_loss_posture"], json!("stateless"));
+    assert_eq!(
+        f(json!({"name": "P", "runbook_url": "ftp://x",
+                 "evidence": {"runbook_url": "https://ok.example"}})),
+        "evidence.runbook_url"
+    );
+}

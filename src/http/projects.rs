@@ -92,6 +92,7 @@ async fn register(
     p: Principal,
     Json(body): Json<JsonObject>,
 ) -> Result<(StatusCode, Reply<Value>), ApiError> {
+    projects::may_register(&p)?;
     let body = project_body::new_project(body)?;
     let pr = projects::register(app.registry(), &p, body).await?;
     Ok((StatusCode::CREATED, Reply(pr.to_json())))

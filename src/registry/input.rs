@@ -98,9 +98,10 @@ pub struct ProjectPatch {
 }
 
 /// The REST form of a body: evidence fields may also sit at the top level.
-/// They are moved into `evidence` (an explicit `evidence` entry wins), so
-/// the rest of the way is the one typed body. On a patch, `classification`
-/// is refused with where to go instead.
+/// They are moved into `evidence`, so the rest of the way is the one typed
+/// body; a field sent both ways is refused rather than one copy dropped
+/// unchecked. On a patch, `classification` is refused with where to go
+/// instead.
 pub fn lift_evidence(raw: &mut Map<String, Value>, patch: bool) -> Result<()> {
     if patch && raw.contains_key("classification") {
         return Err(Error::invalid_hint(
@@ -130,10 +131,55 @@ pub fn lift_evidence(raw: &mut Map<String, Value>, patch: bool) -> Result<()> {
         if let Some(v) = raw.remove(&k)
             && let Some(Value::Object(nested)) = raw.get_mut("evidence")
         {
-            nested.entry(k).or_insert(v);
+            if nested.contains_key(&k) {
+                return Err(Error::invalid_hint(
+                    format!("evidence.{k}"),
+                    "is sent both at the top level and inside evidence",
+                    "send it once",
+                ));
+            }
+            nested.insert(k, v);
         }
     }
     Ok(())
+}
+
+/// A raw project body as both doors take it, before the schema check:
+/// every string is trimmed, so lengths, enums and patterns are checked on
+/// the text that is stored (`" stateless "` is `stateless`).
+pub fn normalize(raw: &mut Map<String, Value>) {
+    fn trim(v: &mut Value) {
+        match v {
+            Value::String(s) if s.trim().len() != s.len() => *s = s.trim().to_string(),
+            Value::Array(items) => items.iter_mut().for_each(trim),
+            Value::Object(o) => o.values_mut().for_each(trim),
+            _ => {}
+        }
+    }
+    raw.values_mut().for_each(trim);
+}
+
+/// A refusal as the body's caller sees it: one item of an evidence list
+/// is refused on the field itself (`evidence.maintainers`), as every other
+/// evidence refusal is.
+pub fn refusal(e: Error) -> Error {
+    match e {
+        Error::Invalid {
+            field,
+            message,
+            hint,
+        } if field.starts_with("evidence.") && field.ends_with(']') => {
+            let field = field
+                .find('[')
+                .map_or(field.clone(), |i| field[..i].to_string());
+            Error::Invalid {
+                field,
+                message,
+                hint,
+            }
+        }
+        other => other,
+    }
 }
 
 /// The documented body (OpenAPI) from the type's schema: each evidence

@@ -228,3 +228,25 @@ async fn answers_match_their_schema(engine: Engine) {
 crate::both_engines!(one_body_two_doors_agree => one_body_two_doors);
 crate::both_engines!(owner_defaults_to_a_pat_caller => default_owner);
 crate::both_engines!(answers_match_their_schemas => answers_match_their_schema);
+crate::both_engines!(who_may_register_is_checked_before_the_body => may_register_first);
+
+/// A caller who may not register learns that (403), whatever the body: the
+/// body's schema is not a probe for those who cannot use it.
+async fn may_register_first(engine: Engine) {
+    let app = TestApp::spawn(engine, Opts::new()).await;
+    let admin = app.admin_token().await;
+    app.create_user(
+        &admin,
+        "audrey",
+        "audrey@corp.example",
+        "audrey-password-1",
+        "auditor",
+    )
+    .await;
+    let auditor = app.login("audrey", "audrey-password-1").await;
+    for body in [json!({}), json!({"colour": 1}), json!({"name": "P"})] {
+        app.post("/api/projects", Some(&auditor), body.clone())
+            .await
+            .expect_error(403, "forbidden");
+    }
+}

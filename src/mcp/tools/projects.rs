@@ -6,9 +6,9 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Entry, Meta, PROJECT_ID, target_project};
+use super::{Body, Entry, Meta, PROJECT_ID, target_project};
 use crate::edge::schema::output_schema;
-use crate::registry::input::{NewProject, ProjectPatch};
+use crate::registry::input::{self, NewProject, ProjectPatch};
 use crate::registry::{ProjectView, projects};
 
 /// The output schema of every tool that answers a project.
@@ -34,9 +34,18 @@ struct UpdateProject {
     changes: ProjectPatch,
 }
 
+/// A project body is trimmed before its schema check, and a refused
+/// evidence list item is reported on its field, as on REST.
+fn project_body() -> Body {
+    Body {
+        prepare: input::normalize,
+        refine: input::refusal,
+    }
+}
+
 pub(super) fn entries() -> Vec<Entry> {
     vec![
-        Entry::new(
+        Entry::with_body(
             Meta {
                 name: "register_project",
                 title: "Register a project",
@@ -45,6 +54,7 @@ pub(super) fn entries() -> Vec<Entry> {
                 read_only: false,
                 destructive: false,
             },
+            project_body(),
             |app, p, a: NewProject| {
                 Box::pin(
                     async move { Ok(projects::register(app.registry(), p, a).await?.to_json()) },
@@ -67,7 +77,7 @@ pub(super) fn entries() -> Vec<Entry> {
                 })
             },
         ),
-        Entry::new(
+        Entry::with_body(
             Meta {
                 name: "update_project",
                 title: "Update a project",
@@ -76,6 +86,7 @@ pub(super) fn entries() -> Vec<Entry> {
                 read_only: false,
                 destructive: false,
             },
+            project_body(),
             |app, p, a: UpdateProject| {
                 Box::pin(async move {
                     let id = target_project(p, a.project_id)?;

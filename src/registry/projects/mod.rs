@@ -5,7 +5,7 @@ mod lifecycle;
 mod register;
 
 pub use lifecycle::{check_decommission, decommission_in, may_decommission, patch, set_killed_in};
-pub use register::{default_owner, register};
+pub use register::{default_owner, may_register, register};
 
 use super::{PROJECT_COLS, Project};
 use crate::auth::Principal;

@@ -28,7 +28,10 @@ pub fn default_owner(p: &Principal) -> Option<&str> {
     }
 }
 
-pub async fn register(registry: Registry<'_>, p: &Principal, body: NewProject) -> Result<Project> {
+/// Whether `p` may register projects at all: a writer, not a project key.
+/// Checked before the body is even parsed, so a caller who may not register
+/// learns that first, not what the body would need.
+pub fn may_register(p: &Principal) -> Result<()> {
     p.require_writer()?;
     if p.key_project().is_some() {
         return Err(Error::forbidden(
@@ -36,6 +39,11 @@ pub async fn register(registry: Registry<'_>, p: &Principal, body: NewProject) -
             "use a personal access token (PAT) or the dashboard to register a project",
         ));
     }
+    Ok(())
+}
+
+pub async fn register(registry: Registry<'_>, p: &Principal, body: NewProject) -> Result<Project> {
+    may_register(p)?;
     let mut n = body.check()?;
     let reg = registry.config.file.registration;
     if n.owner_email.is_none() {
