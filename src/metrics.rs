@@ -1,5 +1,6 @@
 //! Prometheus metrics: request counts and latencies by route,
-//! provisioning runs by outcome, and which leader leases this replica holds.
+//! provisioning runs by outcome, which leader leases this replica holds,
+//! and the portfolio's governance metrics (by tier).
 //! Recorded in process with `prometheus-client` and rendered in the text
 //! exposition format at `GET /metrics` (access rules in `http::metrics`).
 //!
@@ -13,6 +14,9 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
+use std::sync::atomic::AtomicU64;
+
+use crate::governance::metrics::{GovernanceMetrics, KEYS};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct HttpLabels {
@@ -38,6 +42,14 @@ struct LoopLabels {
     r#loop: &'static str,
 }
 
+/// A governance metric's only label: a tier, or `all` (five values).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TierLabels {
+    tier: &'static str,
+}
+
+type GovernanceGauge = Family<TierLabels, Gauge<f64, AtomicU64>>;
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct BuildLabels {
     version: &'static str,
@@ -57,6 +69,8 @@ pub struct Metrics {
     http_latency: LatencyFamily,
     runs: Family<RunLabels, Counter>,
     leader: Family<LoopLabels, Gauge>,
+    /// One gauge family per governance metric key, in `KEYS` order.
+    governance: Vec<(&'static str, GovernanceGauge)>,
 }
 
 /// A route template as a `&'static str`, so counting a request allocates
@@ -134,12 +148,24 @@ impl Metrics {
             leader.clone(),
         );
         registry.register("build_info", "The running version (always 1)", build);
+        let governance: Vec<(&'static str, GovernanceGauge)> = KEYS
+            .iter()
+            .map(|k| (*k, GovernanceGauge::default()))
+            .collect();
+        for (key, family) in &governance {
+            registry.register(
+                format!("governance_{key}"),
+                format!("Governance metric {key} by tier (docs/governance.md, Metrics); absent when not measurable"),
+                family.clone(),
+            );
+        }
         Metrics {
             registry,
             http_requests,
             http_latency,
             runs,
             leader,
+            governance,
         }
     }
 
@@ -172,6 +198,26 @@ impl Metrics {
         self.leader
             .get_or_create(&LoopLabels { r#loop: loop_name })
             .set(i64::from(held));
+    }
+
+    /// Publish the portfolio metrics: each key's value overall (`tier="all"`)
+    /// and per tier; a metric that is not measurable has no sample.
+    pub fn set_governance(&self, m: &GovernanceMetrics) {
+        let lists = std::iter::once(("all", &m.metrics))
+            .chain(m.tiers.iter().map(|t| (t.tier.as_str(), &t.metrics)));
+        for (tier, list) in lists {
+            for (key, family) in &self.governance {
+                let labels = TierLabels { tier };
+                match list.iter().find(|x| x.key == *key).and_then(|x| x.value) {
+                    Some(v) => {
+                        family.get_or_create(&labels).set(v);
+                    }
+                    None => {
+                        family.remove(&labels);
+                    }
+                }
+            }
+        }
     }
 
     /// The OpenMetrics text exposition of everything above.

@@ -4,6 +4,10 @@
 pub mod evidence;
 #[cfg(test)]
 mod evidence_tests;
+pub mod metrics;
+#[cfg(test)]
+mod metrics_tests;
+pub mod portfolio;
 pub mod promotion;
 
 pub use evidence::{EVIDENCE_FIELDS, Evidence, FieldKind, missing_for};

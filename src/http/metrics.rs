@@ -112,6 +112,12 @@ pub async fn metrics(
             Ok(Some(_)) => {}
         }
     }
+    // The portfolio gauges are measured at scrape time (one read), so a
+    // scrape sees the database as it is; a failed read keeps the last ones.
+    match crate::governance::portfolio::organisation(app.registry()).await {
+        Ok(m) => app.metrics.set_governance(&m),
+        Err(e) => tracing::warn!(error = %e, "governance metrics not refreshed for /metrics"),
+    }
     (
         StatusCode::OK,
         [(

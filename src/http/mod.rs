@@ -5,6 +5,7 @@
 pub mod auth;
 pub use crate::edge::{body_deadline, error, host};
 pub mod extract;
+pub mod governance;
 pub mod meta;
 pub mod metrics;
 pub mod middleware;
@@ -126,6 +127,7 @@ fn api() -> Api {
     let api = people::routes(api);
     let api = projects::routes(api);
     let api = resources::routes(api);
+    let api = governance::routes(api);
     meta::api_routes(api)
 }
 

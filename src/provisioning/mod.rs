@@ -23,6 +23,7 @@ pub mod lifecycle;
 pub mod outputs;
 pub mod query;
 pub mod request;
+pub mod rollup;
 pub mod runner;
 pub mod state;
 pub mod view;

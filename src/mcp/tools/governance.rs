@@ -1,11 +1,22 @@
-//! How far a project is from its next tier (`promotion_status`): the rule
-//! is the governance domain's (`governance::promotion`).
+//! How far a project is from its next tier (`promotion_status`) and the
+//! portfolio metrics (`governance_metrics`): the rules are the governance
+//! domain's (`governance::promotion`, `governance::metrics`).
+
+use schemars::JsonSchema;
+use serde::Deserialize;
 
 use super::projects::ProjectRef;
 use super::{Entry, Meta, target_project, to_value};
 use crate::edge::schema::output_schema;
+use crate::governance::metrics::GovernanceMetrics;
+use crate::governance::portfolio;
 use crate::governance::promotion::{self, PromotionStatus};
 use crate::registry::projects;
+
+/// `governance_metrics` takes no arguments: the credential sets the scope.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct NoArgs {}
 
 pub(super) fn entries() -> Vec<Entry> {
     vec![Entry::new(
@@ -30,5 +41,66 @@ pub(super) fn entries() -> Vec<Entry> {
                 ))
             })
         },
+    ),
+    Entry::new(
+        Meta {
+            name: "governance_metrics",
+            title: "Governance metrics",
+            description: "Portfolio metrics, overall and per tier: projects, overdue reviews, projects below the maintainer minimum, missing evidence, pending approvals and their age, median approval latency, killed projects, committed cost against budget; each with its target and offending project ids, measurable: false when there is no data. Org-wide for an admin or auditor; a project key sees its own project, a member the projects they own or manage.",
+            output: output_schema::<GovernanceMetrics>(),
+            read_only: true,
+            destructive: false,
+        },
+        |app, p, _a: NoArgs| {
+            Box::pin(async move { to_value(portfolio::metrics(app.registry(), p).await?) })
+        },
     )]
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use chrono::Utc;
+    use serde_json::Value;
+
+    use crate::catalog::schema::validate;
+    use crate::governance::Classification;
+    use crate::governance::metrics::{self, ApprovalRow, MetricsScope, Policy, ProjectRow};
+
+    /// The advertised outputSchema accepts a real answer, unchanged.
+    #[test]
+    fn the_answer_fits_the_advertised_schema() {
+        let t = super::super::find("governance_metrics").unwrap();
+        let schema = Value::Object((**t.tool().output_schema.as_ref().unwrap()).clone());
+        let now = Utc::now();
+        let pr = ProjectRow {
+            id: "proj-2026-0001".into(),
+            tier: Classification::LightOperational,
+            killed: true,
+            review_state: "ok".into(),
+            review_date: None,
+            owner_email: "o@corp.example".into(),
+            manager_email: "m@corp.example".into(),
+            evidence: Default::default(),
+            budget_cents: 100,
+            committed_cents: 0,
+        };
+        let waiting = ApprovalRow {
+            project_id: pr.id.clone(),
+            created_at: now,
+            decided_at: None,
+        };
+        let policy = Policy {
+            maintainer_min: 2,
+            overrides: &BTreeMap::new(),
+        };
+        let m = metrics::compute(&[pr], &[waiting], policy, MetricsScope::Organisation, now);
+        let v = serde_json::to_value(&m).unwrap();
+        let mut checked = v.clone();
+        validate("", &schema, &mut checked).unwrap_or_else(|e| panic!("{e:?}: {v:#}"));
+        assert_eq!(checked, v);
+        assert_eq!(v["operational_projects"], 1);
+        assert_eq!(v["scope"], "organisation");
+    }
 }

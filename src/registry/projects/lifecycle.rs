@@ -23,6 +23,20 @@ fn set<T: PartialEq>(slot: &mut T, v: Option<T>, field: &str, changed: &mut Vec<
     }
 }
 
+/// The audit data of a patch: the changed field names, and a budget
+/// change's old and new values (a budget is not personal data, and who
+/// raised it by how much is what a cost review asks).
+fn changed_data(changed: &[String], cur: &Project, next: &Project) -> serde_json::Value {
+    let mut data = json!({"changed": changed});
+    if cur.budget_cents != next.budget_cents {
+        data["budget_usd"] = json!({
+            "old": crate::registry::cents_to_usd(cur.budget_cents),
+            "new": crate::registry::cents_to_usd(next.budget_cents),
+        });
+    }
+    data
+}
+
 pub async fn patch(
     reg: Registry<'_>,
     p: &Principal,
@@ -139,7 +153,7 @@ pub async fn patch(
         Event::new(p, "project.updated")
             .project(id)
             .target(id)
-            .data(json!({"changed": changed})),
+            .data(changed_data(&changed, &cur, &next)),
     )
     .await?;
     let out = fetch_tx(&mut tx, id)
