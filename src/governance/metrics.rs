@@ -212,10 +212,7 @@ fn measure(
         .iter()
         .filter(|p| !missing(p, policy.overrides).is_empty())
         .map(|p| p.id.as_str()));
-    let killed = ids(projects
-        .iter()
-        .filter(|p| p.killed)
-        .map(|p| p.id.as_str()));
+    let killed = ids(projects.iter().filter(|p| p.killed).map(|p| p.id.as_str()));
 
     let pending: Vec<&ApprovalRow> = approvals
         .iter()

@@ -125,8 +125,10 @@ fn table() {
             projects: vec![
                 p(A, Poc),
                 with(p(B, Poc), |x| {
-                    x.evidence
-                        .insert("maintainers".into(), json!(["dev@corp.example", "mgr@corp.example"]));
+                    x.evidence.insert(
+                        "maintainers".into(),
+                        json!(["dev@corp.example", "mgr@corp.example"]),
+                    );
                 }),
             ],
             approvals: vec![],
@@ -183,7 +185,12 @@ fn table() {
         Case {
             name: "median latency of decisions, slow past 24 hours",
             projects: vec![p(A, Poc), p(B, Poc)],
-            approvals: vec![decided(A, 100, 2), decided(A, 100, 4), decided(B, 100, 30), pending(B, 1)],
+            approvals: vec![
+                decided(A, 100, 2),
+                decided(A, 100, 4),
+                decided(B, 100, 30),
+                pending(B, 1),
+            ],
             maintainer_min: 2,
             tier: None,
             key: "median_approval_latency_hours",
@@ -267,7 +274,13 @@ fn table() {
             maintainer_min: c.maintainer_min,
             overrides: &overrides,
         };
-        let m = compute(&c.projects, &c.approvals, policy, MetricsScope::Organisation, now());
+        let m = compute(
+            &c.projects,
+            &c.approvals,
+            policy,
+            MetricsScope::Organisation,
+            now(),
+        );
         let list = match c.tier {
             None => &m.metrics,
             Some(t) => &m.tiers.iter().find(|x| x.tier == t).unwrap().metrics,

@@ -70,7 +70,11 @@ pub async fn organisation(reg: Registry<'_>) -> Result<GovernanceMetrics> {
     measure(reg, &scope, MetricsScope::Organisation).await
 }
 
-async fn measure(reg: Registry<'_>, scope: &Scope, kind: MetricsScope) -> Result<GovernanceMetrics> {
+async fn measure(
+    reg: Registry<'_>,
+    scope: &Scope,
+    kind: MetricsScope,
+) -> Result<GovernanceMetrics> {
     let now = reg.store.clock().now();
     let (projects, approvals) = load(reg, scope, now).await?;
     let policy = Policy {

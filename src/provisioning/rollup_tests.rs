@@ -33,12 +33,16 @@ fn spend_is_the_estimate_pro_rata_while_provisioned() {
         // Destroyed after 73 hours: nothing after.
         (vec![run(0, Some(7_300)), run(73, None)], 730, 730.0),
         // Resized after 73 hours from 73.00 to 146.00 USD.
-        (vec![run(0, Some(7_300)), run(73, Some(14_600))], 146, 730.0 + 1_460.0),
+        (
+            vec![run(0, Some(7_300)), run(73, Some(14_600))],
+            146,
+            730.0 + 1_460.0,
+        ),
         // Destroyed and created again.
         (
             vec![run(0, Some(7_300)), run(10, None), run(20, Some(7_300))],
             30,
-            2_000.0,
+            200.0,
         ),
         // A run stamped after `now` (clock skew) adds nothing negative.
         (vec![run(10, Some(7_300))], 5, 0.0),
@@ -51,7 +55,13 @@ fn spend_is_the_estimate_pro_rata_while_provisioned() {
     }
 }
 
-fn project(id: &str, grp: Option<&str>, tier: Classification, budget: i64, committed: i64) -> CostProject {
+fn project(
+    id: &str,
+    grp: Option<&str>,
+    tier: Classification,
+    budget: i64,
+    committed: i64,
+) -> CostProject {
     CostProject {
         id: id.into(),
         name: format!("name of {id}"),
@@ -101,9 +111,30 @@ fn groups_sum_their_projects() {
         (
             RollupBy::Project,
             vec![
-                (Some("proj-2026-0001"), Some("name of proj-2026-0001"), 1, 100.0, 10.0, 0.5),
-                (Some("proj-2026-0002"), Some("name of proj-2026-0002"), 1, 0.0, 3.0, 0.5),
-                (Some("proj-2026-0003"), Some("name of proj-2026-0003"), 1, 50.0, 0.0, 0.5),
+                (
+                    Some("proj-2026-0001"),
+                    Some("name of proj-2026-0001"),
+                    1,
+                    100.0,
+                    10.0,
+                    0.5,
+                ),
+                (
+                    Some("proj-2026-0002"),
+                    Some("name of proj-2026-0002"),
+                    1,
+                    0.0,
+                    3.0,
+                    0.5,
+                ),
+                (
+                    Some("proj-2026-0003"),
+                    Some("name of proj-2026-0003"),
+                    1,
+                    50.0,
+                    0.0,
+                    0.5,
+                ),
             ],
         ),
         (
@@ -178,11 +209,22 @@ fn csv_cells_are_quoted_and_never_formulas() {
 
 #[test]
 fn csv_has_a_header_and_one_line_per_row() {
-    let ps = vec![project("proj-2026-0001", Some("platform"), Classification::Poc, 10_000, 1_000)];
+    let ps = vec![project(
+        "proj-2026-0001",
+        Some("platform"),
+        Classification::Poc,
+        10_000,
+        1_000,
+    )];
     let mut p = ps[0].clone();
     p.id = "proj-2026-0002".into();
     p.name = "=cmd|' /C calc'!A0, evil".into();
-    let r = group(&[ps[0].clone(), p], RollupBy::Project, &HashMap::new(), t0());
+    let r = group(
+        &[ps[0].clone(), p],
+        RollupBy::Project,
+        &HashMap::new(),
+        t0(),
+    );
     let csv = r.to_csv();
     let lines: Vec<&str> = csv.split("\r\n").collect();
     assert_eq!(

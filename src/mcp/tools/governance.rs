@@ -19,42 +19,44 @@ use crate::registry::projects;
 struct NoArgs {}
 
 pub(super) fn entries() -> Vec<Entry> {
-    vec![Entry::new(
-        Meta {
-            name: "promotion_status",
-            title: "Promotion status",
-            description: "Shows the project's tier, the next tier, and which evidence fields are still missing for it. Use it to see what to fill in with update_project before asking a human to promote.",
-            output: output_schema::<PromotionStatus>(),
-            read_only: true,
-            destructive: false,
-        },
-        |app, p, a: ProjectRef| {
-            Box::pin(async move {
-                let id = target_project(p, a.project_id)?;
-                let pr = projects::get(app.registry(), p, &id).await?;
-                to_value(promotion::status(
-                    &pr.id,
-                    pr.classification,
-                    pr.killed,
-                    &pr.evidence_map(),
-                    &app.config.file.classification_requirements,
-                ))
-            })
-        },
-    ),
-    Entry::new(
-        Meta {
-            name: "governance_metrics",
-            title: "Governance metrics",
-            description: "Portfolio metrics, overall and per tier: projects, overdue reviews, projects below the maintainer minimum, missing evidence, pending approvals and their age, median approval latency, killed projects, committed cost against budget; each with its target and offending project ids, measurable: false when there is no data. Org-wide for an admin or auditor; a project key sees its own project, a member the projects they own or manage.",
-            output: output_schema::<GovernanceMetrics>(),
-            read_only: true,
-            destructive: false,
-        },
-        |app, p, _a: NoArgs| {
-            Box::pin(async move { to_value(portfolio::metrics(app.registry(), p).await?) })
-        },
-    )]
+    vec![
+        Entry::new(
+            Meta {
+                name: "promotion_status",
+                title: "Promotion status",
+                description: "Shows the project's tier, the next tier, and which evidence fields are still missing for it. Use it to see what to fill in with update_project before asking a human to promote.",
+                output: output_schema::<PromotionStatus>(),
+                read_only: true,
+                destructive: false,
+            },
+            |app, p, a: ProjectRef| {
+                Box::pin(async move {
+                    let id = target_project(p, a.project_id)?;
+                    let pr = projects::get(app.registry(), p, &id).await?;
+                    to_value(promotion::status(
+                        &pr.id,
+                        pr.classification,
+                        pr.killed,
+                        &pr.evidence_map(),
+                        &app.config.file.classification_requirements,
+                    ))
+                })
+            },
+        ),
+        Entry::new(
+            Meta {
+                name: "governance_metrics",
+                title: "Governance metrics",
+                description: "Portfolio metrics, overall and per tier: projects, overdue reviews, projects below the maintainer minimum, missing evidence, pending approvals and their age, median approval latency, killed projects, committed cost against budget; each with its target and offending project ids, measurable: false when there is no data. Org-wide for an admin or auditor; a project key sees its own project, a member the projects they own or manage.",
+                output: output_schema::<GovernanceMetrics>(),
+                read_only: true,
+                destructive: false,
+            },
+            |app, p, _a: NoArgs| {
+                Box::pin(async move { to_value(portfolio::metrics(app.registry(), p).await?) })
+            },
+        ),
+    ]
 }
 
 #[cfg(test)]
