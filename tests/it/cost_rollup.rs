@@ -78,6 +78,8 @@ async fn rollups(engine: Engine) {
     )
     .await;
     app.clock().advance(Duration::from_secs(73 * 3600));
+    // The session idled out over those hours: sign in again.
+    let admin = app.admin_token().await;
 
     let r = app.get("/api/cost?by=group", Some(&admin)).await;
     r.expect(200);
@@ -190,11 +192,11 @@ async fn rollups(engine: Engine) {
     app.get("/api/cost?by=colour", Some(&owner))
         .await
         .expect_error(403, "forbidden");
-    let key = app.mint_key(&admin, &a, "agent").await["key"]
+    let pat = app.mint_pat(&owner, "cost").await["token"]
         .as_str()
         .unwrap()
         .to_string();
-    app.get("/api/cost", Some(&key))
+    app.get("/api/cost", Some(&pat))
         .await
         .expect_error(403, "forbidden");
     app.get("/api/cost", None).await.expect(401);
@@ -254,8 +256,9 @@ async fn budget_changes_are_audited(engine: Engine) {
 
 /// Fifty `ecr-repository` asks (1.00 USD a month each) at once into a
 /// 7.00 USD budget: exactly seven are taken, the rest refused `forbidden`.
-/// Armed with a stand-in Terraform that fails every run at once (a failed
-/// resource still commits its estimate), as in `budget_race`.
+/// Armed with a stand-in Terraform (as in `budget_race`), and with no tier
+/// auto-approved, so every taken ask waits for a person and keeps its
+/// estimate reserved: no run can finish mid-race and free its share.
 async fn fifty_asks_into_a_budget_of_seven(engine: Engine) {
     let dir = std::env::temp_dir().join(format!("asgard-tf-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -271,7 +274,7 @@ async fn fifty_asks_into_a_budget_of_seven(engine: Engine) {
     )
     .unwrap();
     let yaml = format!(
-        "{RUNBOOK_YAML}provisioning:\n  terraform:\n    bin: {}\n",
+        "{RUNBOOK_YAML}provisioning:\n  terraform:\n    bin: {}\n  auto_approve: {{ classifications: [] }}\n",
         tf.display()
     );
     let modules = concat!(env!("CARGO_MANIFEST_DIR"), "/modules");
@@ -321,6 +324,18 @@ async fn fifty_asks_into_a_budget_of_seven(engine: Engine) {
         }
     }
     assert_eq!(taken, 7, "asks of 1.00 USD taken into a 7.00 USD budget");
+    let waiting = app
+        .get(
+            &format!("/api/requests?project={pid}&state=pending_approval"),
+            Some(&tok),
+        )
+        .await
+        .json();
+    assert_eq!(
+        waiting["requests"].as_array().unwrap().len(),
+        7,
+        "{waiting}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
     let cost: Value = app
         .get(&format!("/api/projects/{pid}/cost"), Some(&tok))

@@ -139,18 +139,29 @@ async fn each_caller_sees_its_scope(engine: Engine) {
         .as_str()
         .unwrap()
         .to_string();
+    // MCP takes keys and personal access tokens, not sessions.
+    let pat = |t: Value| t["token"].as_str().unwrap().to_string();
+    let admin_pat = pat(app.mint_pat(&admin, "metrics").await);
+    let auditor_pat = pat(app.mint_pat(&auditor, "metrics").await);
+    let member_pat = pat(app.mint_pat(&member, "metrics").await);
 
-    // (credential, scope, total projects, the project it must list)
+    // (REST credential, MCP credential, scope, total projects, the project
+    // it must list)
     let cases = [
-        (&admin, "organisation", 2, &other),
-        (&auditor, "organisation", 2, &mine),
-        (&member, "own", 1, &mine),
-        (&key, "own", 1, &other),
+        (&admin, &admin_pat, "organisation", 2, &other),
+        (&auditor, &auditor_pat, "organisation", 2, &mine),
+        (&member, &member_pat, "own", 1, &mine),
+        (&key, &key, "own", 1, &other),
     ];
-    for (cred, scope, total, listed) in cases {
-        let m = app.get("/api/governance/metrics", Some(cred)).await;
-        m.expect(200);
-        let m = m.json();
+    for (cred, mcp_cred, scope, total, listed) in cases {
+        // A project key answers over MCP only (REST takes people).
+        let m = if cred == &key {
+            app.tool_call(cred, "governance_metrics", json!({})).await["structuredContent"].clone()
+        } else {
+            let m = app.get("/api/governance/metrics", Some(cred)).await;
+            m.expect(200);
+            m.json()
+        };
         assert_eq!(m["scope"], scope, "{m}");
         assert_eq!(m["total_projects"], total, "{scope}: {m}");
         assert_eq!(metric(&m, "projects")["value"], f64::from(total));
@@ -159,7 +170,9 @@ async fn each_caller_sees_its_scope(engine: Engine) {
         assert!(missing.contains(listed), "{scope}: {missing:?}");
         assert_eq!(missing.len(), total as usize, "{scope}: {missing:?}");
 
-        let r = app.tool_call(cred, "governance_metrics", json!({})).await;
+        let r = app
+            .tool_call(mcp_cred, "governance_metrics", json!({}))
+            .await;
         assert_eq!(r["isError"], false, "{r}");
         let mut mcp = r["structuredContent"].clone();
         let mut rest = m.clone();
@@ -169,7 +182,11 @@ async fn each_caller_sees_its_scope(engine: Engine) {
     }
     // Unknown arguments are refused on the field's door.
     let r = app
-        .tool_call(&admin, "governance_metrics", json!({"project_id": mine}))
+        .tool_call(
+            &admin_pat,
+            "governance_metrics",
+            json!({"project_id": mine}),
+        )
         .await;
     assert_eq!(r["isError"], true, "{r}");
     app.get("/api/governance/metrics", None).await.expect(401);
@@ -215,6 +232,8 @@ async fn approvals_pending_and_latency(engine: Engine) {
     )
     .await;
     app.clock().advance(Duration::from_secs(50 * 3600));
+    // The session idled out over those hours: sign in again.
+    let admin = app.admin_token().await;
 
     let m = app
         .get("/api/governance/metrics", Some(&admin))
