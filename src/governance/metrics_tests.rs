@@ -97,7 +97,7 @@ fn table() {
                 with(p(B, Poc), |x| x.review_date = Some(hours_ago(1))),
                 with(p(C, Poc), |x| {
                     x.review_date = Some(hours_ago(1));
-                    x.killed = true
+                    x.killed = true;
                 }),
             ],
             approvals: vec![],
@@ -252,11 +252,11 @@ fn table() {
             projects: vec![
                 with(p(A, Poc), |x| {
                     x.budget_cents = 1_000;
-                    x.committed_cents = 1_500
+                    x.committed_cents = 1_500;
                 }),
                 with(p(B, Poc), |x| {
                     x.budget_cents = 10_000;
-                    x.committed_cents = 2_000
+                    x.committed_cents = 2_000;
                 }),
                 with(p(C, Poc), |x| x.committed_cents = 500),
             ],

@@ -149,7 +149,8 @@ pub fn group(
     now: DateTime<Utc>,
 ) -> CostRollup {
     // key → (label, projects, budget, committed, spend)
-    let mut acc: BTreeMap<Option<String>, (Option<String>, u64, i64, i64, f64)> = BTreeMap::new();
+    type Sums = (Option<String>, u64, i64, i64, f64);
+    let mut acc: BTreeMap<Option<String>, Sums> = BTreeMap::new();
     for p in projects {
         let (key, label) = match by {
             RollupBy::Group => (

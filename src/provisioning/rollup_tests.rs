@@ -209,22 +209,17 @@ fn csv_cells_are_quoted_and_never_formulas() {
 
 #[test]
 fn csv_has_a_header_and_one_line_per_row() {
-    let ps = vec![project(
+    let first = project(
         "proj-2026-0001",
         Some("platform"),
         Classification::Poc,
         10_000,
         1_000,
-    )];
-    let mut p = ps[0].clone();
+    );
+    let mut p = first.clone();
     p.id = "proj-2026-0002".into();
     p.name = "=cmd|' /C calc'!A0, evil".into();
-    let r = group(
-        &[ps[0].clone(), p],
-        RollupBy::Project,
-        &HashMap::new(),
-        t0(),
-    );
+    let r = group(&[first, p], RollupBy::Project, &HashMap::new(), t0());
     let csv = r.to_csv();
     let lines: Vec<&str> = csv.split("\r\n").collect();
     assert_eq!(

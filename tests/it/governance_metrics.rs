@@ -65,10 +65,10 @@ async fn maintainer_min_from_the_config(engine: Engine) {
     assert_eq!(m["total_projects"], 1);
     let below = metric(&m, "below_maintainer_min");
     assert_eq!(below["value"], 1.0, "{below}");
-    assert_eq!(offenders(below), [pid.clone()]);
+    assert_eq!(offenders(below), [pid.as_str()]);
     assert_eq!(
         offenders(tier_metric(&m, "poc", "below_maintainer_min")),
-        [pid.clone()]
+        [pid.as_str()]
     );
     let text = app.get("/metrics", None).await.text;
     assert!(
@@ -242,7 +242,7 @@ async fn approvals_pending_and_latency(engine: Engine) {
     assert_eq!(metric(&m, "pending_approvals")["value"], 1.0, "{m}");
     let oldest = metric(&m, "oldest_pending_approval_hours");
     assert_eq!(oldest["value"], 50.0, "{oldest}");
-    assert_eq!(offenders(oldest), [pid.clone()], "late past 48 hours");
+    assert_eq!(offenders(oldest), [pid.as_str()], "late past 48 hours");
     assert_eq!(tier_metric(&m, "poc", "pending_approvals")["value"], 1.0);
     assert_eq!(
         tier_metric(&m, "light-operational", "pending_approvals")["value"],
@@ -277,7 +277,7 @@ async fn approvals_pending_and_latency(engine: Engine) {
     let latency = metric(&m, "median_approval_latency_hours");
     assert_eq!(latency["measurable"], true, "{latency}");
     assert_eq!(latency["value"], 50.0, "{latency}");
-    assert_eq!(offenders(latency), [pid.clone()], "slower than 24 hours");
+    assert_eq!(offenders(latency), [pid.as_str()], "slower than 24 hours");
 }
 
 crate::both_engines!(
