@@ -41,6 +41,65 @@ pub struct App {
     pub credentials: Option<crate::auth::cache::CredentialCache>,
     /// Project-list pages (SQLite only; see `registry::projects::ListCache`).
     pub project_lists: Option<crate::registry::projects::ListCache>,
+    /// Subkeys of the master key, derived once.
+    pub ciphers: Ciphers,
+}
+
+/// The ciphers derived from the master key at boot, one per purpose.
+pub struct Ciphers {
+    pub secrets: crate::secrets::Cipher,
+    pub run_logs: crate::secrets::Cipher,
+}
+
+impl Ciphers {
+    pub fn new(key: &MasterKey) -> Self {
+        use crate::secrets::{Cipher, Purpose};
+        Ciphers {
+            secrets: Cipher::new(key, Purpose::Secrets),
+            run_logs: Cipher::new(key, Purpose::RunLogs),
+        }
+    }
+}
+
+impl App {
+    /// The registry's view of this app (what its use cases need).
+    pub fn registry(&self) -> crate::registry::Registry<'_> {
+        crate::registry::Registry {
+            store: &self.store,
+            config: &self.config,
+            lists: self.project_lists.as_ref(),
+        }
+    }
+
+    /// What signing in needs.
+    pub fn accounts(&self) -> crate::auth::login::Accounts<'_> {
+        crate::auth::login::Accounts {
+            store: &self.store,
+            throttle: &self.throttle,
+            local_login: !self.config.disable_local_login,
+        }
+    }
+
+    /// The secret store's view of this app.
+    pub fn secrets(&self) -> crate::secrets::store::SecretStore<'_> {
+        crate::secrets::store::SecretStore {
+            store: &self.store,
+            cipher: &self.ciphers.secrets,
+        }
+    }
+
+    /// The provisioning use cases' view of this app.
+    pub fn provisioner(&self) -> crate::provisioning::Provisioner<'_> {
+        crate::provisioning::Provisioner {
+            store: &self.store,
+            config: &self.config,
+            catalog: &self.catalog,
+            work: &self.work,
+            run_logs: &self.ciphers.run_logs,
+            secrets: self.secrets(),
+            registry: self.registry(),
+        }
+    }
 }
 
 /// Things `serve` reports after building, outside the log stream.
@@ -184,6 +243,7 @@ impl App {
         let credentials = crate::auth::cache::CredentialCache::for_store(&store);
         let project_lists = crate::registry::projects::ListCache::for_store(&store);
         let app = App {
+            ciphers: Ciphers::new(&resolved.key),
             credentials,
             project_lists,
             config: Arc::new(config),

@@ -263,7 +263,7 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
 /// and leaves their destroys to an armed one; say so at boot, so an operator
 /// who forgot `ASGARD_TF_MODULES_DIR` finds out before an agent does.
 async fn warn_unarmed(app: &crate::app::App) {
-    match crate::provisioning::query::provisioned_count(app).await {
+    match crate::provisioning::query::provisioned_count(app.provisioner()).await {
         Ok(0) => {}
         Ok(n) => tracing::warn!(
             provisioned_resources = n,

@@ -6,6 +6,7 @@
 pub mod cache;
 pub mod credential;
 pub mod duties;
+pub mod login;
 pub mod offboard;
 pub mod oidc;
 pub mod password;

@@ -73,12 +73,26 @@ pub fn expiry(
     }
 }
 
+/// A freshly minted personal access token: the only answer that carries
+/// its value (no `Debug`, so it cannot reach a log by accident). Fields are
+/// in alphabetical order, the order of the JSON rendering this replaced.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct MintedPat {
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub id: String,
+    pub name: String,
+    pub prefix: String,
+    /// The token itself, shown only here.
+    pub token: String,
+}
+
 pub async fn mint(
     store: &Store,
     p: &Principal,
     n: NewPat,
     pats_can_mint_pats: bool,
-) -> Result<serde_json::Value> {
+) -> Result<MintedPat> {
     let user = p.user().ok_or_else(|| {
         Error::forbidden(
             "only users mint personal access tokens",
@@ -141,9 +155,14 @@ pub async fn mint(
     )
     .await?;
     tx.commit().await?;
-    Ok(
-        serde_json::json!({"token": tok, "id": id, "name": name, "prefix": prefix, "created_at": now, "expires_at": exp}),
-    )
+    Ok(MintedPat {
+        created_at: now,
+        expires_at: exp,
+        id,
+        name,
+        prefix,
+        token: tok,
+    })
 }
 
 pub async fn list(store: &Store, p: &Principal) -> Result<Vec<PatRow>> {

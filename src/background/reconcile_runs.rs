@@ -12,13 +12,25 @@
 use crate::app::App;
 use crate::audit::{self, Event};
 use crate::error::Result;
+use crate::store::Store;
 
 const MAX_ATTEMPTS: i64 = 3;
 
 pub async fn tick(app: &App) -> Result<()> {
-    let now = app.store.clock().now();
+    requeue_stale(&app.store).await?;
+    if app.config.terraform.is_some() {
+        app.work.notify_one();
+    }
+    Ok(())
+}
+
+/// The tick's work on a bare store: returns how many runs it re-queued or
+/// gave up on (the store contract suite runs it with a fake clock).
+pub async fn requeue_stale(store: &Store) -> Result<usize> {
+    let now = store.clock().now();
+    let mut changed = 0;
     // A read on the reader path: looking flushes no cache.
-    let stale: Vec<(String, i64, String)> = on_pool!(app.store.read(), |p| {
+    let stale: Vec<(String, i64, String)> = on_pool!(store.read(), |p| {
         sqlx::query_as(
         "SELECT r.id, r.attempts, r.project_id FROM requests r
          WHERE r.state = 'running'
@@ -40,7 +52,7 @@ pub async fn tick(app: &App) -> Result<()> {
         } else {
             ("queued", None)
         };
-        let mut tx = app.store.begin().await?;
+        let mut tx = store.begin().await?;
         let n = on_tx!(&mut tx, |c| {
             sqlx::query("UPDATE requests SET state = $1, error = $2, claimed_by = NULL, updated_at = $3 WHERE id = $4 AND state = 'running'")
                 .bind(state)
@@ -52,6 +64,7 @@ pub async fn tick(app: &App) -> Result<()> {
                 .map(|r| r.rows_affected())
         })?;
         if n == 1 {
+            changed += 1;
             if giving_up {
                 on_tx!(&mut tx, |c| {
                     sqlx::query("UPDATE resources SET state = 'failed', last_error = $1 WHERE id = (SELECT resource_id FROM requests WHERE id = $2)")
@@ -79,8 +92,5 @@ pub async fn tick(app: &App) -> Result<()> {
         tx.commit().await?;
         tracing::warn!(request_id = %id, state, "re-queued a run whose replica stopped");
     }
-    if app.config.terraform.is_some() {
-        app.work.notify_one();
-    }
-    Ok(())
+    Ok(changed)
 }

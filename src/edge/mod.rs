@@ -7,6 +7,7 @@ pub mod body_deadline;
 pub mod error;
 pub mod host;
 pub mod nul;
+pub mod project_body;
 pub mod request_id;
 pub mod schema;
 

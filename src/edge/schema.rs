@@ -19,8 +19,8 @@ use std::sync::Arc;
 
 use schemars::JsonSchema;
 use schemars::generate::SchemaSettings;
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
 /// A JSON object (an MCP `JsonObject`).
@@ -66,13 +66,15 @@ pub fn schema_for<A: JsonSchema>() -> Arc<JsonObject> {
 }
 
 /// The schema of an answer of type `T` (an MCP `outputSchema`, an OpenAPI
-/// response): inline, without the root title. Optional fields keep their
-/// `null`, since an answer may carry one.
+/// response): inline, without the root title, and describing how `T`
+/// serializes, so a field that is always sent (if sometimes `null`) is
+/// `required`, and only one left out when empty is optional.
 pub fn output_schema<T: JsonSchema>() -> Value {
     let generator = SchemaSettings::draft2020_12()
         .with(|s| {
             s.meta_schema = None;
             s.inline_subschemas = true;
+            s.contract = schemars::generate::Contract::Serialize;
         })
         .into_generator();
     let mut v = generator.into_root_schema_for::<T>().to_value();
@@ -188,15 +190,9 @@ pub fn check(schema: &JsonObject, mut raw: JsonObject) -> Result<JsonObject> {
     Ok(raw)
 }
 
-/// For an argument where `null` differs from absent (clear vs keep):
-/// absent → `None`, `null` → `Some(None)`. Use with `#[serde(default)]`.
-pub fn nullable<'de, D, T>(d: D) -> std::result::Result<Option<Option<T>>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
-}
+/// For an argument where `null` differs from absent (clear vs keep); it
+/// lives with the domain's input checks, which use it too.
+pub use crate::registry::validate::nullable;
 
 /// The arguments of a tool that takes none.
 #[derive(Deserialize, JsonSchema)]

@@ -2,9 +2,11 @@
 //! requirement lists (cumulative; `classification_requirements` in the config
 //! replaces a tier's own list).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use serde_json::Value;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
 
 use super::Classification;
 use crate::error::{Error, Result};
@@ -90,6 +92,58 @@ const CRITICAL: &[&str] = &[
 
 /// Validated evidence: field name → JSON value (string or array of strings).
 pub type Evidence = BTreeMap<String, Value>;
+
+/// Evidence as a body sends it: field name → value, `null` clearing one.
+/// Its schema is built from `EVIDENCE_FIELDS`, the one table of names and
+/// kinds, so the parser, the OpenAPI body and the MCP `inputSchema` cannot
+/// disagree on them; `validate_field` then normalises each value.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct EvidenceChanges(pub BTreeMap<String, Value>);
+
+impl schemars::JsonSchema for EvidenceChanges {
+    fn schema_name() -> Cow<'static, str> {
+        "EvidenceChanges".into()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let props: Map<String, Value> = EVIDENCE_FIELDS
+            .iter()
+            .map(|(n, k)| ((*n).to_string(), field_schema(*k)))
+            .collect();
+        let mut s = Map::new();
+        s.insert("type".into(), json!("object"));
+        s.insert(
+            "description".into(),
+            json!("Evidence fields (docs/governance.md describes each); null clears one."),
+        );
+        s.insert("properties".into(), Value::Object(props));
+        s.insert("additionalProperties".into(), json!(false));
+        s.into()
+    }
+}
+
+/// The schema of one evidence value of `kind`; `null` clears the field.
+pub fn field_schema(kind: FieldKind) -> Value {
+    let text = json!({"type": "string", "minLength": 1, "maxLength": 2000});
+    match kind {
+        FieldKind::Text => json!({"type": ["string", "null"], "minLength": 1, "maxLength": 2000}),
+        FieldKind::Url => json!({"type": ["string", "null"], "format": "uri", "maxLength": 2000,
+                                 "pattern": "^\\s*https?://[^/\\s]"}),
+        FieldKind::Date => json!({"type": ["string", "null"], "format": "date"}),
+        FieldKind::Enum(allowed) => {
+            let mut e: Vec<Value> = allowed.iter().map(|a| json!(a)).collect();
+            e.push(Value::Null);
+            json!({"type": ["string", "null"], "enum": e})
+        }
+        FieldKind::List => json!({"type": ["array", "null"], "maxItems": 100, "items": text}),
+        FieldKind::Emails => json!({"type": ["array", "null"], "maxItems": 100,
+                                    "items": {"type": "string", "format": "email"}}),
+    }
+}
 
 pub fn kind_of(name: &str) -> Option<FieldKind> {
     EVIDENCE_FIELDS

@@ -2,6 +2,9 @@
 //! domain values; persistence and authority checks happen in the callers.
 
 pub mod evidence;
+#[cfg(test)]
+mod evidence_tests;
+pub mod promotion;
 
 pub use evidence::{EVIDENCE_FIELDS, Evidence, FieldKind, missing_for};
 
@@ -9,7 +12,18 @@ use serde::{Deserialize, Serialize};
 
 /// Classification tiers, ordered from least to most governed.
 #[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "kebab-case")]
 pub enum Classification {
@@ -65,8 +79,29 @@ impl std::str::FromStr for Classification {
 
 crate::sql_text!(Classification);
 
-/// Data classification of a project's data.
-pub const DATA_CLASSES: [&str; 4] = ["public", "internal", "confidential", "restricted"];
+/// How sensitive the project's data is.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum DataClass {
+    Public,
+    #[default]
+    Internal,
+    Confidential,
+    Restricted,
+}
+
+impl DataClass {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DataClass::Public => "public",
+            DataClass::Internal => "internal",
+            DataClass::Confidential => "confidential",
+            DataClass::Restricted => "restricted",
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {

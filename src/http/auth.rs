@@ -12,7 +12,7 @@ use super::extract::{ClientIp, Json, came_over_tls};
 use super::{Api, AppState, Reply};
 use crate::audit::{self, Event};
 use crate::auth::credential::Credential;
-use crate::auth::{Principal, password, pats, sessions, users};
+use crate::auth::{Principal, login, pats, sessions, users};
 use crate::error::Error;
 
 pub fn routes(api: Api) -> Api {
@@ -37,6 +37,7 @@ pub fn routes(api: Api) -> Api {
         .doc("Mint a personal access token from a session (a PAT may mint one only when auth.pats_can_mint_pats allows it, and never one outliving itself); the token is shown only in this answer")
         .body::<pats::NewPat>()
         .status(201)
+        .answer::<pats::MintedPat>()
         .delete("/api/auth/tokens/{id}", revoke_token)
         .doc("Revoke one of your personal access tokens")
         .status(204)
@@ -55,53 +56,8 @@ async fn login(
     headers: HeaderMap,
     Json(body): Json<Login>,
 ) -> Result<Response, ApiError> {
-    if app.config.disable_local_login {
-        return Err(Error::forbidden(
-            "local sign-in is disabled here",
-            "use \"Sign in with SSO\" (GET /api/auth/oidc/login)",
-        )
-        .into());
-    }
-    let login = body.username.trim().to_string();
-    if login.is_empty() || login.len() > 254 || body.password.len() > 1024 {
-        return Err(Error::InvalidCredentials.into());
-    }
-    // The slot is taken before the slow verify, so parallel guesses cannot
-    // all pass a check that none of them has failed yet.
-    let slot = app
-        .throttle
-        .reserve(ip, &login)
-        .map_err(|wait| Error::TooManyAttempts { retry_after: wait })?;
-    let user = users::by_login(&app.store, &login).await?;
-    let stored = user
-        .as_ref()
-        .filter(|u| u.active)
-        .and_then(|u| u.password_hash.clone());
-    let ok = password::verify(body.password, stored).await;
-    let Some(user) = user.filter(|_| ok) else {
-        slot.fail();
-        let who = format!("anonymous:{ip}");
-        // What was typed goes to the audit log, never a raw control character.
-        let typed = audit::escape_untrusted(&login);
-        audit::record_now(
-            &app.store,
-            Event::system(&who, "auth.login_failed")
-                .target(&typed)
-                .outcome("denied"),
-        )
-        .await?;
-        return Err(Error::InvalidCredentials.into());
-    };
-    slot.succeed();
-    let s = sessions::create(&app.store, &user.id).await?;
-    let actor = format!("user:{}", user.email.as_deref().unwrap_or(&user.username));
-    audit::record_now(
-        &app.store,
-        Event::system(&actor, "auth.login")
-            .target(&user.id)
-            .data(json!({"method": "password"})),
-    )
-    .await?;
+    let login::LoggedIn { session: s, user } =
+        login::password_login(app.accounts(), ip, &body.username, body.password).await?;
     let secure =
         app.config.force_https || came_over_tls(&headers, Some(peer), &app.config.trusted_proxies);
     let cookie = session_cookie(&s.token, sessions::IDLE.num_seconds(), secure);
@@ -203,7 +159,7 @@ async fn mint_token(
     State(app): State<AppState>,
     p: Principal,
     Json(b): Json<pats::NewPat>,
-) -> Result<(StatusCode, Reply<Value>), ApiError> {
+) -> Result<(StatusCode, Reply<pats::MintedPat>), ApiError> {
     Ok((
         StatusCode::CREATED,
         Reply(pats::mint(&app.store, &p, b, app.config.file.auth.pats_can_mint_pats).await?),

@@ -35,6 +35,8 @@ pub struct RouteDoc {
     pub status: u16,
     /// The JSON Schema of the request body, if the route takes one.
     pub body: Option<serde_json::Value>,
+    /// The JSON Schema of the success answer, when the route answers a typed one.
+    pub answer: Option<serde_json::Value>,
     /// Query parameters (`limit` is an integer, the rest strings).
     pub query: &'static [&'static str],
     /// Answered without a credential.
@@ -85,6 +87,12 @@ impl Api {
     /// The request body is `T` (its schema derived from the type itself).
     pub fn body<T: schemars::JsonSchema>(self) -> Self {
         self.body_schema(openapi::schema_of::<T>())
+    }
+
+    /// The success answer is `T` (its schema derived from the type itself).
+    pub fn answer<T: schemars::JsonSchema>(mut self) -> Self {
+        self.last().answer = Some(crate::edge::schema::output_schema::<T>());
+        self
     }
 
     pub fn body_schema(mut self, schema: serde_json::Value) -> Self {

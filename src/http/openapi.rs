@@ -2,11 +2,10 @@
 //! from the route table itself (`Api` records each route with its summary,
 //! success status, query parameters and body schema), so it lists exactly the
 //! routes the router serves. Typed bodies get their schema from the Rust type
-//! (`schemars`); the two free-form project bodies get theirs from the same
-//! constants the registry validates against (evidence fields, tiers, data
-//! classes) and from this server's registration settings.
+//! (`schemars`); the two project bodies too, with this server's groups and
+//! registration settings added by `registry::input::describe`.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -17,8 +16,8 @@ use serde_json::{Map, Value, json};
 use super::{AppState, RouteDoc, documented_routes, middleware::is_public_api};
 use crate::app::App;
 use crate::auth::Principal;
-use crate::governance::DATA_CLASSES;
-use crate::governance::evidence::{EVIDENCE_FIELDS, FieldKind};
+use crate::edge::schema::schema_for;
+use crate::registry::input::{self, NewProject, ProjectPatch};
 
 /// The JSON Schema of `T`, as an OpenAPI 3.1 (JSON Schema 2020-12) object.
 pub fn schema_of<T: schemars::JsonSchema>() -> Value {
@@ -30,103 +29,17 @@ pub fn schema_of<T: schemars::JsonSchema>() -> Value {
     v
 }
 
-fn evidence_field(kind: FieldKind) -> Value {
-    let text = json!({"type": "string", "minLength": 1, "maxLength": 2000});
-    let v = match kind {
-        FieldKind::Text => text,
-        FieldKind::Url => {
-            json!({"type": "string", "format": "uri", "pattern": "^https?://[^/\\s]\\S*$"})
-        }
-        FieldKind::Date => json!({"type": "string", "format": "date"}),
-        FieldKind::Enum(allowed) => json!({"type": "string", "enum": allowed}),
-        FieldKind::List => json!({"type": "array", "maxItems": 100, "items": text}),
-        FieldKind::Emails => {
-            json!({"type": "array", "maxItems": 100, "items": {"type": "string", "format": "email"}})
-        }
-    };
-    // `null` clears a field.
-    json!({"anyOf": [v, {"type": "null"}]})
-}
-
-/// The active groups of this server's allowlist, or (open mode, no
-/// allowlist) any key of the right shape.
-fn group_schema(app: &App) -> Value {
-    let groups = &app.config.file.groups;
-    if groups.is_empty() {
-        json!({"type": "string", "pattern": "^[a-z][a-z0-9_-]{0,39}$",
-               "description": "open mode: any group key"})
-    } else {
-        let keys: Vec<&str> = groups
-            .iter()
-            .filter(|g| g.active)
-            .map(|g| g.key.as_str())
-            .collect();
-        if keys.is_empty() {
-            // An empty `enum` is not valid JSON Schema; say it in words.
-            json!({"type": "string", "description": "no group is active: registration is refused until an admin activates one"})
-        } else {
-            json!({"type": "string", "enum": keys, "description": "a group key from GET /api/groups"})
-        }
-    }
-}
-
-/// The body of `POST /api/projects` (`register`) or `PATCH /api/projects/{id}`.
+/// The body of `POST /api/projects` (`register`) or `PATCH /api/projects/{id}`:
+/// the schema of the registry's type, with this server's settings added.
 fn project_body(app: &App, register: bool) -> Value {
-    let mut props = Map::new();
-    let evidence: Map<String, Value> = EVIDENCE_FIELDS
-        .iter()
-        .map(|(n, k)| (n.to_string(), evidence_field(*k)))
-        .collect();
-    props.insert(
-        "name".into(),
-        json!({"type": "string", "minLength": 1, "maxLength": 120, "pattern": "\\S"}),
-    );
-    props.insert(
-        "description".into(),
-        json!({"type": ["string", "null"], "maxLength": 2000}),
-    );
-    props.insert(
-        "owner_email".into(),
-        json!({"type": "string", "format": "email"}),
-    );
-    props.insert(
-        "manager_email".into(),
-        json!({"type": "string", "format": "email"}),
-    );
-    props.insert("group".into(), group_schema(app));
-    props.insert(
-        "budget_usd".into(),
-        json!({"type": "number", "minimum": 0, "maximum": 1e9, "description": "monthly; 0 = no budget"}),
-    );
-    props.insert(
-        "data_class".into(),
-        json!({"type": "string", "enum": DATA_CLASSES}),
-    );
-    if register {
-        props.insert(
-            "classification".into(),
-            json!({"type": "string", "enum": ["poc", "light-operational"], "default": "poc"}),
-        );
-    }
-    props.insert(
-        "evidence".into(),
-        json!({"type": "object", "properties": evidence, "additionalProperties": false,
-               "description": "evidence fields; each may also be sent at the top level"}),
-    );
-    props.extend(evidence);
-    let mut schema = json!({"type": "object", "properties": props, "additionalProperties": false});
-    if register {
-        let reg = app.config.file.registration;
-        let mut required = vec!["name", "owner_email"];
-        if reg.require_manager {
-            required.push("manager_email");
-        }
-        if reg.require_group {
-            required.push("group");
-        }
-        schema["required"] = json!(required);
-    }
-    schema
+    let mut schema = if register {
+        schema_for::<NewProject>()
+    } else {
+        schema_for::<ProjectPatch>()
+    };
+    let s = Arc::make_mut(&mut schema);
+    input::describe(s, register, &app.config);
+    Value::Object(s.clone())
 }
 
 fn parameters(path: &str, doc: &RouteDoc) -> Vec<Value> {
@@ -150,8 +63,13 @@ fn operation(app: &App, method: &str, path: &'static str, doc: &RouteDoc) -> Val
     let ok = match status {
         204 => json!({"description": "done; no body"}),
         302 => json!({"description": "a redirect (browser flow)"}),
-        _ => json!({"description": "success",
-                    "content": {"application/json": {"schema": {"type": "object"}}}}),
+        _ => {
+            let schema = doc
+                .answer
+                .clone()
+                .unwrap_or_else(|| json!({"type": "object"}));
+            json!({"description": "success", "content": {"application/json": {"schema": schema}}})
+        }
     };
     let tag = path
         .trim_start_matches("/api/")

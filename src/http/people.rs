@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
@@ -28,6 +29,7 @@ pub fn routes(api: Api) -> Api {
         .body::<users::UserPatch>()
         .get("/api/groups", groups)
         .doc("The groups a project may belong to, with their cost centers")
+        .answer::<crate::registry::Groups>()
         .get("/api/audit", audit_log)
         .doc("The audit log, newest first, scoped to what the caller may see")
         .query(&["project", "actor", "action", "since", "until", "limit", "cursor"])
@@ -60,8 +62,8 @@ async fn update_user(
     Ok(Reply(users::update(&app.store, &p, &id, b).await?.public()))
 }
 
-async fn groups(State(app): State<AppState>, _p: Principal) -> Reply<Value> {
-    Reply(crate::registry::groups(&app.config))
+async fn groups(State(app): State<AppState>, _p: Principal) -> Response {
+    Reply(crate::registry::groups(&app.config)).into_response()
 }
 
 fn time_param(q: &HashMap<String, String>, name: &str) -> Result<Option<DateTime<Utc>>, Error> {

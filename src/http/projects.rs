@@ -14,8 +14,10 @@ use super::error::ApiError;
 use super::extract::Json;
 use super::{Api, AppState, Reply};
 use crate::auth::Principal;
+use crate::edge::project_body;
+use crate::edge::schema::JsonObject;
 use crate::error::Error;
-use crate::registry::{keys, projects};
+use crate::registry::{ProjectView, keys, projects};
 
 pub fn routes(api: Api) -> Api {
     api.get("/api/projects", list)
@@ -24,10 +26,13 @@ pub fn routes(api: Api) -> Api {
         .post("/api/projects", register)
         .doc("Register a project; returns it with its id proj-YYYY-NNNN")
         .status(201)
+        .answer::<ProjectView>()
         .get("/api/projects/{id}", get_one)
         .doc("One project")
+        .answer::<ProjectView>()
         .patch("/api/projects/{id}", patch)
         .doc("Change a project (merge semantics: only the fields sent change; null clears)")
+        .answer::<ProjectView>()
         .post("/api/projects/{id}/kill", kill)
         .doc("Freeze a project: its keys stop working and stoppable resources are suspended")
         .body::<Reason>()
@@ -43,6 +48,7 @@ pub fn routes(api: Api) -> Api {
         .doc("Mint a project key for an agent; the key is shown only in this answer")
         .body::<keys::NewKey>()
         .status(201)
+        .answer::<keys::MintedKey>()
         .delete("/api/projects/{id}/keys/{key_id}", revoke_key)
         .doc("Revoke a project key")
         .status(204)
@@ -72,7 +78,9 @@ async fn list(
         cursor: q.get("cursor").cloned().filter(|s| !s.is_empty()),
         limit: limit_param(&q)?,
     };
-    Ok(json_body(projects::list_page(&app, &p, &f).await?))
+    Ok(json_body(
+        projects::list_page(app.registry(), &p, &f).await?,
+    ))
 }
 
 fn json_body(body: Bytes) -> Response {
@@ -82,9 +90,11 @@ fn json_body(body: Bytes) -> Response {
 async fn register(
     State(app): State<AppState>,
     p: Principal,
-    Json(body): Json<Value>,
+    Json(body): Json<JsonObject>,
 ) -> Result<(StatusCode, Reply<Value>), ApiError> {
-    let pr = projects::register(&app, &p, &body, None).await?;
+    projects::may_register(&p)?;
+    let body = project_body::new_project(body)?;
+    let pr = projects::register(app.registry(), &p, body).await?;
     Ok((StatusCode::CREATED, Reply(pr.to_json())))
 }
 
@@ -93,17 +103,22 @@ async fn get_one(
     p: Principal,
     Path(id): Path<String>,
 ) -> Result<Reply<Value>, ApiError> {
-    Ok(Reply(projects::get(&app, &p, &id).await?.to_json()))
+    Ok(Reply(
+        projects::get(app.registry(), &p, &id).await?.to_json(),
+    ))
 }
 
 async fn patch(
     State(app): State<AppState>,
     p: Principal,
     Path(id): Path<String>,
-    Json(body): Json<Value>,
+    Json(body): Json<JsonObject>,
 ) -> Result<Reply<Value>, ApiError> {
+    let body = project_body::project_patch(body)?;
     Ok(Reply(
-        projects::patch(&app, &p, &id, &body).await?.to_json(),
+        projects::patch(app.registry(), &p, &id, body)
+            .await?
+            .to_json(),
     ))
 }
 
@@ -120,7 +135,8 @@ async fn kill(
     Path(id): Path<String>,
     Json(b): Json<Reason>,
 ) -> Result<Reply<Value>, ApiError> {
-    let k = crate::provisioning::lifecycle::kill(&app, &p, &id, true, b.reason).await?;
+    let k =
+        crate::provisioning::lifecycle::kill(app.provisioner(), &p, &id, true, b.reason).await?;
     let mut v = k.project.to_json();
     v["suspend_runs_queued"] = json!(k.runs_queued);
     Ok(Reply(v))
@@ -132,7 +148,8 @@ async fn unkill(
     Path(id): Path<String>,
     Json(b): Json<Reason>,
 ) -> Result<Reply<Value>, ApiError> {
-    let k = crate::provisioning::lifecycle::kill(&app, &p, &id, false, b.reason).await?;
+    let k =
+        crate::provisioning::lifecycle::kill(app.provisioner(), &p, &id, false, b.reason).await?;
     let mut v = k.project.to_json();
     v["resume_runs_queued"] = json!(k.runs_queued);
     Ok(Reply(v))
@@ -156,7 +173,7 @@ async fn decommission(
     Json(b): Json<Decommission>,
 ) -> Result<Reply<Value>, ApiError> {
     let d = crate::provisioning::lifecycle::decommission(
-        &app,
+        app.provisioner(),
         &p,
         &id,
         b.reason.as_deref(),
@@ -174,7 +191,9 @@ async fn list_keys(
     p: Principal,
     Path(id): Path<String>,
 ) -> Result<Reply<Value>, ApiError> {
-    Ok(Reply(json!({"keys": keys::list(&app, &p, &id).await?})))
+    Ok(Reply(
+        json!({"keys": keys::list(app.registry(), &p, &id).await?}),
+    ))
 }
 
 async fn mint_key(
@@ -182,10 +201,10 @@ async fn mint_key(
     p: Principal,
     Path(id): Path<String>,
     Json(b): Json<keys::NewKey>,
-) -> Result<(StatusCode, Reply<Value>), ApiError> {
+) -> Result<(StatusCode, Reply<keys::MintedKey>), ApiError> {
     Ok((
         StatusCode::CREATED,
-        Reply(keys::mint(&app, &p, &id, b).await?),
+        Reply(keys::mint(app.registry(), &p, &id, b).await?),
     ))
 }
 
@@ -194,6 +213,6 @@ async fn revoke_key(
     p: Principal,
     Path((id, key_id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    keys::revoke(&app, &p, &id, &key_id).await?;
+    keys::revoke(app.registry(), &p, &id, &key_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -15,6 +15,9 @@ use super::{Api, AppState, Reply};
 use crate::auth::Principal;
 use crate::error::Error;
 use crate::provisioning::ask::ResourceAsk;
+use crate::provisioning::view::{
+    CostReport, RequestPage, RequestView, ResourceList, ResourceView, RunLog, SecretList,
+};
 use crate::provisioning::{query, request};
 
 pub fn routes(api: Api) -> Api {
@@ -25,35 +28,46 @@ pub fn routes(api: Api) -> Api {
         .get("/api/projects/{id}/resources", list_resources)
         .doc("The project's resources, outputs with secrets as secret_ref")
         .query(&["include_destroyed"])
+        .answer::<ResourceList>()
         .post("/api/projects/{id}/resources", request_resource)
         .doc("Request a resource (202: the request, to follow with GET /api/requests/{id}; 200: the same ask again)")
         .body::<ResourceAsk>()
         .status(202)
+        .answer::<RequestView>()
         .get("/api/projects/{id}/resources/{rid}", get_resource)
         .doc("One resource, by id or by name (with ?service= when two services share the name)")
         .query(&["service"])
+        .answer::<ResourceView>()
         .delete("/api/projects/{id}/resources/{rid}", deprovision)
         .doc("Destroy a resource by id or name (?service= as for GET; data-bearing ones need confirm: true)")
         .query(&["service"])
         .body::<Confirm>()
         .status(202)
+        .answer::<RequestView>()
         .get("/api/projects/{id}/cost", cost)
         .doc("The project's estimated monthly cost against its budget")
+        .answer::<CostReport>()
         .get("/api/projects/{id}/secrets", secrets)
         .doc("The project's secrets: names, secret_refs and versions, never values")
+        .answer::<SecretList>()
         .get("/api/requests", list_requests)
         .doc("Requests, newest first (without project: admins and auditors; state=pending_approval is the approvals inbox)")
         .query(&["project", "state", "limit", "cursor"])
+        .answer::<RequestPage>()
         .get("/api/requests/{id}", get_request)
         .doc("One request and its resource")
+        .answer::<RequestView>()
         .get("/api/requests/{id}/log", run_log)
         .doc("The request's Terraform run log, secrets redacted")
+        .answer::<RunLog>()
         .post("/api/requests/{id}/approve", approve)
         .doc("Approve a pending request (admins; not your own); queues its run")
         .body::<Decision>()
+        .answer::<RequestView>()
         .post("/api/requests/{id}/reject", reject)
         .doc("Reject a pending request with a reason (admins; not your own)")
         .body::<Decision>()
+        .answer::<RequestView>()
 }
 
 async fn list_services(State(app): State<AppState>, _p: Principal) -> Reply<Value> {
@@ -79,11 +93,13 @@ async fn list_resources(
     p: Principal,
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
-) -> Result<Reply<Value>, ApiError> {
+) -> Result<Reply<ResourceList>, ApiError> {
     let all = q
         .get("include_destroyed")
         .is_some_and(|v| v == "true" || v == "1");
-    Ok(Reply(query::list_resources(&app, &p, &id, all).await?))
+    Ok(Reply(
+        query::list_resources(app.provisioner(), &p, &id, all).await?,
+    ))
 }
 
 async fn request_resource(
@@ -91,9 +107,9 @@ async fn request_resource(
     p: Principal,
     Path(id): Path<String>,
     Json(ask): Json<ResourceAsk>,
-) -> Result<(StatusCode, Reply<Value>), ApiError> {
+) -> Result<(StatusCode, Reply<RequestView>), ApiError> {
     Ok(
-        match request::request_resource(&app, &p, &id, &ask).await? {
+        match request::request_resource(app.provisioner(), &p, &id, &ask).await? {
             request::Asked::Created(v) => (StatusCode::ACCEPTED, Reply(v)),
             request::Asked::Existing(v) => (StatusCode::OK, Reply(v)),
         },
@@ -105,12 +121,12 @@ async fn get_resource(
     p: Principal,
     Path((id, rid)): Path<(String, String)>,
     Query(q): Query<HashMap<String, String>>,
-) -> Result<Reply<Value>, ApiError> {
+) -> Result<Reply<ResourceView>, ApiError> {
     let service = q.get("service").map(String::as_str);
     Ok(Reply(
-        query::get_resource(&app, &p, &id, &rid, service)
+        query::get_resource(app.provisioner(), &p, &id, &rid, service)
             .await?
-            .to_json(),
+            .view(),
     ))
 }
 
@@ -127,12 +143,12 @@ async fn deprovision(
     Path((id, rid)): Path<(String, String)>,
     Query(q): Query<HashMap<String, String>>,
     Json(b): Json<Confirm>,
-) -> Result<(StatusCode, Reply<Value>), ApiError> {
+) -> Result<(StatusCode, Reply<RequestView>), ApiError> {
     let service = q.get("service").map(String::as_str);
-    let r = query::get_resource(&app, &p, &id, &rid, service).await?;
+    let r = query::get_resource(app.provisioner(), &p, &id, &rid, service).await?;
     Ok((
         StatusCode::ACCEPTED,
-        Reply(request::deprovision(&app, &p, &id, &r.id, b.confirm).await?),
+        Reply(request::deprovision(app.provisioner(), &p, &id, &r.id, b.confirm).await?),
     ))
 }
 
@@ -140,23 +156,27 @@ async fn cost(
     State(app): State<AppState>,
     p: Principal,
     Path(id): Path<String>,
-) -> Result<Reply<Value>, ApiError> {
-    Ok(Reply(query::project_cost(&app, &p, &id).await?))
+) -> Result<Reply<CostReport>, ApiError> {
+    Ok(Reply(
+        query::project_cost(app.provisioner(), &p, &id).await?,
+    ))
 }
 
 async fn secrets(
     State(app): State<AppState>,
     p: Principal,
     Path(id): Path<String>,
-) -> Result<Reply<Value>, ApiError> {
-    Ok(Reply(query::list_secrets(&app, &p, &id).await?))
+) -> Result<Reply<SecretList>, ApiError> {
+    Ok(Reply(
+        query::list_secrets(app.provisioner(), &p, &id).await?,
+    ))
 }
 
 async fn list_requests(
     State(app): State<AppState>,
     p: Principal,
     Query(q): Query<HashMap<String, String>>,
-) -> Result<Reply<Value>, ApiError> {
+) -> Result<Reply<RequestPage>, ApiError> {
     let project = q
         .get("project")
         .filter(|s| !s.is_empty())
@@ -167,7 +187,15 @@ async fn list_requests(
         .filter(|s| !s.is_empty())
         .map(String::as_str);
     Ok(Reply(
-        query::list_requests(&app, &p, project, state, limit_param(&q)?, cursor).await?,
+        query::list_requests(
+            app.provisioner(),
+            &p,
+            project,
+            state,
+            limit_param(&q)?,
+            cursor,
+        )
+        .await?,
     ))
 }
 
@@ -175,16 +203,16 @@ async fn get_request(
     State(app): State<AppState>,
     p: Principal,
     Path(id): Path<String>,
-) -> Result<Reply<Value>, ApiError> {
-    Ok(Reply(query::get_request(&app, &p, &id).await?))
+) -> Result<Reply<RequestView>, ApiError> {
+    Ok(Reply(query::get_request(app.provisioner(), &p, &id).await?))
 }
 
 async fn run_log(
     State(app): State<AppState>,
     p: Principal,
     Path(id): Path<String>,
-) -> Result<Reply<Value>, ApiError> {
-    Ok(Reply(query::run_log(&app, &p, &id).await?))
+) -> Result<Reply<RunLog>, ApiError> {
+    Ok(Reply(query::run_log(app.provisioner(), &p, &id).await?))
 }
 
 #[derive(Deserialize, Default, schemars::JsonSchema)]
@@ -199,8 +227,10 @@ async fn approve(
     p: Principal,
     Path(id): Path<String>,
     Json(b): Json<Decision>,
-) -> Result<Reply<Value>, ApiError> {
-    Ok(Reply(request::decide(&app, &p, &id, true, b.reason).await?))
+) -> Result<Reply<RequestView>, ApiError> {
+    Ok(Reply(
+        request::decide(app.provisioner(), &p, &id, true, b.reason).await?,
+    ))
 }
 
 async fn reject(
@@ -208,8 +238,8 @@ async fn reject(
     p: Principal,
     Path(id): Path<String>,
     Json(b): Json<Decision>,
-) -> Result<Reply<Value>, ApiError> {
+) -> Result<Reply<RequestView>, ApiError> {
     Ok(Reply(
-        request::decide(&app, &p, &id, false, b.reason).await?,
+        request::decide(app.provisioner(), &p, &id, false, b.reason).await?,
     ))
 }

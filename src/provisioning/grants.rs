@@ -14,12 +14,13 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::app::App;
+use super::view::RequestView;
 use crate::catalog::{Catalog, Manifest, scoped};
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::provisioning::Provisioner;
 use crate::store::Tx;
 
 const WIDEN: &str = "to use a resource no project owns (a shared KMS key, say), an operator adds its exact ARN to provisioning.grant_allowlist in asgard.yaml";
@@ -202,18 +203,16 @@ pub fn allowlisted_in(
     out
 }
 
-/// Add `allowlisted_grants` to a request record (its `spec`, and `service`
-/// when present), so an approver sees which grants reach beyond the project.
-pub fn annotate(app: &App, v: &mut Value) {
-    let list = allowlisted_in(
-        &app.catalog,
-        &app.config.file.provisioning.grant_allowlist,
-        v.get("service").and_then(Value::as_str),
-        v.get("spec").unwrap_or(&Value::Null),
-    );
-    if let Some(o) = v.as_object_mut() {
-        o.insert("allowlisted_grants".into(), json!(list));
-    }
+/// Add `allowlisted_grants` to a request's answer (from its `spec`, and its
+/// service when the answer carries its resource), so an approver sees which
+/// grants reach beyond the project.
+pub fn annotate(pv: Provisioner<'_>, v: &mut RequestView) {
+    v.allowlisted_grants = Some(allowlisted_in(
+        pv.catalog,
+        &pv.config.file.provisioning.grant_allowlist,
+        v.resource.as_ref().map(|r| r.service.as_str()),
+        &v.spec.clone().map_or(Value::Null, Value::Object),
+    ));
 }
 
 /// Log every grant allowlist at boot, so that widening shows in the logs.
@@ -237,6 +236,7 @@ pub fn log_allowlists(config: &Config, catalog: &Catalog) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     const OWN_SECRET: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:app-key-AbCdEf";
     const OWN_DB: &str =

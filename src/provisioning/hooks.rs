@@ -8,10 +8,10 @@ use serde_json::json;
 
 use super::request::{deprovision_in, insert_request};
 use super::{RESOURCE_COLS, RequestKind, RequestState, Resource, history};
-use crate::app::App;
 use crate::audit::{self, Event};
 use crate::auth::Principal;
 use crate::error::{Error, Result};
+use crate::provisioning::Provisioner;
 use crate::store::Tx;
 
 async fn resources_in(tx: &mut Tx, project: &str, states: &str) -> Result<Vec<Resource>> {
@@ -27,7 +27,7 @@ async fn resources_in(tx: &mut Tx, project: &str, states: &str) -> Result<Vec<Re
 /// Queue suspend (kill) or resume (unkill) runs for stoppable resources.
 pub async fn queue_suspends(
     tx: &mut Tx,
-    app: &App,
+    pv: Provisioner<'_>,
     p: &Principal,
     project: &str,
     killed: bool,
@@ -43,7 +43,7 @@ pub async fn queue_suspends(
     let now = tx.now();
     let mut queued = 0;
     for r in live {
-        let stoppable = app.catalog.get(&r.service).is_some_and(|m| m.stoppable());
+        let stoppable = pv.catalog.get(&r.service).is_some_and(|m| m.stoppable());
         if !stoppable {
             continue;
         }
@@ -110,7 +110,7 @@ pub async fn queue_suspends(
 /// progress, so nothing is orphaned. Answers the destroy requests' ids.
 pub async fn queue_destroys(
     tx: &mut Tx,
-    app: &App,
+    pv: Provisioner<'_>,
     p: &Principal,
     project: &str,
     destroy_data: bool,
@@ -118,7 +118,7 @@ pub async fn queue_destroys(
     let live = resources_in(tx, project, "state NOT IN ('destroyed', 'destroying')").await?;
     let data: Vec<&str> = live
         .iter()
-        .filter(|r| app.catalog.get(&r.service).is_some_and(|m| m.data_bearing))
+        .filter(|r| pv.catalog.get(&r.service).is_some_and(|m| m.data_bearing))
         .map(|r| r.name.as_str())
         .collect();
     if !data.is_empty() && !destroy_data {
@@ -133,7 +133,7 @@ pub async fn queue_destroys(
     }
     let mut queued = Vec::new();
     for r in &live {
-        queued.push(deprovision_in(tx, app, p, r, true).await?);
+        queued.push(deprovision_in(tx, pv, p, r, true).await?);
     }
     Ok(queued)
 }

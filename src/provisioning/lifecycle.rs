@@ -2,9 +2,9 @@
 //! resource runs it implies (suspend, resume, destroy) and their audit rows
 //! commit in one transaction, so a failure leaves neither half behind.
 
-use crate::app::App;
 use crate::auth::Principal;
 use crate::error::Result;
+use crate::provisioning::Provisioner;
 use crate::registry::{Project, projects};
 
 /// What a kill or unkill did: the project, and how many runs it queued.
@@ -16,25 +16,25 @@ pub struct Killed {
 /// Freeze (`kill`) or thaw a project and queue the suspend (resume) runs of
 /// its stoppable resources.
 pub async fn kill(
-    app: &App,
+    pv: Provisioner<'_>,
     p: &Principal,
     id: &str,
     kill: bool,
     reason: Option<String>,
 ) -> Result<Killed> {
-    let now = app.store.clock().now();
-    let mut tx = app.store.begin().await?;
+    let now = pv.store.clock().now();
+    let mut tx = pv.store.begin().await?;
     // The project row first, as requests and approvals take it: one lock
     // order, so concurrent use cases cannot deadlock on Postgres.
-    super::request::lock_project(&mut tx, app.store.engine(), id).await?;
+    super::request::lock_project(&mut tx, pv.store.engine(), id).await?;
     let (project, changed) = projects::set_killed_in(&mut tx, p, id, kill, reason, now).await?;
     let runs_queued = if changed {
-        super::hooks::queue_suspends(&mut tx, app, p, id, kill).await?
+        super::hooks::queue_suspends(&mut tx, pv, p, id, kill).await?
     } else {
         0
     };
     tx.commit().await?;
-    app.work.notify_one();
+    pv.work.notify_one();
     Ok(Killed {
         project,
         runs_queued,
@@ -52,16 +52,16 @@ pub struct Decommissioned {
 /// then queue the destruction of every resource, revoke every key and mark
 /// it decommissioned, all in one transaction.
 pub async fn decommission(
-    app: &App,
+    pv: Provisioner<'_>,
     p: &Principal,
     id: &str,
     reason: Option<&str>,
     confirm: Option<&str>,
     destroy_data: bool,
 ) -> Result<Decommissioned> {
-    let now = app.store.clock().now();
-    let mut tx = app.store.begin().await?;
-    super::request::lock_project(&mut tx, app.store.engine(), id).await?;
+    let now = pv.store.clock().now();
+    let mut tx = pv.store.begin().await?;
+    super::request::lock_project(&mut tx, pv.store.engine(), id).await?;
     let (cur, reason) = projects::check_decommission(&mut tx, p, id, reason, confirm).await?;
     if cur.lifecycle == crate::registry::Lifecycle::Decommissioned {
         tx.commit().await?;
@@ -70,10 +70,10 @@ pub async fn decommission(
             destroy_requests: None,
         });
     }
-    let queued = super::hooks::queue_destroys(&mut tx, app, p, id, destroy_data).await?;
+    let queued = super::hooks::queue_destroys(&mut tx, pv, p, id, destroy_data).await?;
     let project = projects::decommission_in(&mut tx, p, id, &reason, now).await?;
     tx.commit().await?;
-    app.work.notify_one();
+    pv.work.notify_one();
     Ok(Decommissioned {
         project,
         destroy_requests: Some(queued),

@@ -10,8 +10,12 @@
 pub mod admission;
 pub mod ask;
 pub mod backend;
+#[cfg(test)]
+mod claim_tests;
 pub mod estimate;
 pub mod gate;
+#[cfg(test)]
+mod gate_tests;
 pub mod grants;
 pub mod history;
 pub mod hooks;
@@ -21,12 +25,29 @@ pub mod query;
 pub mod request;
 pub mod runner;
 pub mod state;
+pub mod view;
 pub mod worker;
 
 use chrono::{DateTime, Utc};
-
-use serde_json::{Value, json};
 pub use state::{RequestKind, RequestState, ResourceState};
+pub use view::{RequestView, ResourceView};
+
+/// What the provisioning use cases need, and nothing more: the store, the
+/// policy read from configuration, the service catalog, the workers' wake-up
+/// and the ciphers derived once at boot.
+#[derive(Clone, Copy)]
+pub struct Provisioner<'a> {
+    pub store: &'a crate::store::Store,
+    pub config: &'a crate::config::Config,
+    pub catalog: &'a crate::catalog::Catalog,
+    /// Wakes the workers when a request is queued.
+    pub work: &'a tokio::sync::Notify,
+    /// Seals and opens Terraform run logs.
+    pub run_logs: &'a crate::secrets::Cipher,
+    pub secrets: crate::secrets::store::SecretStore<'a>,
+    /// Projects are read through the registry.
+    pub registry: crate::registry::Registry<'a>,
+}
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Resource {
@@ -54,26 +75,6 @@ pub struct Resource {
 
 pub const RESOURCE_COLS: &str = "id, project_id, service, name, spec, state, armed, cloud, account, outputs, estimate_cents, suspended, last_error, created_by, created_at, updated_at";
 
-impl Resource {
-    pub fn to_json(&self) -> Value {
-        let mut v = json!({
-            "resource_id": self.id, "project_id": self.project_id, "service": self.service, "name": self.name,
-            "spec": serde_json::from_str::<Value>(&self.spec).unwrap_or(Value::Null),
-            "state": self.state, "armed": self.armed, "cloud": self.cloud, "account": self.account,
-            "outputs": serde_json::from_str::<Value>(&self.outputs).unwrap_or_else(|_| json!({})),
-            "estimate_monthly_usd": crate::registry::cents_to_usd(self.estimate_cents),
-            "suspended": self.suspended, "last_error": self.last_error, "created_by": self.created_by,
-            "created_at": self.created_at, "updated_at": self.updated_at,
-        });
-        if let Some(c) = &self.pending {
-            v["pending_spec"] = serde_json::from_str::<Value>(&c.spec).unwrap_or(Value::Null);
-            v["pending_request_id"] = json!(c.id);
-            v["pending_state"] = json!(c.state);
-        }
-        v
-    }
-}
-
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Request {
     pub id: String,
@@ -98,32 +99,6 @@ pub struct Request {
 }
 
 pub const REQUEST_COLS: &str = "id, resource_id, project_id, kind, spec, state, needs_approval, requested_by, requested_by_user_id, decided_by, decision_reason, error, attempts, claimed_by, created_at, updated_at, started_at, finished_at";
-
-impl Request {
-    /// The request as agents see it; `resource` adds the resource's outputs
-    /// (secrets already replaced by `secret_ref`s).
-    pub fn to_json(&self, resource: Option<&Resource>) -> Value {
-        let mut v = json!({
-            "request_id": self.id, "resource_id": self.resource_id, "project_id": self.project_id,
-            "kind": self.kind, "state": self.state, "needs_approval": self.needs_approval,
-            "spec": serde_json::from_str::<Value>(&self.spec).unwrap_or(Value::Null),
-            "requested_by": self.requested_by, "decided_by": self.decided_by, "decision_reason": self.decision_reason,
-            "failure_reason": self.error, "attempts": self.attempts,
-            "created_at": self.created_at, "updated_at": self.updated_at,
-            "started_at": self.started_at, "finished_at": self.finished_at,
-            "next": next_hint(self.kind, self.state),
-        });
-        if let Some(r) = resource {
-            v["service"] = json!(r.service);
-            v["name"] = json!(r.name);
-            v["armed"] = json!(r.armed);
-            v["resource_state"] = json!(r.state);
-            v["outputs"] = serde_json::from_str::<Value>(&r.outputs).unwrap_or_else(|_| json!({}));
-            v["estimate_monthly_usd"] = json!(crate::registry::cents_to_usd(r.estimate_cents));
-        }
-        v
-    }
-}
 
 /// What the caller can do next, for this kind of request in this state.
 fn next_hint(kind: RequestKind, state: RequestState) -> &'static str {

@@ -3,15 +3,19 @@
 //! a secret value; it audits `secret.read` without the value.
 
 use chrono::{DateTime, Utc};
-use serde_json::{Value, json};
+use serde_json::json;
 
+use super::view::{
+    CostLine, CostReport, RequestPage, RequestView, ResourceList, RunLog, SecretEntry, SecretList,
+    SecretValue, SpendToDate,
+};
 use super::{REQUEST_COLS, RESOURCE_COLS, Request, Resource};
-use crate::app::App;
 use crate::audit::{self, Event};
 use crate::auth::Principal;
 use crate::error::{Error, Result};
+use crate::provisioning::Provisioner;
 use crate::registry::{Project, cents_to_usd, projects};
-use crate::secrets::{Cipher, Purpose, store};
+use crate::secrets::store;
 use crate::store::Tx;
 
 pub async fn resource_tx(tx: &mut Tx, id: &str) -> Result<Resource> {
@@ -32,9 +36,9 @@ pub async fn request_tx(tx: &mut Tx, id: &str) -> Result<Request> {
     .ok_or_else(|| Error::not_found(format!("request {id}")))
 }
 
-pub async fn resource(app: &App, id: &str) -> Result<Option<Resource>> {
+pub async fn resource(pv: Provisioner<'_>, id: &str) -> Result<Option<Resource>> {
     let sql = format!("SELECT {RESOURCE_COLS} FROM resources WHERE id = $1");
-    Ok(on_pool!(app.store.read(), |p| {
+    Ok(on_pool!(pv.store.read(), |p| {
         sqlx::query_as::<_, Resource>(&sql)
             .bind(id)
             .fetch_optional(p)
@@ -42,9 +46,9 @@ pub async fn resource(app: &App, id: &str) -> Result<Option<Resource>> {
     })?)
 }
 
-pub async fn request(app: &App, id: &str) -> Result<Option<Request>> {
+pub async fn request(pv: Provisioner<'_>, id: &str) -> Result<Option<Request>> {
     let sql = format!("SELECT {REQUEST_COLS} FROM requests WHERE id = $1");
-    Ok(on_pool!(app.store.read(), |p| {
+    Ok(on_pool!(pv.store.read(), |p| {
         sqlx::query_as::<_, Request>(&sql)
             .bind(id)
             .fetch_optional(p)
@@ -53,8 +57,8 @@ pub async fn request(app: &App, id: &str) -> Result<Option<Request>> {
 }
 
 /// Armed resources not destroyed: cloud objects may exist behind them.
-pub async fn provisioned_count(app: &App) -> Result<i64> {
-    Ok(on_pool!(app.store.read(), |p| {
+pub async fn provisioned_count(pv: Provisioner<'_>) -> Result<i64> {
+    Ok(on_pool!(pv.store.read(), |p| {
         sqlx::query_scalar::<_, i64>(
         "SELECT COUNT(*) FROM resources WHERE armed = TRUE AND state NOT IN ('destroyed', 'rejected')"
     )
@@ -64,16 +68,16 @@ pub async fn provisioned_count(app: &App) -> Result<i64> {
 }
 
 /// A request the caller may see, with its resource.
-pub async fn get_request(app: &App, p: &Principal, id: &str) -> Result<Value> {
-    let req = request(app, id)
+pub async fn get_request(pv: Provisioner<'_>, p: &Principal, id: &str) -> Result<RequestView> {
+    let req = request(pv, id)
         .await?
         .ok_or_else(|| Error::not_found(format!("request {id}")))?;
-    projects::get(app, p, &req.project_id)
+    projects::get(pv.registry, p, &req.project_id)
         .await
         .map_err(|_| Error::not_found(format!("request {id}")))?;
-    let res = resource(app, &req.resource_id).await?;
-    let mut v = req.to_json(res.as_ref());
-    super::grants::annotate(app, &mut v);
+    let res = resource(pv, &req.resource_id).await?;
+    let mut v = req.view(res.as_ref());
+    super::grants::annotate(pv, &mut v);
     Ok(v)
 }
 
@@ -120,17 +124,17 @@ fn parse_request_cursor(s: &str) -> Result<(DateTime<Utc>, String)> {
 /// optionally filtered by state — the approvals inbox is `state=pending_approval`.
 /// Newest first, `limit` per page; `next_cursor` continues.
 pub async fn list_requests(
-    app: &App,
+    pv: Provisioner<'_>,
     p: &Principal,
     project: Option<&str>,
     state: Option<&str>,
     limit: i64,
     cursor: Option<&str>,
-) -> Result<Value> {
+) -> Result<RequestPage> {
     let after = cursor.map(parse_request_cursor).transpose()?;
     match project {
         Some(id) => {
-            projects::get(app, p, id).await?;
+            projects::get(pv.registry, p, id).await?;
         }
         None if p.reads_everything() => {}
         None => {
@@ -148,7 +152,7 @@ pub async fn list_requests(
          ORDER BY created_at DESC, id DESC LIMIT $5"
     );
     let (at, id) = after.unzip();
-    let rows: Vec<Request> = on_pool!(app.store.read(), |pool| {
+    let rows: Vec<Request> = on_pool!(pv.store.read(), |pool| {
         sqlx::query_as::<_, Request>(&sql)
             .bind(project)
             .bind(state)
@@ -165,61 +169,66 @@ pub async fn list_requests(
     } else {
         None
     };
-    Ok(json!({
-        "requests": rows.iter().map(|r| {
-            // The approvals inbox: which grants reach beyond the project.
-            let mut v = r.to_json(None);
-            super::grants::annotate(app, &mut v);
-            v
-        }).collect::<Vec<_>>(),
-        "next_cursor": next,
-    }))
+    Ok(RequestPage {
+        requests: rows
+            .iter()
+            .map(|r| {
+                // The approvals inbox: which grants reach beyond the project.
+                let mut v = r.view(None);
+                super::grants::annotate(pv, &mut v);
+                v
+            })
+            .collect(),
+        next_cursor: next,
+    })
 }
 
 pub async fn list_resources(
-    app: &App,
+    pv: Provisioner<'_>,
     p: &Principal,
     project: &str,
     include_destroyed: bool,
-) -> Result<Value> {
-    projects::get(app, p, project).await?;
+) -> Result<ResourceList> {
+    projects::get(pv.registry, p, project).await?;
     let sql = format!(
         "SELECT {RESOURCE_COLS} FROM resources WHERE project_id = $1 AND ($2 OR state <> 'destroyed') ORDER BY created_at DESC"
     );
-    let mut rows: Vec<Resource> = on_pool!(app.store.read(), |pool| {
+    let mut rows: Vec<Resource> = on_pool!(pv.store.read(), |pool| {
         sqlx::query_as::<_, Resource>(&sql)
             .bind(project)
             .bind(include_destroyed)
             .fetch_all(pool)
             .await
     })?;
-    attach_pending(app, project, &mut rows).await?;
-    Ok(json!({"resources": rows.iter().map(Resource::to_json).collect::<Vec<_>>()}))
+    attach_pending(pv, project, &mut rows).await?;
+    Ok(ResourceList {
+        resources: rows.iter().map(Resource::view).collect(),
+    })
 }
 
 /// A resource by id, or by name within the project (narrowed by `service`
 /// when given). A bare name that more than one resource carries is refused
 /// with the candidates: acting on a guess could destroy the wrong one.
 pub async fn get_resource(
-    app: &App,
+    pv: Provisioner<'_>,
     p: &Principal,
     project: &str,
     id_or_name: &str,
     service: Option<&str>,
 ) -> Result<Resource> {
-    projects::get(app, p, project).await?;
+    projects::get(pv.registry, p, project).await?;
     let sql = format!(
         "SELECT {RESOURCE_COLS} FROM resources WHERE project_id = $1 AND (id = $2 OR name = $2) AND ($3 IS NULL OR service = $3) ORDER BY service, id"
     );
     let rows: Vec<Resource> =
-        on_pool!(app.store.read(), |pool| sqlx::query_as::<_, Resource>(&sql)
+        on_pool!(pv.store.read(), |pool| sqlx::query_as::<_, Resource>(&sql)
             .bind(project)
             .bind(id_or_name)
             .bind(service)
             .fetch_all(pool)
             .await)?;
     let mut r = pick_resource(rows, id_or_name)?;
-    attach_pending(app, project, std::slice::from_mut(&mut r)).await?;
+    attach_pending(pv, project, std::slice::from_mut(&mut r)).await?;
     Ok(r)
 }
 
@@ -252,14 +261,14 @@ pub fn pick_resource(mut rows: Vec<Resource>, id_or_name: &str) -> Result<Resour
 
 /// Fill in each resource's change still waiting, queued or running (an
 /// update: the resource itself keeps its applied spec until it applies).
-async fn attach_pending(app: &App, project: &str, rows: &mut [Resource]) -> Result<()> {
+async fn attach_pending(pv: Provisioner<'_>, project: &str, rows: &mut [Resource]) -> Result<()> {
     if rows.is_empty() {
         return Ok(());
     }
     let sql = format!(
         "SELECT {REQUEST_COLS} FROM requests WHERE project_id = $1 AND kind = 'update' AND state IN ('pending_approval', 'queued', 'running') ORDER BY created_at, id"
     );
-    let changes: Vec<Request> = on_pool!(app.store.read(), |pool| {
+    let changes: Vec<Request> = on_pool!(pv.store.read(), |pool| {
         sqlx::query_as::<_, Request>(&sql)
             .bind(project)
             .fetch_all(pool)
@@ -274,33 +283,46 @@ async fn attach_pending(app: &App, project: &str, rows: &mut [Resource]) -> Resu
 }
 
 /// Budget, committed monthly estimate and breakdown.
-pub async fn project_cost(app: &App, p: &Principal, project: &str) -> Result<Value> {
-    let pr: Project = projects::get(app, p, project).await?;
+pub async fn project_cost(pv: Provisioner<'_>, p: &Principal, project: &str) -> Result<CostReport> {
+    let pr: Project = projects::get(pv.registry, p, project).await?;
     let sql = format!(
         "SELECT {RESOURCE_COLS} FROM resources WHERE project_id = $1 AND state IN {} ORDER BY name",
         super::request::COMMITTED
     );
     let rows: Vec<Resource> =
-        on_pool!(app.store.read(), |pool| sqlx::query_as::<_, Resource>(&sql)
+        on_pool!(pv.store.read(), |pool| sqlx::query_as::<_, Resource>(&sql)
             .bind(project)
             .fetch_all(pool)
             .await)?;
     let committed: i64 = rows.iter().map(|r| r.estimate_cents).sum();
-    Ok(json!({
-        "project_id": pr.id,
-        "budget_usd": cents_to_usd(pr.budget_cents),
-        "budget_set": pr.budget_cents > 0,
-        "committed_monthly_usd": cents_to_usd(committed),
-        "remaining_monthly_usd": if pr.budget_cents > 0 { json!(cents_to_usd(pr.budget_cents - committed)) } else { Value::Null },
-        "resources": rows.iter().map(|r| json!({"resource_id": r.id, "service": r.service, "name": r.name, "state": r.state, "estimate_monthly_usd": cents_to_usd(r.estimate_cents)})).collect::<Vec<_>>(),
-        "spend_to_date": {"measurable": false, "note": "Asgard records estimates; actual cloud spend is not read from billing APIs in this version"},
-    }))
+    Ok(CostReport {
+        budget_usd: cents_to_usd(pr.budget_cents),
+        budget_set: pr.budget_cents > 0,
+        committed_monthly_usd: cents_to_usd(committed),
+        remaining_monthly_usd: (pr.budget_cents > 0)
+            .then(|| cents_to_usd(pr.budget_cents - committed)),
+        resources: rows
+            .iter()
+            .map(|r| CostLine {
+                resource_id: r.id.clone(),
+                service: r.service.clone(),
+                name: r.name.clone(),
+                state: r.state,
+                estimate_monthly_usd: cents_to_usd(r.estimate_cents),
+            })
+            .collect(),
+        spend_to_date: SpendToDate {
+            measurable: false,
+            note: "Asgard records estimates; actual cloud spend is not read from billing APIs in this version",
+        },
+        project_id: pr.id,
+    })
 }
 
 /// The caller's own project for a secret: a key's project, or a project the
 /// user has authority over.
-async fn secret_project(app: &App, p: &Principal, project: &str) -> Result<Project> {
-    let pr = projects::get(app, p, project)
+async fn secret_project(pv: Provisioner<'_>, p: &Principal, project: &str) -> Result<Project> {
+    let pr = projects::get(pv.registry, p, project)
         .await
         .map_err(|_| Error::not_found("secret"))?;
     if !pr.writable_by(p) {
@@ -312,38 +334,53 @@ async fn secret_project(app: &App, p: &Principal, project: &str) -> Result<Proje
     Ok(pr)
 }
 
-pub async fn get_secret(app: &App, p: &Principal, secret_ref: &str) -> Result<Value> {
+pub async fn get_secret(
+    pv: Provisioner<'_>,
+    p: &Principal,
+    secret_ref: &str,
+) -> Result<SecretValue> {
     let (project, name) = store::parse_ref(secret_ref)?;
-    secret_project(app, p, &project).await?;
-    let (version, value) = store::get(app, &project, &name)
+    secret_project(pv, p, &project).await?;
+    let (version, value) = store::get(pv.secrets, &project, &name)
         .await?
         .ok_or_else(|| Error::not_found("secret"))?;
     audit::record_now(
-        &app.store,
+        pv.store,
         Event::new(p, "secret.read")
             .project(&project)
             .target(secret_ref)
             .data(json!({"version": version})),
     )
     .await?;
-    let text = String::from_utf8_lossy(&value).into_owned();
-    Ok(json!({"secret_ref": secret_ref, "version": version, "value": text}))
+    Ok(SecretValue {
+        secret_ref: secret_ref.to_string(),
+        version,
+        value: String::from_utf8_lossy(&value).into_owned(),
+    })
 }
 
-pub async fn list_secrets(app: &App, p: &Principal, project: &str) -> Result<Value> {
-    secret_project(app, p, project).await?;
-    let rows = store::list(app, project).await?;
-    Ok(json!({"secrets": rows.iter().map(|s| json!({
-        "name": s.name, "secret_ref": store::secret_ref(project, &s.name), "version": s.version, "created_at": s.created_at,
-    })).collect::<Vec<_>>()}))
+pub async fn list_secrets(pv: Provisioner<'_>, p: &Principal, project: &str) -> Result<SecretList> {
+    secret_project(pv, p, project).await?;
+    let rows = store::list(pv.secrets, project).await?;
+    Ok(SecretList {
+        secrets: rows
+            .into_iter()
+            .map(|s| SecretEntry {
+                secret_ref: store::secret_ref(project, &s.name),
+                name: s.name,
+                version: s.version,
+                created_at: s.created_at,
+            })
+            .collect(),
+    })
 }
 
 /// A request's run log (secrets already redacted before sealing).
-pub async fn run_log(app: &App, p: &Principal, request_id: &str) -> Result<Value> {
-    let req = request(app, request_id)
+pub async fn run_log(pv: Provisioner<'_>, p: &Principal, request_id: &str) -> Result<RunLog> {
+    let req = request(pv, request_id)
         .await?
         .ok_or_else(|| Error::not_found(format!("request {request_id}")))?;
-    let pr = projects::get(app, p, &req.project_id)
+    let pr = projects::get(pv.registry, p, &req.project_id)
         .await
         .map_err(|_| Error::not_found(format!("request {request_id}")))?;
     if !(pr.writable_by(p) || p.reads_everything()) {
@@ -352,17 +389,24 @@ pub async fn run_log(app: &App, p: &Principal, request_id: &str) -> Result<Value
             "ask the owner",
         ));
     }
-    let sealed: Option<Vec<u8>> = on_pool!(app.store.read(), |pool| {
+    let sealed: Option<Vec<u8>> = on_pool!(pv.store.read(), |pool| {
         sqlx::query_scalar("SELECT sealed FROM run_logs WHERE request_id = $1")
             .bind(request_id)
             .fetch_optional(pool)
             .await
     })?;
     let Some(sealed) = sealed else {
-        return Ok(json!({"request_id": request_id, "log": null}));
+        return Ok(RunLog {
+            request_id: request_id.to_string(),
+            log: None,
+        });
     };
-    let log = Cipher::new(&app.master_key, Purpose::RunLogs)
+    let log = pv
+        .run_logs
         .open(&sealed, format!("runlog|{request_id}").as_bytes())
         .map_err(|e| Error::internal(anyhow::anyhow!("run log {request_id}: {e}")))?;
-    Ok(json!({"request_id": request_id, "log": String::from_utf8_lossy(&log)}))
+    Ok(RunLog {
+        request_id: request_id.to_string(),
+        log: Some(String::from_utf8_lossy(&log).into_owned()),
+    })
 }

@@ -17,6 +17,7 @@ use crate::app::App;
 use crate::audit::{self, Event};
 use crate::error::{Error, Result};
 use crate::secrets::{Cipher, Purpose, store as secret_store};
+use crate::store::Store;
 use crate::store::lease::Lease;
 
 pub async fn run_pool(app: Arc<App>, mut stop: watch::Receiver<bool>) {
@@ -69,9 +70,19 @@ const CLAIM_CANDIDATES: i64 = 5;
 /// two replicas from claiming runs of one resource.
 async fn claim(app: &App) -> Result<Option<(Request, Lease)>> {
     let ttl = Duration::from_secs(app.config.lease_ttl_secs);
+    claim_next(&app.store, &app.holder_id, ttl).await
+}
+
+/// `claim` on a bare store, for `holder` (the store contract suite runs it
+/// on both engines with a fake clock).
+pub(crate) async fn claim_next(
+    store: &Store,
+    holder: &str,
+    ttl: Duration,
+) -> Result<Option<(Request, Lease)>> {
     // A read: finding candidates changes nothing (the claim below is the
     // write), so it takes the reader path and flushes no cache.
-    let candidates: Vec<(String, String)> = on_pool!(app.store.read(), |p| {
+    let candidates: Vec<(String, String)> = on_pool!(store.read(), |p| {
         sqlx::query_as(
         "SELECT r.id, r.resource_id FROM requests r WHERE r.state = 'queued'
            AND NOT EXISTS (SELECT 1 FROM requests x WHERE x.resource_id = r.resource_id AND x.state = 'running')
@@ -79,7 +90,7 @@ async fn claim(app: &App) -> Result<Option<(Request, Lease)>> {
          ORDER BY r.created_at, r.id LIMIT $1"
     )
     .bind(CLAIM_CANDIDATES)
-    .bind(app.store.clock().now())
+    .bind(store.clock().now())
     .fetch_all(p)
     .await
     })?;
@@ -92,13 +103,13 @@ async fn claim(app: &App) -> Result<Option<(Request, Lease)>> {
     for (id, resource_id) in candidates {
         let name = format!("resource:{resource_id}");
         // Someone else (another replica) got there first: try the next one.
-        let Some(lease) = app.store.try_lease(&name, &app.holder_id, ttl).await? else {
+        let Some(lease) = store.try_lease(&name, holder, ttl).await? else {
             continue;
         };
-        let now = app.store.clock().now();
-        let claimed = on_pool!(app.store.write(), |p| {
+        let now = store.clock().now();
+        let claimed = on_pool!(store.write(), |p| {
             sqlx::query_as::<_, Request>(&flip)
-                .bind(&app.holder_id)
+                .bind(holder)
                 .bind(now)
                 .bind(&id)
                 .bind(&resource_id)
@@ -108,7 +119,7 @@ async fn claim(app: &App) -> Result<Option<(Request, Lease)>> {
         match claimed {
             Some(req) => return Ok(Some((req, lease))),
             None => {
-                let _ = app.store.release_lease(&lease).await;
+                let _ = store.release_lease(&lease).await;
             }
         }
     }
@@ -183,7 +194,7 @@ async fn execute(
     let Some(backend) = app.backend.as_ref() else {
         return failed("the state backend is not running");
     };
-    let Ok(Some(res)) = query::resource(app, &req.resource_id).await else {
+    let Ok(Some(res)) = query::resource(app.provisioner(), &req.resource_id).await else {
         return failed("the resource record is missing");
     };
     let Some(m) = app.catalog.get(&res.service) else {
@@ -192,7 +203,8 @@ async fn execute(
             res.service
         ));
     };
-    let Ok(pr) = crate::registry::projects::fetch_by_id(app, &req.project_id).await else {
+    let Ok(pr) = crate::registry::projects::fetch_by_id(app.registry(), &req.project_id).await
+    else {
         return failed("the project is missing");
     };
     if req.kind.applies_spec() && (pr.killed || pr.lifecycle != crate::registry::Lifecycle::Active)
@@ -307,7 +319,7 @@ async fn finish(app: &App, req: &Request, lease: &Lease, done: Done) -> Result<(
     } else {
         res_state
     };
-    let cipher = secret_store::cipher(app);
+    let cipher = &app.ciphers.secrets;
     if done.ok && destroy {
         let prefix = outputs::secret_prefix(&res.service, &res.name);
         secret_store::delete_prefix(&mut tx, &req.project_id, &prefix).await?;
@@ -319,7 +331,7 @@ async fn finish(app: &App, req: &Request, lease: &Lease, done: Done) -> Result<(
     }
     if done.ok && !destroy {
         for (name, value) in &done.secrets {
-            secret_store::put(&mut tx, &cipher, &req.project_id, name, value).await?;
+            secret_store::put(&mut tx, cipher, &req.project_id, name, value).await?;
         }
     }
     let outputs_text = if done.ok && !destroy {

@@ -10,14 +10,14 @@
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::projects::fetch_tx;
-use crate::app::App;
 use crate::audit::{self, Event};
 use crate::auth::resolve::Lifetime;
 use crate::auth::{Identity, Principal, token};
 use crate::error::{Error, Result};
+use crate::registry::Registry;
 use crate::store::Store;
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
@@ -60,11 +60,31 @@ async fn authorised_project(
     Ok(pr)
 }
 
-pub async fn mint(app: &App, p: &Principal, project_id: &str, n: NewKey) -> Result<Value> {
+/// A freshly minted project key: the only answer that carries its value
+/// (no `Debug`, so it cannot reach a log by accident). Fields are in
+/// alphabetical order, the order of the JSON rendering this replaced.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct MintedKey {
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    /// The key itself, shown only here.
+    pub key: String,
+    pub key_id: String,
+    pub name: String,
+    pub prefix: String,
+    pub project_id: String,
+}
+
+pub async fn mint(
+    reg: Registry<'_>,
+    p: &Principal,
+    project_id: &str,
+    n: NewKey,
+) -> Result<MintedKey> {
     let name = super::validate::text("name", &n.name, 64)?;
     let expires_at = match n.expires_in_days {
         None => None,
-        Some(d) if (1..=3650).contains(&d) => Some(app.store.clock().now() + Duration::days(d)),
+        Some(d) if (1..=3650).contains(&d) => Some(reg.store.clock().now() + Duration::days(d)),
         Some(_) => {
             return Err(Error::invalid(
                 "expires_in_days",
@@ -72,13 +92,13 @@ pub async fn mint(app: &App, p: &Principal, project_id: &str, n: NewKey) -> Resu
             ));
         }
     };
-    let mut tx = app.store.begin().await?;
+    let mut tx = reg.store.begin().await?;
     let pr = authorised_project(&mut tx, p, project_id).await?;
     pr.require_live()?;
     let key = token::generate(token::Kind::ProjectKey);
     let id = uuid::Uuid::new_v4().to_string();
     let prefix = token::display_prefix(&key);
-    let now = app.store.clock().now();
+    let now = reg.store.clock().now();
     on_tx!(&mut tx, |c| {
         sqlx::query(
             "INSERT INTO project_keys (id, project_id, name, key_hash, prefix, created_by, created_by_user_id, created_at, expires_at)
@@ -106,21 +126,26 @@ pub async fn mint(app: &App, p: &Principal, project_id: &str, n: NewKey) -> Resu
     )
     .await?;
     tx.commit().await?;
-    Ok(json!({
-        "key": key, "key_id": id, "name": name, "prefix": prefix, "project_id": project_id,
-        "created_at": now, "expires_at": expires_at,
-    }))
+    Ok(MintedKey {
+        created_at: now,
+        expires_at,
+        key,
+        key_id: id,
+        name,
+        prefix,
+        project_id: project_id.to_string(),
+    })
 }
 
-pub async fn list(app: &App, p: &Principal, project_id: &str) -> Result<Vec<KeyRow>> {
-    let pr = super::projects::get(app, p, project_id).await?;
+pub async fn list(reg: Registry<'_>, p: &Principal, project_id: &str) -> Result<Vec<KeyRow>> {
+    let pr = super::projects::get(reg, p, project_id).await?;
     if !(pr.has_authority(p) || p.reads_everything()) {
         return Err(Error::forbidden(
             "listing keys needs authority over the project",
             "ask the owner or manager",
         ));
     }
-    Ok(on_pool!(app.store.read(), |pool| {
+    Ok(on_pool!(reg.store.read(), |pool| {
         sqlx::query_as::<_, KeyRow>(
             "SELECT id, project_id, name, prefix, created_by, created_by_user_id, created_at, expires_at, revoked_at, last_used_at
              FROM project_keys WHERE project_id = $1 ORDER BY created_at DESC",
@@ -131,12 +156,17 @@ pub async fn list(app: &App, p: &Principal, project_id: &str) -> Result<Vec<KeyR
     })?)
 }
 
-pub async fn revoke(app: &App, p: &Principal, project_id: &str, key_id: &str) -> Result<()> {
-    let mut tx = app.store.begin().await?;
+pub async fn revoke(
+    reg: Registry<'_>,
+    p: &Principal,
+    project_id: &str,
+    key_id: &str,
+) -> Result<()> {
+    let mut tx = reg.store.begin().await?;
     authorised_project(&mut tx, p, project_id).await?;
     let n = on_tx!(&mut tx, |c| {
         sqlx::query("UPDATE project_keys SET revoked_at = $1 WHERE id = $2 AND project_id = $3 AND revoked_at IS NULL")
-            .bind(app.store.clock().now())
+            .bind(reg.store.clock().now())
             .bind(key_id)
             .bind(project_id)
             .execute(&mut *c)

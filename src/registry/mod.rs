@@ -11,13 +11,16 @@ pub mod validate;
 mod authority_tests;
 
 use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
 use serde::Serialize;
-use serde_json::Value;
 use serde_json::value::RawValue;
+use serde_json::{Map, Value};
 
 use crate::auth::Principal;
+use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::governance::Classification;
+use crate::store::Store;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Project {
@@ -43,6 +46,15 @@ pub struct Project {
     pub updated_at: DateTime<Utc>,
 }
 
+/// What the registry's use cases need, and nothing more: the store, the
+/// policy read from configuration, and the project-list page cache.
+#[derive(Clone, Copy)]
+pub struct Registry<'a> {
+    pub store: &'a Store,
+    pub config: &'a Config,
+    pub lists: Option<&'a projects::ListCache>,
+}
+
 pub const PROJECT_COLS: &str = "id, name, description, owner_email, manager_email, grp, cost_center, classification, data_class, budget_cents, lifecycle, killed, killed_reason, review_date, review_state, extensions_used, evidence, created_by, created_at, updated_at";
 
 crate::text_enum! {
@@ -53,19 +65,23 @@ crate::text_enum! {
     }
 }
 
-/// A project as the API shows it, serialized straight from the row (no
-/// intermediate `Value` tree). Fields are in alphabetical order, the order
-/// the `json!` rendering this replaced produced, so the bytes are unchanged.
-#[derive(Serialize)]
+// Serialized straight from the row (no intermediate `Value` tree). Fields
+// are in alphabetical order, the order the `json!` rendering this replaced
+// produced, so the bytes are unchanged. Its schema is the answer schema of
+// the project tools.
+/// A project.
+#[derive(Serialize, JsonSchema)]
 pub struct ProjectView<'a> {
     budget_usd: f64,
     classification: &'a str,
     cost_center: Option<&'a str>,
+    #[schemars(with = "String", extend("format" = "date-time"))]
     created_at: &'a DateTime<Utc>,
     created_by: &'a str,
     data_class: &'a str,
     description: Option<&'a str>,
-    /// Stored as JSON text: passed through, not re-parsed into a tree.
+    // Stored as JSON text: passed through, not re-parsed into a tree.
+    #[schemars(with = "Map<String, Value>")]
     evidence: &'a RawValue,
     group: Option<&'a str>,
     killed: bool,
@@ -76,11 +92,13 @@ pub struct ProjectView<'a> {
     owner_email: &'a str,
     project_id: &'a str,
     review: ReviewView<'a>,
+    #[schemars(with = "String", extend("format" = "date-time"))]
     updated_at: &'a DateTime<Utc>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct ReviewView<'a> {
+    #[schemars(with = "Option<String>")]
     date: Option<&'a DateTime<Utc>>,
     extensions_used: i64,
     state: &'a str,
@@ -118,6 +136,11 @@ impl Project {
             },
             updated_at: &self.updated_at,
         }
+    }
+
+    /// The stored evidence (empty if unreadable).
+    pub fn evidence_map(&self) -> crate::governance::Evidence {
+        serde_json::from_str(&self.evidence).unwrap_or_default()
     }
 
     /// The view as a `Value`, for callers that add fields to it.
@@ -185,34 +208,39 @@ pub fn cents_to_usd(c: i64) -> f64 {
     c as f64 / 100.0
 }
 
-/// Validate a USD amount (≥ 0, finite, at most 1e9) and convert to cents.
-pub fn usd_to_cents(field: &str, v: &Value) -> Result<i64> {
-    let Some(n) = v.as_f64() else {
-        return Err(Error::invalid(
-            field,
-            "must be a number (US dollars per month)",
-        ));
-    };
-    if !n.is_finite() || n < 0.0 {
-        return Err(Error::invalid(field, "must be zero or more"));
-    }
-    if n > 1e9 {
-        return Err(Error::invalid(field, "must be at most 1000000000"));
-    }
-    Ok((n * 100.0).round() as i64)
+/// The groups a project may be registered under (`GET /api/groups`,
+/// `list_groups`). Fields are in alphabetical order, the order of the JSON
+/// rendering this replaced.
+#[derive(Serialize, JsonSchema)]
+pub struct Groups<'a> {
+    pub groups: Vec<GroupView<'a>>,
+    /// No allowlist is configured: any well-formed group key goes.
+    pub open_mode: bool,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub struct GroupView<'a> {
+    pub cost_center: Option<&'a str>,
+    pub display_name: &'a str,
+    pub key: &'a str,
 }
 
 /// The active groups a project may be registered under, and whether the
 /// allowlist is empty (open mode: any group name goes). Both doors list them.
-pub fn groups(config: &crate::config::Config) -> Value {
-    let groups: Vec<Value> = config
+pub fn groups(config: &Config) -> Groups<'_> {
+    let groups = config
         .file
         .groups
         .iter()
         .filter(|g| g.active)
-        .map(|g| {
-            serde_json::json!({"key": g.key, "display_name": g.display_name, "cost_center": g.cost_center})
+        .map(|g| GroupView {
+            cost_center: g.cost_center.as_deref(),
+            display_name: &g.display_name,
+            key: &g.key,
         })
         .collect();
-    serde_json::json!({"groups": groups, "open_mode": config.file.groups.is_empty()})
+    Groups {
+        groups,
+        open_mode: config.file.groups.is_empty(),
+    }
 }

@@ -1,7 +1,19 @@
 //! Input checks shared by the registry, users and evidence: trimmed text with
 //! length limits, email syntax, placeholders. Each error names its field.
 
+use serde::{Deserialize, Deserializer};
+
 use crate::error::{Error, Result};
+
+/// For a field where `null` differs from absent (clear vs keep):
+/// absent → `None`, `null` → `Some(None)`. Use with `#[serde(default)]`.
+pub fn nullable<'de, D, T>(d: D) -> std::result::Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
 
 /// Trimmed, non-empty, at most `max` characters, no control characters.
 pub fn text(field: &str, v: &str, max: usize) -> Result<String> {

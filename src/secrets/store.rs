@@ -7,10 +7,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-use super::{Cipher, Purpose};
-use crate::app::App;
+use super::Cipher;
 use crate::error::{Error, Result};
-use crate::store::Tx;
+use crate::store::{Store, Tx};
 
 pub const REF_PREFIX: &str = "asgard://secrets/";
 
@@ -48,8 +47,12 @@ fn aad(project: &str, name: &str, version: i64) -> Vec<u8> {
     format!("secret|{project}|{name}|{version}").into_bytes()
 }
 
-pub fn cipher(app: &App) -> Cipher {
-    Cipher::new(&app.master_key, Purpose::Secrets)
+/// What reading secrets needs: the store and the `Secrets` cipher (derived
+/// from the master key once, at boot: `App::secrets`).
+#[derive(Clone, Copy)]
+pub struct SecretStore<'a> {
+    pub store: &'a Store,
+    pub cipher: &'a Cipher,
 }
 
 /// Store `value` as `name` inside `tx` and return its version: a new version
@@ -96,11 +99,11 @@ pub async fn put(
 
 /// The latest version's value.
 pub async fn get(
-    app: &App,
+    secrets: SecretStore<'_>,
     project: &str,
     name: &str,
 ) -> Result<Option<(i64, Zeroizing<Vec<u8>>)>> {
-    let row: Option<(i64, Vec<u8>)> = on_pool!(app.store.read(), |p| {
+    let row: Option<(i64, Vec<u8>)> = on_pool!(secrets.store.read(), |p| {
         sqlx::query_as("SELECT version, sealed FROM secrets WHERE project_id = $1 AND name = $2 ORDER BY version DESC LIMIT 1")
             .bind(project)
             .bind(name)
@@ -110,7 +113,8 @@ pub async fn get(
     let Some((version, sealed)) = row else {
         return Ok(None);
     };
-    let value = cipher(app)
+    let value = secrets
+        .cipher
         .open(&sealed, &aad(project, name, version))
         .map_err(|e| Error::internal(anyhow::anyhow!("secret {project}/{name} v{version}: {e}")))?;
     Ok(Some((version, value)))
@@ -123,8 +127,8 @@ pub struct SecretMeta {
     pub created_at: DateTime<Utc>,
 }
 
-pub async fn list(app: &App, project: &str) -> Result<Vec<SecretMeta>> {
-    Ok(on_pool!(app.store.read(), |p| {
+pub async fn list(secrets: SecretStore<'_>, project: &str) -> Result<Vec<SecretMeta>> {
+    Ok(on_pool!(secrets.store.read(), |p| {
         sqlx::query_as::<_, SecretMeta>(
             "SELECT s.name, s.version, s.created_at FROM secrets s
              WHERE s.project_id = $1 AND s.version = (SELECT MAX(version) FROM secrets x WHERE x.project_id = s.project_id AND x.name = s.name)

@@ -70,7 +70,7 @@ async fn migrate_then_serve(engine: Engine) {
     let (st, out) = run_cli(&sb, &["migrate"], &[]);
     assert!(st.success(), "second migrate failed:\n{out}");
 
-    let app = TestApp::spawn_in(&sb, Opts::new()).await;
+    let app = TestApp::spawn_in(&sb, Opts::new().process()).await;
     assert!(
         app.admin_password_generated,
         "serve after migrate must print the one-time `password:` line:\n{}",
@@ -83,7 +83,7 @@ async fn migrate_then_serve(engine: Engine) {
 /// rotation is audited with fingerprints only; the new key then boots.
 async fn rotate_key(engine: Engine) {
     let sb = Sandbox::new(engine).await;
-    let mut app = TestApp::spawn_in(&sb, Opts::new()).await;
+    let mut app = TestApp::spawn_in(&sb, Opts::new().process()).await;
     let tok = app.admin_token().await;
     app.register_named(&tok, "Rotated").await;
     let pw = app.admin_password.clone();
@@ -115,7 +115,7 @@ async fn rotate_key(engine: Engine) {
         "key material in the audit entry: {audit:?}"
     );
 
-    let mut opts = Opts::new().admin_password(&pw);
+    let mut opts = Opts::new().process().admin_password(&pw);
     if engine == Engine::Sqlite {
         let f = key_file(&sb);
         let mode = std::fs::metadata(&f).unwrap().permissions().mode() & 0o777;
@@ -144,7 +144,9 @@ async fn refused_boot_writes_no_key_file() {
     let missing = sb.path("no-such-modules");
     let (_, out) = TestApp::expect_refused(
         &sb,
-        Opts::new().env("ASGARD_TF_MODULES_DIR", &missing.display().to_string()),
+        Opts::new()
+            .process()
+            .env("ASGARD_TF_MODULES_DIR", &missing.display().to_string()),
     )
     .await;
     assert!(out.contains("modules dir"), "{out}");
@@ -152,16 +154,17 @@ async fn refused_boot_writes_no_key_file() {
 
     // Refused at the key check: the database belongs to an explicit key.
     let sb = Sandbox::new(Engine::Sqlite).await;
-    let mut app = TestApp::spawn_in(&sb, Opts::new().env("ASGARD_SECRET_KEY", KEY_A)).await;
+    let mut app =
+        TestApp::spawn_in(&sb, Opts::new().process().env("ASGARD_SECRET_KEY", KEY_A)).await;
     app.stop().await;
-    let (_, out) = TestApp::expect_refused(&sb, Opts::new()).await;
+    let (_, out) = TestApp::expect_refused(&sb, Opts::new().process()).await;
     assert!(out.contains("ASGARD_SECRET_KEY"), "{out}");
     assert!(
         !key_file(&sb).exists(),
         "a refused boot wrote a stray key file:\n{out}"
     );
     // And the right key still boots.
-    let app = TestApp::spawn_in(&sb, Opts::new().env("ASGARD_SECRET_KEY", KEY_A)).await;
+    let app = TestApp::spawn_in(&sb, Opts::new().process().env("ASGARD_SECRET_KEY", KEY_A)).await;
     drop(app);
 }
 
@@ -176,6 +179,7 @@ async fn secret_arns() {
     let (st, out) = TestApp::expect_refused(
         &sb,
         Opts::new()
+            .process()
             .unset("ASGARD_DATABASE_URL")
             .env("ASGARD_DATABASE_URL_SECRET_ARN", arn)
             // No AWS credentials of any kind, so the read fails fast and says why.
@@ -200,6 +204,7 @@ async fn secret_arns() {
     let app = TestApp::spawn_in(
         &sb,
         Opts::new()
+            .process()
             .env("ASGARD_DATABASE_URL", "sqlite://asgard.db")
             .env("ASGARD_DATABASE_URL_SECRET_ARN", arn),
     )

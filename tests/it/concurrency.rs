@@ -65,8 +65,8 @@ async fn two_replicas() {
     let sb = Sandbox::new(Engine::Postgres).await;
     let pw = "replica-admin-password-1";
     // Both boot against the same database (the second finds it migrated).
-    let a = Arc::new(TestApp::spawn_in(&sb, Opts::new().admin_password(pw)).await);
-    let b = Arc::new(TestApp::spawn_in(&sb, Opts::new().admin_password(pw)).await);
+    let a = Arc::new(TestApp::spawn_in(&sb, Opts::new().process().admin_password(pw)).await);
+    let b = Arc::new(TestApp::spawn_in(&sb, Opts::new().process().admin_password(pw)).await);
     assert_ne!(a.addr, b.addr);
     b.get("/readyz", None).await.expect(200);
 
@@ -105,8 +105,8 @@ async fn two_replicas() {
 async fn replicas_boot_together() {
     let sb = Sandbox::new(Engine::Postgres).await;
     let (a, b) = tokio::join!(
-        TestApp::spawn_in(&sb, Opts::new()),
-        TestApp::spawn_in(&sb, Opts::new())
+        TestApp::spawn_in(&sb, Opts::new().process()),
+        TestApp::spawn_in(&sb, Opts::new().process())
     );
     let (mut a, mut b) = (a, b);
     let printed = [&a, &b]

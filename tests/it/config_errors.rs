@@ -103,7 +103,7 @@ async fn bad_config(engine: Engine) {
     ];
     let mut f = Fails::default();
     for (yaml, needles) in yaml_cases {
-        let r = refused(&sb, Opts::new().yaml(yaml), needles).await;
+        let r = refused(&sb, Opts::new().process().yaml(yaml), needles).await;
         f.check(r.map_err(|e| format!("asgard.yaml {yaml:?}: {e}")));
     }
 
@@ -121,7 +121,7 @@ async fn bad_config(engine: Engine) {
         ("ASGARD_PUBLIC_URL", "asgard.example.com"),
     ];
     for (var, value) in env_cases {
-        match refused(&sb, Opts::new().env(var, value), &[var]).await {
+        match refused(&sb, Opts::new().process().env(var, value), &[var]).await {
             Ok(out)
                 if *var == "ASGARD_SECRET_KEY"
                     && value.len() > 60
@@ -136,7 +136,9 @@ async fn bad_config(engine: Engine) {
     // A config file given explicitly must exist.
     let r = refused(
         &sb,
-        Opts::new().config_file("/nonexistent/asgard.yaml"),
+        Opts::new()
+            .process()
+            .config_file("/nonexistent/asgard.yaml"),
         &["/nonexistent/asgard.yaml"],
     )
     .await;
@@ -151,6 +153,7 @@ async fn another_key(engine: Engine) {
     let mut app = TestApp::spawn_in(
         &sb,
         Opts::new()
+            .process()
             .env("ASGARD_SECRET_KEY", KEY_A)
             .admin_password(pw),
     )
@@ -163,6 +166,7 @@ async fn another_key(engine: Engine) {
     let (st, out) = TestApp::expect_refused(
         &sb,
         Opts::new()
+            .process()
             .env("ASGARD_SECRET_KEY", KEY_B)
             .admin_password(pw),
     )
@@ -179,6 +183,7 @@ async fn another_key(engine: Engine) {
     let app = TestApp::spawn_in(
         &sb,
         Opts::new()
+            .process()
             .env("ASGARD_SECRET_KEY", KEY_A)
             .admin_password(pw),
     )
@@ -191,7 +196,8 @@ async fn another_key(engine: Engine) {
 
 async fn postgres_needs_a_key() {
     let sb = Sandbox::new(Engine::Postgres).await;
-    let (st, out) = TestApp::expect_refused(&sb, Opts::new().unset("ASGARD_SECRET_KEY")).await;
+    let (st, out) =
+        TestApp::expect_refused(&sb, Opts::new().process().unset("ASGARD_SECRET_KEY")).await;
     assert_clean_refusal(st, &out, &["ASGARD_SECRET_KEY"]);
     assert_untouched(&sb).await;
 }
@@ -202,7 +208,7 @@ async fn postgres_needs_a_key() {
 async fn sqlite_key_file_and_single_process() {
     use std::os::unix::fs::PermissionsExt;
     let sb = Sandbox::new(Engine::Sqlite).await;
-    let app = TestApp::spawn_in(&sb, Opts::new()).await;
+    let app = TestApp::spawn_in(&sb, Opts::new().process()).await;
     let key_file = sb.dir.join("data").join("asgard.db.key");
     let meta = std::fs::metadata(&key_file).expect("the generated key file");
     assert_eq!(meta.permissions().mode() & 0o777, 0o600, "key file mode");
@@ -213,14 +219,15 @@ async fn sqlite_key_file_and_single_process() {
     );
 
     // A second process on the same SQLite file is refused while the first runs.
-    let (st, out) = TestApp::expect_refused(&sb, Opts::new()).await;
+    let (st, out) = TestApp::expect_refused(&sb, Opts::new().process()).await;
     assert_clean_refusal(st, &out, &["another Asgard process"]);
     let pw = app.admin_password.clone();
     drop(app);
 
-    let (st, out) = TestApp::expect_refused(&sb, Opts::new().env("ASGARD_SECRET_KEY", KEY_B)).await;
+    let (st, out) =
+        TestApp::expect_refused(&sb, Opts::new().process().env("ASGARD_SECRET_KEY", KEY_B)).await;
     assert_clean_refusal(st, &out, &["another key"]);
-    let mut app = TestApp::spawn_in(&sb, Opts::new()).await;
+    let mut app = TestApp::spawn_in(&sb, Opts::new().process()).await;
     assert!(
         !app.admin_password_generated,
         "a second `password:` line on reboot"

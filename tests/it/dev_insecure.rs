@@ -7,7 +7,11 @@ use reqwest::Method;
 use crate::support::{Engine, Opts, TestApp};
 
 async fn dev_insecure(engine: Engine) {
-    let app = TestApp::spawn(engine, Opts::new().env("ASGARD_DEV_INSECURE", "1")).await;
+    let app = TestApp::spawn(
+        engine,
+        Opts::new().process().env("ASGARD_DEV_INSECURE", "1"),
+    )
+    .await;
     assert!(
         app.log().contains("ASGARD_DEV_INSECURE"),
         "no loud warning:\n{}",
@@ -47,6 +51,7 @@ async fn dev_insecure(engine: Engine) {
     let wide = TestApp::spawn(
         engine,
         Opts::new()
+            .process()
             .env("ASGARD_DEV_INSECURE", "true")
             .bind("0.0.0.0:0"),
     )

@@ -7,7 +7,7 @@ use reqwest::Method;
 use crate::support::{Engine, Opts, TestApp, db};
 
 async fn same_origin(engine: Engine) {
-    let app = TestApp::spawn(engine, Opts::new()).await;
+    let app = TestApp::spawn(engine, Opts::new().process()).await;
     let tok = app.admin_token().await;
     let cookie = format!("asgard_session={tok}");
     let ck = ("cookie", cookie.as_str());

@@ -13,6 +13,7 @@ async fn leak_scan(engine: Engine) {
     let app = TestApp::spawn(
         engine,
         Opts::new()
+            .process()
             .admin_password(admin_pw)
             .env("ASGARD_LOG", "debug"),
     )
@@ -90,7 +91,7 @@ crate::both_engines!(no_credential_in_plaintext_anywhere => leak_scan);
 
 /// The scanner is not vacuous: a credential planted in a table is found.
 async fn scanner_finds_a_plant(engine: Engine) {
-    let app = TestApp::spawn(engine, Opts::new()).await;
+    let app = TestApp::spawn(engine, Opts::new().process()).await;
     let tok = app.admin_token().await;
     let fake = format!("asg_pat_{}", "ab".repeat(32));
     app.register_project(

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use crate::support::{Engine, Opts, TestApp};
 
 async fn sigterm(engine: Engine) {
-    let mut app = TestApp::spawn(engine, Opts::new()).await;
+    let mut app = TestApp::spawn(engine, Opts::new().process()).await;
     let tok = app.admin_token().await;
     let pid = app.register_named(&tok, "Durable").await;
     let addr = app.addr;
@@ -32,7 +32,7 @@ async fn sigterm(engine: Engine) {
     // A restart on the same database keeps the data and prints no password.
     let sb = app.sandbox.clone();
     drop(app);
-    let mut again = TestApp::spawn_in(&sb, Opts::new()).await;
+    let mut again = TestApp::spawn_in(&sb, Opts::new().process()).await;
     assert!(
         !again.admin_password_generated,
         "a second `password:` line on restart"
@@ -54,7 +54,7 @@ async fn sigterm(engine: Engine) {
 async fn sigterm_at_once(engine: Engine) {
     let sb = crate::support::Sandbox::new(engine).await;
     for _ in 0..5 {
-        let mut app = TestApp::spawn_in(&sb, Opts::new()).await;
+        let mut app = TestApp::spawn_in(&sb, Opts::new().process()).await;
         let st = app.terminate(Duration::from_secs(10)).await;
         assert!(
             st.is_some_and(|s| s.success()),

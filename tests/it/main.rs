@@ -1,5 +1,7 @@
-//! Integration tests: the real `asgard` binary, booted per test on SQLite
-//! and (when ASGARD_TEST_PG_URL is set) on Postgres. See `support`.
+//! Integration tests: Asgard booted per test on SQLite and (when
+//! ASGARD_TEST_PG_URL is set) on Postgres, in this process by default and as
+//! the real `asgard` binary where a test needs the process (its log, signals,
+//! exit, the CLI): `Opts::process()`. See `support`.
 
 // Notes for the person running the tests go to stderr.
 #![allow(clippy::print_stderr)]
@@ -24,6 +26,7 @@ mod metrics;
 mod nul_bytes;
 mod offboarding;
 mod openapi;
+mod pages_order;
 mod projects;
 mod requests_pages;
 mod resource_identity;
@@ -35,3 +38,6 @@ mod security_edge;
 mod security_grants;
 mod security_identity;
 mod sessions;
+mod ticks;
+mod typed_answers;
+mod typed_projects;

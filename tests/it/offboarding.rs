@@ -99,7 +99,7 @@ async fn assert_offboarded(app: &TestApp, admin: &str, m: &Member) {
 }
 
 async fn disable_over_rest(engine: Engine) {
-    let app = TestApp::spawn(engine, Opts::new().admin_password(ADMIN_PW)).await;
+    let app = TestApp::spawn(engine, Opts::new().process().admin_password(ADMIN_PW)).await;
     let admin = app.admin_token().await;
     let m = member_with_keys(&app, &admin).await;
     let r = app
@@ -124,7 +124,7 @@ async fn disable_over_rest(engine: Engine) {
 
 async fn disable_from_the_cli(engine: Engine) {
     let sb = crate::support::Sandbox::new(engine).await;
-    let opts = Opts::new().admin_password(ADMIN_PW);
+    let opts = Opts::new().process().admin_password(ADMIN_PW);
     let mut app = TestApp::spawn_in(&sb, opts.clone()).await;
     let admin = app.admin_token().await;
     let m = member_with_keys(&app, &admin).await;

@@ -29,7 +29,7 @@ fn refs(v: &Value, out: &mut Vec<String>) {
 }
 
 async fn openapi(engine: Engine) {
-    let app = TestApp::spawn(engine, Opts::new()).await;
+    let app = TestApp::spawn(engine, Opts::new().process()).await;
     app.get("/api/openapi.json", None)
         .await
         .expect_error(401, "authentication_required");
@@ -163,7 +163,9 @@ async fn openapi(engine: Engine) {
     // The description follows this server's registration settings.
     let relaxed = TestApp::spawn(
         engine,
-        Opts::new().yaml("registration:\n  require_manager: false\n  require_group: false\n"),
+        Opts::new()
+            .process()
+            .yaml("registration:\n  require_manager: false\n  require_group: false\n"),
     )
     .await;
     let tok = relaxed.admin_token().await;

@@ -45,7 +45,7 @@ async fn actions(app: &TestApp, tok: &str, pid: &str) -> Vec<String> {
 }
 
 async fn registry(engine: Engine) {
-    let app = TestApp::spawn(engine, Opts::new()).await;
+    let app = TestApp::spawn(engine, Opts::new().process()).await;
     let tok = app.admin_token().await;
     let pid = app.register_named(&tok, "Registry").await;
     let pp = format!("/api/projects/{pid}");

@@ -19,7 +19,7 @@ fn ids(v: &serde_json::Value) -> Vec<String> {
 }
 
 async fn roles(engine: Engine) {
-    let app = TestApp::spawn(engine, Opts::new()).await;
+    let app = TestApp::spawn(engine, Opts::new().process()).await;
     let admin = app.admin_token().await;
     let (apw, bpw, dpw) = (
         "alice-password-123",

@@ -21,7 +21,7 @@ fn is_project_id(s: &str) -> bool {
 async fn runbook_steps(engine: Engine) {
     // Steps 1–3: nothing to prepare for the database; the config file holds
     // the group allowlist; boot without ASGARD_ADMIN_PASSWORD.
-    let app = TestApp::spawn(engine, Opts::new()).await;
+    let app = TestApp::spawn(engine, Opts::new().process()).await;
     assert!(
         app.admin_password_generated,
         "no `password:` line on stderr:\n{}",

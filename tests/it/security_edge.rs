@@ -115,7 +115,7 @@ async fn logout_any_bearer_spelling(engine: Engine) {
 }
 
 async fn failed_login_names_are_escaped(engine: Engine) {
-    let app = TestApp::spawn(engine, Opts::new()).await;
+    let app = TestApp::spawn(engine, Opts::new().process()).await;
     let typed = "evil\nuser\u{7}";
     app.post(
         "/api/auth/login",
@@ -296,6 +296,7 @@ async fn slowloris_sockets_are_closed_and_health_stays_up() {
     let app = TestApp::spawn(
         Engine::Sqlite,
         Opts::new()
+            .process()
             .env("ASGARD_HTTP_HEADER_TIMEOUT_SECS", "1")
             .env("ASGARD_HTTP_MAX_CONNECTIONS", &CAP.to_string()),
     )

@@ -76,7 +76,7 @@ fn ecs(grants: Value, secrets: Value) -> Value {
 
 async fn confined(engine: Engine) {
     let yaml = format!("{RUNBOOK_YAML}provisioning:\n  grant_allowlist: [\"{SHARED_KMS}\"]\n");
-    let app = TestApp::spawn(engine, Opts::new().yaml(&yaml)).await;
+    let app = TestApp::spawn(engine, Opts::new().process().yaml(&yaml)).await;
     assert!(
         app.log().contains("grant_allowlist") && app.log().contains(SHARED_KMS),
         "the allowlist is logged at boot: {}",

@@ -42,7 +42,7 @@ fn armed(sandbox_dir: &std::path::Path) -> Opts {
 
 async fn key_requests_need_an_independent_approver(engine: Engine) {
     let sb = crate::support::Sandbox::new(engine).await;
-    let app = TestApp::spawn_in(&sb, armed(&sb.dir)).await;
+    let app = TestApp::spawn_in(&sb, armed(&sb.dir).process()).await;
     let admin = app.admin_token().await;
     // Two more admins: Olga owns the project, Bea is independent of it.
     let mut tokens = Vec::new();
@@ -161,7 +161,11 @@ async fn pats_do_not_outlive_their_origin(engine: Engine) {
 
     // Relaxed by config: allowed, but never outliving the minting PAT.
     let yaml = format!("{RUNBOOK_YAML}auth: {{ pats_can_mint_pats: true }}\n");
-    let app = TestApp::spawn(engine, Opts::new().yaml(&yaml).admin_password(ADMIN_PW)).await;
+    let app = TestApp::spawn(
+        engine,
+        Opts::new().process().yaml(&yaml).admin_password(ADMIN_PW),
+    )
+    .await;
     let admin = app.admin_token().await;
     let parent = app
         .post(
@@ -209,7 +213,7 @@ async fn pats_do_not_outlive_their_origin(engine: Engine) {
 }
 
 async fn password_change_ends_other_sessions(engine: Engine) {
-    let app = TestApp::spawn(engine, Opts::new().admin_password(ADMIN_PW)).await;
+    let app = TestApp::spawn(engine, Opts::new().process().admin_password(ADMIN_PW)).await;
     let admin = app.admin_token().await;
     let (pw1, pw2, pw3, pw4) = (
         "carol-password-one",

@@ -9,7 +9,9 @@ use crate::support::{Engine, Opts, TestApp, db};
 async fn sessions_and_pats(engine: Engine) {
     let app = TestApp::spawn(
         engine,
-        Opts::new().env("ASGARD_SYSTEM_NAME", "Acme Control Plane"),
+        Opts::new()
+            .process()
+            .env("ASGARD_SYSTEM_NAME", "Acme Control Plane"),
     )
     .await;
 

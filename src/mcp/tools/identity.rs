@@ -3,10 +3,11 @@
 
 use serde_json::{Value, json};
 
-use super::{Entry, Meta};
+use super::{Entry, Meta, to_value};
 use crate::auth::{Identity, Principal, Role, UserInfo};
-use crate::edge::schema::NoArgs;
+use crate::edge::schema::{NoArgs, output_schema};
 use crate::error::Result;
+use crate::registry::{Groups, groups};
 
 pub(super) fn entries() -> Vec<Entry> {
     vec![
@@ -33,15 +34,11 @@ pub(super) fn entries() -> Vec<Entry> {
                 name: "list_groups",
                 title: "List registrable groups",
                 description: "Lists the groups a project may register under, with their cost centers. Use before register_project to pick `group`.",
-                output: json!({"type": "object", "properties": {
-                    "groups": {"type": "array", "items": {"type": "object", "properties": {
-                        "key": {"type": "string"}, "display_name": {"type": "string"}, "cost_center": {"type": ["string", "null"]}}}},
-                    "open_mode": {"type": "boolean"}
-                }, "required": ["groups", "open_mode"]}),
+                output: output_schema::<Groups<'static>>(),
                 read_only: true,
                 destructive: false,
             },
-            |app, _, NoArgs {}| Box::pin(async move { Ok(crate::registry::groups(&app.config)) }),
+            |app, _, NoArgs {}| Box::pin(async move { to_value(groups(&app.config)) }),
         ),
     ]
 }

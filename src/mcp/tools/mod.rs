@@ -51,6 +51,23 @@ pub(super) struct Meta {
     pub destructive: bool,
 }
 
+/// What a body's owner does around the schema check: `prepare` the raw
+/// arguments (e.g. trim), and `refine` a refusal (e.g. name the field, not
+/// the list item).
+pub(super) struct Body {
+    pub prepare: fn(&mut JsonObject),
+    pub refine: fn(Error) -> Error,
+}
+
+impl Body {
+    fn plain() -> Body {
+        Body {
+            prepare: |_| {},
+            refine: |e| e,
+        }
+    }
+}
+
 pub(super) struct Entry {
     tool: Tool,
     run: Run,
@@ -67,11 +84,23 @@ impl Entry {
     where
         A: DeserializeOwned + JsonSchema + 'static,
     {
+        Entry::with_body(meta, Body::plain(), handler)
+    }
+
+    /// A tool whose arguments get the domain's own preparation around the
+    /// schema check (see `Body`).
+    pub(super) fn with_body<A>(meta: Meta, body: Body, handler: Handler<A>) -> Entry
+    where
+        A: DeserializeOwned + JsonSchema + 'static,
+    {
         let input = schema::schema_for::<A>();
         let schema = input.clone();
-        let run: Run = Box::new(move |app, p, raw| match schema::parse::<A>(&schema, raw) {
-            Ok(a) => handler(app, p, a),
-            Err(e) => Box::pin(std::future::ready(Err(e))),
+        let run: Run = Box::new(move |app, p, mut raw| {
+            (body.prepare)(&mut raw);
+            match schema::parse::<A>(&schema, raw).map_err(body.refine) {
+                Ok(a) => handler(app, p, a),
+                Err(e) => Box::pin(std::future::ready(Err(e))),
+            }
         });
         let mut ann = ToolAnnotations::new();
         ann.title = Some(meta.title.to_string());

@@ -3,32 +3,18 @@
 
 use schemars::JsonSchema;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::projects::ProjectRef;
-use super::{Entry, Meta, PROJECT_ID, target_project};
-use crate::edge::schema::NoArgs;
+use super::{Entry, Meta, PROJECT_ID, target_project, to_value};
+use crate::edge::schema::{NoArgs, output_schema};
 use crate::error::Error;
 use crate::provisioning::ask::ResourceAsk;
+use crate::provisioning::view::{
+    CostReport, RequestPage as Requests, RequestView, ResourceList as Resources, ResourceView,
+    SecretList, SecretValue,
+};
 use crate::provisioning::{query, request};
-
-fn request_out() -> Value {
-    json!({"type": "object", "properties": {
-        "request_id": {"type": "string"}, "resource_id": {"type": "string"}, "project_id": {"type": "string"},
-        "kind": {"type": "string"}, "state": {"type": "string"}, "needs_approval": {"type": "boolean"},
-        "armed": {"type": "boolean"}, "outputs": {"type": "object"}, "failure_reason": {"type": ["string", "null"]},
-        "estimate_monthly_usd": {"type": "number"}, "plan": {"type": "object"}, "next": {"type": "string"},
-        "allowlisted_grants": {"type": "array", "items": {"type": "string"}}
-    }, "required": ["request_id", "resource_id", "state", "needs_approval"]})
-}
-
-fn resource_out() -> Value {
-    json!({"type": "object", "properties": {
-        "resource_id": {"type": "string"}, "service": {"type": "string"}, "name": {"type": "string"},
-        "state": {"type": "string"}, "outputs": {"type": "object"}, "spec": {"type": "object"},
-        "armed": {"type": "boolean"}, "estimate_monthly_usd": {"type": "number"}
-    }, "required": ["resource_id", "service", "name", "state"]})
-}
 
 /// The optional service that narrows a resource name.
 const SERVICE_NARROWS: &str =
@@ -154,16 +140,16 @@ pub(super) fn entries() -> Vec<Entry> {
                 name: "request_resource",
                 title: "Request a resource",
                 description: "Asks Asgard to provision (or update) a resource for the project through its service's Terraform module. Returns at once with a request: `queued`, `pending_approval` (an admin must approve) or `planned` (provisioning not armed; nothing created). The same ask twice returns the existing resource. Next: poll get_request until fulfilled or failed; secret outputs come back as secret_ref for get_secret.",
-                output: request_out(),
+                output: output_schema::<RequestView>(),
                 read_only: false,
                 destructive: false,
             },
             |app, p, a: AskArgs| {
                 Box::pin(async move {
                     let id = target_project(p, a.project_id)?;
-                    request::request_resource(app, p, &id, &a.ask)
+                    request::request_resource(app.provisioner(), p, &id, &a.ask)
                         .await
-                        .map(request::Asked::into_body)
+                        .and_then(|a| to_value(a.into_body()))
                 })
             },
         ),
@@ -172,12 +158,14 @@ pub(super) fn entries() -> Vec<Entry> {
                 name: "get_request",
                 title: "Follow a request",
                 description: "Returns a request's state (queued, running, fulfilled, failed, pending_approval, rejected, planned), the failure reason, and the resource's outputs with secrets as secret_ref.",
-                output: request_out(),
+                output: output_schema::<RequestView>(),
                 read_only: true,
                 destructive: false,
             },
             |app, p, a: RequestRef| {
-                Box::pin(async move { query::get_request(app, p, &a.request_id).await })
+                Box::pin(async move {
+                    to_value(query::get_request(app.provisioner(), p, &a.request_id).await?)
+                })
             },
         ),
         Entry::new(
@@ -185,8 +173,7 @@ pub(super) fn entries() -> Vec<Entry> {
                 name: "list_requests",
                 title: "List requests",
                 description: "Lists the project's requests, newest first, optionally by state, a page at a time: pass next_cursor back as cursor for the next page (null when there is none).",
-                output: json!({"type": "object", "properties": {"requests": {"type": "array", "items": {"type": "object"}},
-                    "next_cursor": {"type": ["string", "null"]}}, "required": ["requests", "next_cursor"]}),
+                output: output_schema::<Requests>(),
                 read_only: true,
                 destructive: false,
             },
@@ -194,15 +181,17 @@ pub(super) fn entries() -> Vec<Entry> {
                 Box::pin(async move {
                     let id = target_project(p, a.project_id)?;
                     let limit = a.limit.unwrap_or(50);
-                    query::list_requests(
-                        app,
-                        p,
-                        Some(&id),
-                        a.state.as_deref(),
-                        limit,
-                        a.cursor.as_deref(),
+                    to_value(
+                        query::list_requests(
+                            app.provisioner(),
+                            p,
+                            Some(&id),
+                            a.state.as_deref(),
+                            limit,
+                            a.cursor.as_deref(),
+                        )
+                        .await?,
                     )
-                    .await
                 })
             },
         ),
@@ -211,14 +200,22 @@ pub(super) fn entries() -> Vec<Entry> {
                 name: "list_resources",
                 title: "List resources",
                 description: "Lists the project's resources with their state and outputs (secrets as secret_ref).",
-                output: json!({"type": "object", "properties": {"resources": {"type": "array", "items": {"type": "object"}}}, "required": ["resources"]}),
+                output: output_schema::<Resources>(),
                 read_only: true,
                 destructive: false,
             },
             |app, p, a: ResourceList| {
                 Box::pin(async move {
                     let id = target_project(p, a.project_id)?;
-                    query::list_resources(app, p, &id, a.include_destroyed.unwrap_or(false)).await
+                    to_value(
+                        query::list_resources(
+                            app.provisioner(),
+                            p,
+                            &id,
+                            a.include_destroyed.unwrap_or(false),
+                        )
+                        .await?,
+                    )
                 })
             },
         ),
@@ -227,16 +224,22 @@ pub(super) fn entries() -> Vec<Entry> {
                 name: "get_resource",
                 title: "Get a resource",
                 description: "Returns one resource (by id, or by name plus service): state, the applied spec, a change still waiting as pending_spec, outputs with secrets as secret_ref. A name two services share is refused with the candidates.",
-                output: resource_out(),
+                output: output_schema::<ResourceView>(),
                 read_only: true,
                 destructive: false,
             },
             |app, p, a: ResourceRef| {
                 Box::pin(async move {
                     let id = target_project(p, a.project_id)?;
-                    let r =
-                        query::get_resource(app, p, &id, &a.resource, a.service.as_deref()).await?;
-                    Ok(r.to_json())
+                    let r = query::get_resource(
+                        app.provisioner(),
+                        p,
+                        &id,
+                        &a.resource,
+                        a.service.as_deref(),
+                    )
+                    .await?;
+                    to_value(r.view())
                 })
             },
         ),
@@ -245,16 +248,31 @@ pub(super) fn entries() -> Vec<Entry> {
                 name: "deprovision_resource",
                 title: "Destroy a resource",
                 description: "Destroys a resource (by id, or by name plus service) through Terraform and deletes its secrets; the record stays as `destroyed`. Data-bearing resources (databases, buckets) need confirm: true. Returns a request to follow with get_request.",
-                output: request_out(),
+                output: output_schema::<RequestView>(),
                 read_only: false,
                 destructive: true,
             },
             |app, p, a: Teardown| {
                 Box::pin(async move {
                     let id = target_project(p, a.project_id)?;
-                    let r =
-                        query::get_resource(app, p, &id, &a.resource, a.service.as_deref()).await?;
-                    request::deprovision(app, p, &id, &r.id, a.confirm.unwrap_or(false)).await
+                    let r = query::get_resource(
+                        app.provisioner(),
+                        p,
+                        &id,
+                        &a.resource,
+                        a.service.as_deref(),
+                    )
+                    .await?;
+                    to_value(
+                        request::deprovision(
+                            app.provisioner(),
+                            p,
+                            &id,
+                            &r.id,
+                            a.confirm.unwrap_or(false),
+                        )
+                        .await?,
+                    )
                 })
             },
         ),
@@ -263,12 +281,14 @@ pub(super) fn entries() -> Vec<Entry> {
                 name: "get_secret",
                 title: "Read a secret",
                 description: "Returns the value behind a secret_ref of your project (e.g. a generated password). Use it at runtime; never write the value into code, logs, commits or messages. Every read is audited.",
-                output: json!({"type": "object", "properties": {"secret_ref": {"type": "string"}, "version": {"type": "integer"}, "value": {"type": "string"}}, "required": ["secret_ref", "value"]}),
+                output: output_schema::<SecretValue>(),
                 read_only: true,
                 destructive: false,
             },
             |app, p, a: SecretRef| {
-                Box::pin(async move { query::get_secret(app, p, &a.secret_ref).await })
+                Box::pin(async move {
+                    to_value(query::get_secret(app.provisioner(), p, &a.secret_ref).await?)
+                })
             },
         ),
         Entry::new(
@@ -276,14 +296,14 @@ pub(super) fn entries() -> Vec<Entry> {
                 name: "list_secrets",
                 title: "List secrets",
                 description: "Lists the project's secrets: names, refs, versions — never values.",
-                output: json!({"type": "object", "properties": {"secrets": {"type": "array", "items": {"type": "object"}}}, "required": ["secrets"]}),
+                output: output_schema::<SecretList>(),
                 read_only: true,
                 destructive: false,
             },
             |app, p, a: ProjectRef| {
                 Box::pin(async move {
                     let id = target_project(p, a.project_id)?;
-                    query::list_secrets(app, p, &id).await
+                    to_value(query::list_secrets(app.provisioner(), p, &id).await?)
                 })
             },
         ),
@@ -292,23 +312,29 @@ pub(super) fn entries() -> Vec<Entry> {
                 name: "project_cost",
                 title: "Project cost",
                 description: "Returns the project's monthly budget, the committed monthly estimate of its resources, and a per-resource breakdown. Check it before requesting something expensive.",
-                output: json!({"type": "object", "properties": {"project_id": {"type": "string"}, "budget_usd": {"type": "number"}, "committed_monthly_usd": {"type": "number"}, "resources": {"type": "array"}}, "required": ["project_id", "budget_usd", "committed_monthly_usd"]}),
+                output: output_schema::<CostReport>(),
                 read_only: true,
                 destructive: false,
             },
             |app, p, a: ProjectRef| {
                 Box::pin(async move {
                     let id = target_project(p, a.project_id)?;
-                    query::project_cost(app, p, &id).await
+                    to_value(query::project_cost(app.provisioner(), p, &id).await?)
                 })
             },
         ),
     ]
 }
+
 #[cfg(test)]
-mod tests {
+#[path = "provisioning_tests.rs"]
+mod tests;
+
+#[cfg(test)]
+mod ask_tests {
     use super::*;
     use crate::edge::schema::schema_for;
+    use serde_json::Value;
 
     /// The tool advertises what it advertised before the ask became the
     /// domain's type: the ask's fields, and `project_id` beside them.
@@ -353,6 +379,51 @@ mod tests {
                 json!({"service": "s", "name": "tok", "project_id": 5}),
                 "project_id",
             ),
+            (json!({"service": "s", "name": "tok", "spec": [1]}), "spec"),
+            (json!({"service": "s", "name": "tok", "spec": null}), "spec"),
+            (json!({"service": "s", "name": "tok", "bogus": 1}), "bogus"),
+        ] {
+            assert_eq!(field_of(args.clone()), field, "{args}");
+        }
+    }
+}
+
+/// The ask's own contract (its type lives in the domain, which does not
+/// import the schema check, so the check of it lives here).
+#[cfg(test)]
+mod ask_contract_tests {
+    use super::*;
+    use crate::edge::schema::{parse, schema_for};
+    use crate::provisioning::ask::NAME_PATTERN;
+    use serde_json::{Value, json};
+
+    fn field_of(args: Value) -> String {
+        let Value::Object(raw) = args else { panic!() };
+        match parse::<ResourceAsk>(&schema_for::<ResourceAsk>(), raw) {
+            Ok(_) => "ok".into(),
+            Err(e) => e.field().unwrap_or("?").to_string(),
+        }
+    }
+
+    #[test]
+    fn the_schema_is_the_contract() {
+        let s = Value::Object((*schema_for::<ResourceAsk>()).clone());
+        assert_eq!(s["required"], json!(["service", "name"]));
+        assert_eq!(s["additionalProperties"], json!(false));
+        assert_eq!(s["properties"]["name"]["pattern"], json!(NAME_PATTERN));
+        assert_eq!(s["properties"]["spec"]["type"], json!("object"));
+    }
+
+    #[test]
+    fn refusals_name_the_field() {
+        let ok = json!({"service": "demo-token", "name": "tok"});
+        assert_eq!(field_of(ok), "ok");
+        for (args, field) in [
+            (json!({"name": "tok"}), "service"),
+            (json!({"service": "demo-token"}), "name"),
+            (json!({"service": "demo-token", "name": "../x"}), "name"),
+            (json!({"service": "demo-token", "name": "Upper"}), "name"),
+            (json!({"service": 7, "name": "tok"}), "service"),
             (json!({"service": "s", "name": "tok", "spec": [1]}), "spec"),
             (json!({"service": "s", "name": "tok", "spec": null}), "spec"),
             (json!({"service": "s", "name": "tok", "bogus": 1}), "bogus"),

@@ -3,13 +3,14 @@
 use serde_json::{Value, json};
 
 use super::{budget_and_resource, insert_request, writable_project_locked};
-use crate::app::App;
 use crate::audit::{self, Event};
 use crate::auth::Principal;
 use crate::error::{Error, Result};
+use crate::provisioning::Provisioner;
 use crate::provisioning::admission::{self, Admission, Budget, Facts};
 use crate::provisioning::ask::{NAME_PATTERN, ResourceAsk};
 use crate::provisioning::history::{self, History};
+use crate::provisioning::view::{RequestView, UnarmedPlan};
 use crate::provisioning::{
     Request, RequestKind, RequestState, Resource, ResourceState, estimate, gate, grants,
     valid_resource_name,
@@ -39,13 +40,13 @@ fn idempotent_answer(
 /// other; both carry the request record.
 #[derive(Debug)]
 pub enum Asked {
-    Created(Value),
-    Existing(Value),
+    Created(RequestView),
+    Existing(RequestView),
 }
 
 impl Asked {
     /// The request record, whichever it was.
-    pub fn into_body(self) -> Value {
+    pub fn into_body(self) -> RequestView {
         match self {
             Asked::Created(v) | Asked::Existing(v) => v,
         }
@@ -53,12 +54,12 @@ impl Asked {
 }
 
 pub async fn request_resource(
-    app: &App,
+    pv: Provisioner<'_>,
     p: &Principal,
     project_id: &str,
     ask: &ResourceAsk,
 ) -> Result<Asked> {
-    let m = app
+    let m = pv
         .catalog
         .get(&ask.service)
         .ok_or_else(|| Error::NotFound {
@@ -73,9 +74,9 @@ pub async fn request_resource(
         ));
     }
     let spec = gate::effective_spec(m, ask.spec.as_ref(), name)?;
-    let armed = app.config.terraform.is_some();
+    let armed = pv.config.terraform.is_some();
     let account = if armed {
-        gate::target_account(m, &app.config.allowed)?
+        gate::target_account(m, &pv.config.allowed)?
     } else {
         None
     };
@@ -85,17 +86,17 @@ pub async fn request_resource(
     // From the first statement to the commit this holds the project's lock
     // (Postgres) or the single writer (SQLite): every ask into the project
     // waits for it, so what follows reads in as few statements as it can.
-    let mut tx = app.store.begin().await?;
-    let pr = writable_project_locked(&mut tx, app.store.engine(), p, project_id).await?;
+    let mut tx = pv.store.begin().await?;
+    let pr = writable_project_locked(&mut tx, pv.store.engine(), p, project_id).await?;
     // A refusal of the grants is the admission rule's to order; a failed
     // read is not a refusal.
     let grants = match grants::enforce(
         &mut tx,
-        &app.catalog,
+        pv.catalog,
         m,
         &pr.id,
         &spec,
-        &app.config.file.provisioning.grant_allowlist,
+        &pv.config.file.provisioning.grant_allowlist,
     )
     .await
     {
@@ -132,11 +133,11 @@ pub async fn request_resource(
     // Queued changes stay and run in order, so they keep counting; a
     // waiting one is superseded by this ask below.
     let after = estimate::committed(
-        applied.map(|a| estimate::of_spec(&app.catalog, &m.id, &a.spec).unwrap_or(before)),
+        applied.map(|a| estimate::of_spec(pv.catalog, &m.id, &a.spec).unwrap_or(before)),
         in_flight
             .iter()
             .filter(|r| r.state != RequestState::PendingApproval)
-            .map(|r| estimate::of_spec(&app.catalog, &m.id, &r.spec).unwrap_or(before))
+            .map(|r| estimate::of_spec(pv.catalog, &m.id, &r.spec).unwrap_or(before))
             .chain([est]),
     );
     let (allowlisted, grant_refusal) = match grants {
@@ -157,7 +158,7 @@ pub async fn request_resource(
             after,
             estimate: est,
         },
-        policy: &app.config.file.provisioning.auto_approve,
+        policy: &pv.config.file.provisioning.auto_approve,
     });
     let approval = match verdict {
         Admission::Refused(e) => return Err(e),
@@ -167,8 +168,8 @@ pub async fn request_resource(
             let Some((r, req)) = repeat else {
                 unreachable!("a repeat has its request")
             };
-            let mut v = req.to_json(Some(r));
-            v["idempotent"] = json!(true);
+            let mut v = req.view(Some(r));
+            v.idempotent = Some(true);
             return Ok(Asked::Existing(v));
         }
         Admission::NeedsApproval(why) => Some(why),
@@ -181,7 +182,7 @@ pub async fn request_resource(
     } else {
         RequestState::Queued
     };
-    let now = app.store.clock().now();
+    let now = pv.store.clock().now();
     let mut superseded: Vec<String> = Vec::new();
     let (resource_id, kind) = match &existing {
         Some(r) => {
@@ -255,29 +256,29 @@ pub async fn request_resource(
     )
     .await?;
     tx.commit().await?;
-    app.work.notify_one();
+    pv.work.notify_one();
     // Read the answer back after the commit: the transaction holds the
     // project's lock (Postgres) or the single writer (SQLite), and every
     // statement inside it delays the next concurrent request.
-    let req = crate::provisioning::query::request(app, &req_id)
+    let req = crate::provisioning::query::request(pv, &req_id)
         .await?
         .ok_or_else(|| Error::not_found(format!("request {req_id}")))?;
-    let res = crate::provisioning::query::resource(app, &resource_id)
+    let res = crate::provisioning::query::resource(pv, &resource_id)
         .await?
         .ok_or_else(|| Error::not_found(format!("resource {resource_id}")))?;
-    let mut v = req.to_json(Some(&res));
-    grants::annotate(app, &mut v);
+    let mut v = req.view(Some(&res));
+    grants::annotate(pv, &mut v);
     if !armed {
-        v["plan"] = json!({
-            "armed": false,
-            "message": "provisioning is not armed on this Asgard: the request was validated and recorded, and nothing was created",
-            "service": m.id, "module": m.module, "inputs": spec,
-            "estimate_monthly_usd": est as f64 / 100.0,
-            "would_need_approval": approval,
+        v.plan = Some(UnarmedPlan {
+            armed: false,
+            message: "provisioning is not armed on this Asgard: the request was validated and recorded, and nothing was created",
+            service: m.id.clone(),
+            module: m.module.clone(),
+            inputs: spec,
+            estimate_monthly_usd: est as f64 / 100.0,
+            would_need_approval: approval.clone(),
         });
     }
-    if let Some(reason) = approval {
-        v["approval_reason"] = json!(reason);
-    }
+    v.approval_reason = approval;
     Ok(Asked::Created(v))
 }

@@ -3,28 +3,30 @@
 use serde_json::Value;
 
 use super::{committed_cents, lock_project};
-use crate::app::App;
 use crate::audit::{self, Event};
 use crate::auth::Principal;
 use crate::error::{Error, Result};
-use crate::provisioning::{Request, RequestState, ResourceState, estimate, grants, history, query};
+use crate::provisioning::Provisioner;
+use crate::provisioning::{
+    Request, RequestState, RequestView, ResourceState, estimate, grants, history, query,
+};
 use crate::registry::projects;
 use crate::store::Tx;
 
 /// Approve or reject a pending request: admins only, never the requester.
 pub async fn decide(
-    app: &App,
+    pv: Provisioner<'_>,
     p: &Principal,
     request_id: &str,
     approve: bool,
     reason: Option<String>,
-) -> Result<Value> {
+) -> Result<RequestView> {
     p.require_admin()?;
     let reason = crate::registry::validate::opt_text("reason", reason.as_deref(), 500)?;
     if !approve && reason.is_none() {
         return Err(Error::invalid("reason", "is required to reject a request"));
     }
-    let mut tx = app.store.begin().await?;
+    let mut tx = pv.store.begin().await?;
     let req = query::request_tx(&mut tx, request_id).await?;
     // Not the requester, nor (for a key's request) the key's minter or the
     // project's owner: see `auth::duties`.
@@ -46,14 +48,14 @@ pub async fn decide(
         ));
     }
     if approve {
-        admit_on_approval(app, &mut tx, &req).await?;
+        admit_on_approval(pv, &mut tx, &req).await?;
     }
     let state = if approve {
         RequestState::Queued
     } else {
         RequestState::Rejected
     };
-    let now = app.store.clock().now();
+    let now = pv.store.clock().now();
     let n = on_tx!(&mut tx, |c| {
         sqlx::query("UPDATE requests SET state = $1, decided_by = $2, decision_reason = $3, updated_at = $4 WHERE id = $5 AND state = 'pending_approval'")
             .bind(state).bind(p.actor()).bind(&reason).bind(now).bind(request_id)
@@ -91,7 +93,7 @@ pub async fn decide(
         })?;
     }
     // What the resource commits shrinks back to what still applies.
-    estimate::refresh(&mut tx, &app.catalog, &res).await?;
+    estimate::refresh(&mut tx, pv.catalog, &res).await?;
     let action = if approve {
         "request.approved"
     } else {
@@ -108,15 +110,15 @@ pub async fn decide(
     let req = query::request_tx(&mut tx, request_id).await?;
     let res = query::resource_tx(&mut tx, &req.resource_id).await?;
     tx.commit().await?;
-    app.work.notify_one();
-    Ok(req.to_json(Some(&res)))
+    pv.work.notify_one();
+    Ok(req.view(Some(&res)))
 }
 
 /// Re-check the budget when a change is approved: the budget may have been
 /// lowered since it was asked for. A change that does not raise what the
 /// resource runs at is always let through.
-async fn admit_on_approval(app: &App, tx: &mut Tx, req: &Request) -> Result<()> {
-    lock_project(tx, app.store.engine(), &req.project_id).await?;
+async fn admit_on_approval(pv: Provisioner<'_>, tx: &mut Tx, req: &Request) -> Result<()> {
+    lock_project(tx, pv.store.engine(), &req.project_id).await?;
     let pr = projects::fetch_tx(tx, &req.project_id)
         .await?
         .ok_or_else(|| Error::not_found(format!("project {}", req.project_id)))?;
@@ -126,16 +128,16 @@ async fn admit_on_approval(app: &App, tx: &mut Tx, req: &Request) -> Result<()> 
     // The grants were the project's own when asked for; the resources they
     // name may have gone since, so check them again.
     if let (Some(m), Ok(spec)) = (
-        app.catalog.get(&res.service),
+        pv.catalog.get(&res.service),
         serde_json::from_str::<Value>(&req.spec),
     ) {
         grants::enforce(
             tx,
-            &app.catalog,
+            pv.catalog,
             m,
             &pr.id,
             &spec,
-            &app.config.file.provisioning.grant_allowlist,
+            &pv.config.file.provisioning.grant_allowlist,
         )
         .await
         .map_err(|e| {
@@ -148,10 +150,10 @@ async fn admit_on_approval(app: &App, tx: &mut Tx, req: &Request) -> Result<()> 
     let applied = history::of(tx, &res.id)
         .await?
         .last_applied
-        .and_then(|a| estimate::of_spec(&app.catalog, &res.service, &a.spec))
+        .and_then(|a| estimate::of_spec(pv.catalog, &res.service, &a.spec))
         .unwrap_or(0);
     let asked =
-        estimate::of_spec(&app.catalog, &res.service, &req.spec).unwrap_or(res.estimate_cents);
+        estimate::of_spec(pv.catalog, &res.service, &req.spec).unwrap_or(res.estimate_cents);
     let others = committed_cents(tx, &pr.id, Some(&res.id)).await?;
     if !estimate::admits(pr.budget_cents, others, applied, applied.max(asked)) {
         return Err(Error::forbidden(

@@ -1,37 +1,39 @@
 //! `deprovision`: queue the destruction of a resource.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::{insert_request, latest_request, writable_project};
-use crate::app::App;
 use crate::audit::{self, Event};
 use crate::auth::Principal;
 use crate::error::{Error, Result};
-use crate::provisioning::{RequestKind, RequestState, Resource, ResourceState, estimate, history};
+use crate::provisioning::Provisioner;
+use crate::provisioning::{
+    RequestKind, RequestState, RequestView, Resource, ResourceState, estimate, history,
+};
 use crate::store::Tx;
 
 /// Queue the destruction of a resource. Data-bearing resources need
 /// `confirm`.
 pub async fn deprovision(
-    app: &App,
+    pv: Provisioner<'_>,
     p: &Principal,
     project_id: &str,
     resource_id: &str,
     confirm: bool,
-) -> Result<Value> {
-    let mut tx = app.store.begin().await?;
+) -> Result<RequestView> {
+    let mut tx = pv.store.begin().await?;
     let pr = writable_project(&mut tx, p, project_id).await?;
     let r = crate::provisioning::query::resource_tx(&mut tx, resource_id)
         .await
         .ok()
         .filter(|r| r.project_id == pr.id)
         .ok_or_else(|| Error::not_found(format!("resource {resource_id}")))?;
-    let req_id = deprovision_in(&mut tx, app, p, &r, confirm).await?;
+    let req_id = deprovision_in(&mut tx, pv, p, &r, confirm).await?;
     let req = crate::provisioning::query::request_tx(&mut tx, &req_id).await?;
     let res = crate::provisioning::query::resource_tx(&mut tx, &r.id).await?;
     tx.commit().await?;
-    app.work.notify_one();
-    Ok(req.to_json(Some(&res)))
+    pv.work.notify_one();
+    Ok(req.view(Some(&res)))
 }
 
 /// Queue the destruction of `r` inside the caller's transaction (the caller
@@ -39,12 +41,12 @@ pub async fn deprovision(
 /// when the resource is already destroyed or being destroyed.
 pub async fn deprovision_in(
     tx: &mut Tx,
-    app: &App,
+    pv: Provisioner<'_>,
     p: &Principal,
     r: &Resource,
     confirm: bool,
 ) -> Result<String> {
-    let m = app.catalog.get(&r.service);
+    let m = pv.catalog.get(&r.service);
     if m.is_some_and(|m| m.data_bearing) && !confirm {
         return Err(Error::invalid_hint(
             "confirm",
@@ -61,7 +63,7 @@ pub async fn deprovision_in(
             .ok_or_else(|| Error::not_found("request"))?;
         return Ok(req.id);
     }
-    let now = app.store.clock().now();
+    let now = pv.store.clock().now();
     // Cancel what has not started first: a worker claiming one of them at this
     // moment either loses that race or shows up below as a run.
     on_tx!(tx, |c| {
@@ -74,7 +76,7 @@ pub async fn deprovision_in(
     // destroy (one run per resource at a time).
     let h = history::of(tx, &r.id).await?;
     // The cancelled changes no longer count against the budget.
-    estimate::refresh(tx, &app.catalog, r).await?;
+    estimate::refresh(tx, pv.catalog, r).await?;
     let nothing_exists = !r.armed || !h.ever_ran;
     let (state, res_state) = if nothing_exists {
         (RequestState::Fulfilled, ResourceState::Destroyed)

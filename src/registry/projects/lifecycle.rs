@@ -2,16 +2,15 @@
 //! Each runs in one transaction with its audit row.
 
 use chrono::{DateTime, Utc};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::fetch_tx;
 use super::register::resolve_group;
-use crate::app::App;
 use crate::audit::{self, Event};
 use crate::auth::{Principal, Role};
 use crate::error::{Error, Result};
-use crate::governance::evidence;
-use crate::registry::input;
+use crate::registry::Registry;
+use crate::registry::input::ProjectPatch;
 use crate::registry::{Lifecycle, Project};
 use crate::store::Tx;
 
@@ -24,9 +23,14 @@ fn set<T: PartialEq>(slot: &mut T, v: Option<T>, field: &str, changed: &mut Vec<
     }
 }
 
-pub async fn patch(app: &App, p: &Principal, id: &str, body: &Value) -> Result<Project> {
-    let patch = input::parse_patch(body)?;
-    let mut tx = app.store.begin().await?;
+pub async fn patch(
+    reg: Registry<'_>,
+    p: &Principal,
+    id: &str,
+    body: ProjectPatch,
+) -> Result<Project> {
+    let patch = body.check()?;
+    let mut tx = reg.store.begin().await?;
     let cur = fetch_tx(&mut tx, id)
         .await?
         .filter(|c| c.visible_to(p))
@@ -83,18 +87,18 @@ pub async fn patch(app: &App, p: &Principal, id: &str, body: &Value) -> Result<P
     );
     set(
         &mut next.data_class,
-        patch.data_class,
+        patch.data_class.map(|d| d.as_str().to_string()),
         "data_class",
         &mut changed,
     );
     if let Some(g) = patch.group.filter(|g| Some(g) != cur.grp.as_ref()) {
-        let (grp, cc) = resolve_group(app, Some(&g), true)?;
+        let (grp, cc) = resolve_group(reg, Some(&g), true)?;
         next.grp = grp;
         next.cost_center = cc;
         changed.push("group".into());
     }
     if !patch.evidence.is_empty() {
-        let mut ev: evidence::Evidence = serde_json::from_str(&cur.evidence).unwrap_or_default();
+        let mut ev = cur.evidence_map();
         for (k, v) in patch.evidence {
             let before = ev.get(&k).cloned();
             match v {
@@ -124,7 +128,7 @@ pub async fn patch(app: &App, p: &Principal, id: &str, body: &Value) -> Result<P
         .bind(&next.cost_center)
         .bind(&next.data_class)
         .bind(&next.evidence)
-        .bind(app.store.clock().now())
+        .bind(reg.store.clock().now())
         .bind(id)
         .execute(&mut *c)
         .await

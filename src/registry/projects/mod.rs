@@ -5,12 +5,12 @@ mod lifecycle;
 mod register;
 
 pub use lifecycle::{check_decommission, decommission_in, may_decommission, patch, set_killed_in};
-pub use register::register;
+pub use register::{default_owner, may_register, register};
 
 use super::{PROJECT_COLS, Project};
-use crate::app::App;
 use crate::auth::Principal;
 use crate::error::{Error, Result};
+use crate::registry::Registry;
 use crate::store::{GenCache, Tx};
 use bytes::Bytes;
 
@@ -23,9 +23,9 @@ pub async fn fetch_tx(tx: &mut Tx, id: &str) -> Result<Option<Project>> {
 }
 
 /// A project by id, unscoped: for background work, never for a caller.
-pub async fn fetch_by_id(app: &App, id: &str) -> Result<Project> {
+pub async fn fetch_by_id(reg: Registry<'_>, id: &str) -> Result<Project> {
     let sql = format!("SELECT {PROJECT_COLS} FROM projects WHERE id = $1");
-    on_pool!(app.store.read(), |pool| sqlx::query_as::<_, Project>(&sql)
+    on_pool!(reg.store.read(), |pool| sqlx::query_as::<_, Project>(&sql)
         .bind(id)
         .fetch_optional(pool)
         .await)?
@@ -33,10 +33,10 @@ pub async fn fetch_by_id(app: &App, id: &str) -> Result<Project> {
 }
 
 /// A project the caller may see, or `not_found` (never revealing existence).
-pub async fn get(app: &App, p: &Principal, id: &str) -> Result<Project> {
+pub async fn get(reg: Registry<'_>, p: &Principal, id: &str) -> Result<Project> {
     let sql = format!("SELECT {PROJECT_COLS} FROM projects WHERE id = $1");
     let row: Option<Project> =
-        on_pool!(app.store.read(), |pool| sqlx::query_as::<_, Project>(&sql)
+        on_pool!(reg.store.read(), |pool| sqlx::query_as::<_, Project>(&sql)
             .bind(id)
             .fetch_optional(pool)
             .await)?;
@@ -93,8 +93,8 @@ struct Page<'a> {
 
 /// One page of the projects the caller may see, as JSON: served from the
 /// list cache while no write has committed since it was read.
-pub async fn list_page(app: &App, p: &Principal, f: &ListFilter) -> Result<Bytes> {
-    let cache = app.project_lists.as_ref().map(|c| &c.0);
+pub async fn list_page(reg: Registry<'_>, p: &Principal, f: &ListFilter) -> Result<Bytes> {
+    let cache = reg.lists.as_ref().map(|c| &c.0);
     let key = cache.map(|_| list_cache_key(p, f));
     if let (Some(cache), Some(key)) = (cache, &key)
         && let Some(body) = cache.get(key)
@@ -103,7 +103,7 @@ pub async fn list_page(app: &App, p: &Principal, f: &ListFilter) -> Result<Bytes
     }
     // Taken before the query: see `store::cache` for why.
     let tag = cache.map(GenCache::generation);
-    let (rows, next) = list(app, p, f).await?;
+    let (rows, next) = list(reg, p, f).await?;
     let page = Page {
         next_cursor: next.as_deref(),
         projects: rows.iter().map(|r| r.view()).collect(),
@@ -124,7 +124,7 @@ fn list_cache_key(p: &Principal, f: &ListFilter) -> String {
 }
 
 pub async fn list(
-    app: &App,
+    reg: Registry<'_>,
     p: &Principal,
     f: &ListFilter,
 ) -> Result<(Vec<Project>, Option<String>)> {
@@ -142,7 +142,7 @@ pub async fn list(
            AND ($6 IS NULL OR id < $6)
          ORDER BY id DESC LIMIT $7"
     );
-    let rows: Vec<Project> = on_pool!(app.store.read(), |pool| {
+    let rows: Vec<Project> = on_pool!(reg.store.read(), |pool| {
         sqlx::query_as::<_, Project>(&sql)
             .bind(&scope)
             .bind(by_key)

@@ -3,25 +3,35 @@
 //! serialise), so concurrent registrations get distinct, gap-free ids.
 
 use chrono::{Datelike, Duration, Utc};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::fetch_tx;
-use crate::app::App;
 use crate::audit::{self, Event};
-use crate::auth::Principal;
+use crate::auth::{Principal, Via};
 use crate::error::{Error, Result};
 use crate::governance::{Classification, evidence};
 use crate::registry::Project;
-use crate::registry::input::{self, NewProject};
+use crate::registry::Registry;
+use crate::registry::input::{CheckedNew, NewProject};
 
 const MAX_PER_YEAR: i64 = 9_999;
 
-pub async fn register(
-    app: &App,
-    p: &Principal,
-    body: &Value,
-    default_owner: Option<&str>,
-) -> Result<Project> {
+/// The owner of a project registered without `owner_email`: the caller,
+/// when they came with a personal access token (an agent acting for its
+/// human). A signed-in session names the owner explicitly; a key cannot
+/// register at all.
+pub fn default_owner(p: &Principal) -> Option<&str> {
+    if p.via() == Some(Via::Pat) {
+        p.email()
+    } else {
+        None
+    }
+}
+
+/// Whether `p` may register projects at all: a writer, not a project key.
+/// Checked before the body is even parsed, so a caller who may not register
+/// learns that first, not what the body would need.
+pub fn may_register(p: &Principal) -> Result<()> {
     p.require_writer()?;
     if p.key_project().is_some() {
         return Err(Error::forbidden(
@@ -29,10 +39,15 @@ pub async fn register(
             "use a personal access token (PAT) or the dashboard to register a project",
         ));
     }
-    let mut n: NewProject = input::parse_new(body)?;
-    let reg = app.config.file.registration;
+    Ok(())
+}
+
+pub async fn register(registry: Registry<'_>, p: &Principal, body: NewProject) -> Result<Project> {
+    may_register(p)?;
+    let mut n = body.check()?;
+    let reg = registry.config.file.registration;
     if n.owner_email.is_none() {
-        n.owner_email = default_owner.map(str::to_string);
+        n.owner_email = default_owner(p).map(str::to_string);
     }
     let owner = n
         .owner_email
@@ -57,20 +72,20 @@ pub async fn register(
             ));
         }
     }
-    let (group, cost_center) = resolve_group(app, n.group.as_deref(), reg.require_group)?;
-    check_tier_at_registration(app, p, &n)?;
+    let (group, cost_center) = resolve_group(registry, n.group.as_deref(), reg.require_group)?;
+    check_tier_at_registration(registry, p, &n)?;
 
-    let now = app.store.clock().now();
+    let now = registry.store.clock().now();
     let review_date = match n.classification {
         Classification::Poc => {
-            Some(now + Duration::days(i64::from(app.config.file.review.poc_window_days)))
+            Some(now + Duration::days(i64::from(registry.config.file.review.poc_window_days)))
         }
         _ => recurring_review(&n.evidence),
     };
     let evidence_json = serde_json::to_string(&n.evidence).map_err(Error::internal)?;
     let year = i64::from(now.year());
 
-    let mut tx = app.store.begin().await?;
+    let mut tx = registry.store.begin().await?;
     let seq: i64 = on_tx!(&mut tx, |c| {
         sqlx::query_scalar(
             "INSERT INTO project_counters (year, last) VALUES ($1, 1)
@@ -104,7 +119,7 @@ pub async fn register(
         .bind(&group)
         .bind(&cost_center)
         .bind(n.classification.as_str())
-        .bind(&n.data_class)
+        .bind(n.data_class.as_str())
         .bind(n.budget_cents)
         .bind(review_date)
         .bind(&evidence_json)
@@ -130,11 +145,11 @@ pub async fn register(
 }
 
 pub(super) fn resolve_group(
-    app: &App,
+    registry: Registry<'_>,
     group: Option<&str>,
     required: bool,
 ) -> Result<(Option<String>, Option<String>)> {
-    let groups = &app.config.file.groups;
+    let groups = &registry.config.file.groups;
     let Some(g) = group.filter(|g| !g.is_empty()) else {
         return if required {
             Err(Error::invalid_hint(
@@ -173,7 +188,7 @@ pub(super) fn resolve_group(
     }
 }
 
-fn check_tier_at_registration(app: &App, p: &Principal, n: &NewProject) -> Result<()> {
+fn check_tier_at_registration(registry: Registry<'_>, p: &Principal, n: &CheckedNew) -> Result<()> {
     if n.classification == Classification::Poc {
         return Ok(());
     }
@@ -190,7 +205,7 @@ fn check_tier_at_registration(app: &App, p: &Principal, n: &NewProject) -> Resul
     let missing = evidence::missing_for(
         &n.evidence,
         n.classification,
-        &app.config.file.classification_requirements,
+        &registry.config.file.classification_requirements,
     );
     if !missing.is_empty() {
         return Err(Error::invalid_hint(

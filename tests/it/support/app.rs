@@ -1,6 +1,11 @@
-//! `TestApp`: the real `asgard` binary (`serve --bind 127.0.0.1:0`) running
-//! in a sandbox, with its stderr/stdout captured to a log file. The HTTP
-//! helpers are in `http.rs`.
+//! `TestApp`: Asgard serving in a sandbox, talked to over HTTP on a port-0
+//! listener. By default it runs in this test process (`inproc.rs`): the same
+//! library boot as `asgard serve`, minus the process, so a boot costs no
+//! exec and the background ticks can be called directly. `Opts::process()`
+//! (and `try_spawn_in`/`expect_refused`, which are about boot failures and
+//! exit codes) run the real binary (`serve --bind 127.0.0.1:0`) instead, with
+//! its stderr/stdout captured to a log file: tests that read log lines, send
+//! signals or check exit codes need it. The HTTP helpers are in `http.rs`.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
@@ -21,7 +26,7 @@ pub struct TestApp {
     /// Whether the password came from the one-time `password:` boot line.
     pub admin_password_generated: bool,
     pub log_path: PathBuf,
-    child: Option<Child>,
+    pub(super) runner: Runner,
     pub(super) client: reqwest::Client,
     secrets: Mutex<Vec<String>>,
 }
@@ -31,6 +36,12 @@ pub struct TestApp {
 pub struct BootFailure {
     pub status: Option<ExitStatus>,
     pub output: String,
+}
+
+/// What serves the sandbox: the binary, or the library in this process.
+pub(super) enum Runner {
+    Process(Option<Child>),
+    InProcess(super::inproc::InProcess),
 }
 
 enum Line {
@@ -74,7 +85,15 @@ impl TestApp {
     }
 
     /// Boot in an existing sandbox (restarts, replicas); panics on failure.
+    /// In this process unless `opts` asks for the binary.
     pub async fn spawn_in(sb: &Arc<Sandbox>, opts: Opts) -> TestApp {
+        // ASGARD_IT_PROCESS=1 runs every test on the binary (to compare
+        // timings, or to rule the in-process boot out when chasing a bug),
+        // except those on a fake clock, which only exists in this process.
+        let forced = std::env::var_os("ASGARD_IT_PROCESS").is_some() && opts.fake_clock.is_none();
+        if !opts.process && !forced {
+            return super::inproc::boot(sb, opts).await;
+        }
         match Self::try_spawn_in(sb, opts).await {
             Ok(app) => app,
             Err(f) => panic!(
@@ -84,37 +103,16 @@ impl TestApp {
         }
     }
 
-    /// Boot and wait for `listening on ADDR`, or for the process to exit.
+    /// Boot the binary and wait for `listening on ADDR`, or for the process
+    /// to exit (always the binary: a refused boot is about its exit and output).
     pub async fn try_spawn_in(sb: &Arc<Sandbox>, opts: Opts) -> Result<TestApp, BootFailure> {
-        let n = sb.next_boot();
-        let cfg = sb.path(&format!("asgard-{n}.yaml"));
-        std::fs::write(&cfg, &opts.yaml).expect("writing asgard.yaml");
-        let cfg = opts.config_file.clone().unwrap_or(cfg);
+        let (n, cfg) = write_config(sb, &opts);
         let log_path = sb.path(&format!("asgard-{n}.log"));
         let log = Arc::new(Mutex::new(
             std::fs::File::create(&log_path).expect("creating the log file"),
         ));
-
-        let mut env: Vec<(String, String)> = vec![
-            ("PATH".into(), std::env::var("PATH").unwrap_or_default()),
-            ("HOME".into(), sb.dir.display().to_string()),
-            ("NO_COLOR".into(), "1".into()),
-            ("RUST_BACKTRACE".into(), "1".into()),
-            ("ASGARD_DATABASE_URL".into(), sb.db_url.clone()),
-        ];
-        if let Some(k) = &sb.secret_key {
-            env.push(("ASGARD_SECRET_KEY".into(), k.clone()));
-        }
-        for (k, v) in &opts.env {
-            env.retain(|(e, _)| e != k);
-            env.push((k.clone(), v.clone()));
-        }
-        env.retain(|(k, _)| !opts.unset.contains(k));
-        let configured_pw = env
-            .iter()
-            .find(|(k, _)| k == "ASGARD_ADMIN_PASSWORD")
-            .map(|(_, v)| v.clone())
-            .filter(|v| !v.is_empty());
+        let env = boot_env(sb, &opts);
+        let configured_pw = configured_password(&env);
 
         let mut child = Command::new(env!("CARGO_BIN_EXE_asgard"))
             .args(["serve", "--bind", &opts.bind, "--config"])
@@ -186,6 +184,23 @@ impl TestApp {
             // An existing database: the caller knows the password.
             (None, None) => (String::new(), false),
         };
+        Ok(Self::assemble(
+            sb,
+            addr,
+            (admin_password, generated),
+            log_path,
+            Runner::Process(Some(child)),
+        ))
+    }
+
+    /// The handle both boots return.
+    pub(super) fn assemble(
+        sb: &Arc<Sandbox>,
+        addr: SocketAddr,
+        (admin_password, generated): (String, bool),
+        log_path: PathBuf,
+        runner: Runner,
+    ) -> TestApp {
         let client = reqwest::Client::builder()
             .no_proxy()
             .timeout(Duration::from_secs(60))
@@ -197,14 +212,23 @@ impl TestApp {
             admin_password: admin_password.clone(),
             admin_password_generated: generated,
             log_path,
-            child: Some(child),
+            runner,
             client,
             secrets: Mutex::new(Vec::new()),
         };
         if !admin_password.is_empty() {
             app.remember(&admin_password);
         }
-        Ok(app)
+        app
+    }
+
+    /// The child process; panics for an in-process app, so a test that
+    /// needs the process cannot pass without one.
+    fn child_mut(&mut self) -> &mut Option<Child> {
+        match &mut self.runner {
+            Runner::Process(c) => c,
+            Runner::InProcess(_) => panic!("{NEEDS_PROCESS}"),
+        }
     }
 
     /// Boot in `sb` expecting a refusal; returns the exit status and output.
@@ -220,12 +244,15 @@ impl TestApp {
     }
 
     pub fn pid(&self) -> u32 {
-        self.child.as_ref().map(|c| c.id()).unwrap_or(0)
+        match &self.runner {
+            Runner::Process(c) => c.as_ref().map(|c| c.id()).unwrap_or(0),
+            Runner::InProcess(_) => panic!("{NEEDS_PROCESS}"),
+        }
     }
 
     /// Send SIGTERM and wait up to `within` for the exit.
     pub async fn terminate(&mut self, within: Duration) -> Option<ExitStatus> {
-        let mut child = self.child.take()?;
+        let mut child = self.child_mut().take()?;
         let ok = Command::new("kill")
             .args(["-TERM", &child.id().to_string()])
             .status()
@@ -240,8 +267,12 @@ impl TestApp {
         st
     }
 
-    /// Stop gracefully (SIGTERM), asserting a clean exit.
+    /// Stop gracefully (SIGTERM, or the in-process shutdown), asserting a
+    /// clean exit; the sandbox is free for the next boot afterwards.
     pub async fn stop(&mut self) {
+        if let Runner::InProcess(p) = &mut self.runner {
+            return p.stop().await;
+        }
         let st = self.terminate(Duration::from_secs(15)).await;
         assert!(
             st.is_some_and(|s| s.success()),
@@ -250,8 +281,16 @@ impl TestApp {
         );
     }
 
+    /// Panics unless this is the real binary (see `Opts::process`).
+    pub fn assert_process(&self) {
+        if let Runner::InProcess(_) = self.runner {
+            panic!("{NEEDS_PROCESS}");
+        }
+    }
+
     /// Everything the process wrote to stderr and stdout so far.
     pub fn log(&self) -> String {
+        self.assert_process();
         strip_ansi(&super::read_lossy(&self.log_path))
     }
 
@@ -270,6 +309,43 @@ impl TestApp {
     }
 }
 
+/// Write this boot's `asgard.yaml`; returns the boot number and the path
+/// `--config` gets.
+pub(super) fn write_config(sb: &Sandbox, opts: &Opts) -> (usize, PathBuf) {
+    let n = sb.next_boot();
+    let cfg = sb.path(&format!("asgard-{n}.yaml"));
+    std::fs::write(&cfg, &opts.yaml).expect("writing asgard.yaml");
+    (n, opts.config_file.clone().unwrap_or(cfg))
+}
+
+/// The whole environment a boot sees: nothing inherited but `PATH`, the
+/// sandbox's database and key, then the test's own variables.
+pub(super) fn boot_env(sb: &Sandbox, opts: &Opts) -> Vec<(String, String)> {
+    let mut env: Vec<(String, String)> = vec![
+        ("PATH".into(), std::env::var("PATH").unwrap_or_default()),
+        ("HOME".into(), sb.dir.display().to_string()),
+        ("NO_COLOR".into(), "1".into()),
+        ("RUST_BACKTRACE".into(), "1".into()),
+        ("ASGARD_DATABASE_URL".into(), sb.db_url.clone()),
+    ];
+    if let Some(k) = &sb.secret_key {
+        env.push(("ASGARD_SECRET_KEY".into(), k.clone()));
+    }
+    for (k, v) in &opts.env {
+        env.retain(|(e, _)| e != k);
+        env.push((k.clone(), v.clone()));
+    }
+    env.retain(|(k, _)| !opts.unset.contains(k));
+    env
+}
+
+pub(super) fn configured_password(env: &[(String, String)]) -> Option<String> {
+    env.iter()
+        .find(|(k, _)| k == "ASGARD_ADMIN_PASSWORD")
+        .map(|(_, v)| v.clone())
+        .filter(|v| !v.is_empty())
+}
+
 async fn wait_exit(child: &mut Child, within: Duration) -> Option<ExitStatus> {
     let deadline = Instant::now() + within;
     loop {
@@ -283,9 +359,16 @@ async fn wait_exit(child: &mut Child, within: Duration) -> Option<ExitStatus> {
     }
 }
 
+/// Why a process-only call failed on an in-process app.
+const NEEDS_PROCESS: &str =
+    "this test reads the process (its log, pid, signals or exit): boot it with `Opts::process()`";
+
 impl Drop for TestApp {
     fn drop(&mut self) {
-        if let Some(mut c) = self.child.take() {
+        let Runner::Process(child) = &mut self.runner else {
+            return;
+        };
+        if let Some(mut c) = child.take() {
             let _ = c.kill();
             let _ = c.wait();
         }

@@ -30,6 +30,9 @@ impl TestApp {
 
     /// Where credentials appear in plaintext (empty = clean).
     pub async fn find_leaks(&self, extra: &[&str]) -> Vec<String> {
+        // The process log is part of the corpus: an in-process app has none,
+        // and a scan without it would pass where the binary would leak.
+        self.assert_process();
         let mut secrets = self.secrets();
         secrets.extend(extra.iter().map(|s| s.to_string()));
         secrets.sort();

@@ -1,5 +1,6 @@
-//! Test support: a sandbox (temp dir + database) per test, the real `asgard`
-//! binary booted inside it (`TestApp`), HTTP helpers, database dumps and the
+//! Test support: a sandbox (temp dir + database) per test, Asgard booted
+//! inside it (`TestApp`: in this process by default, the real binary with
+//! `Opts::process()`), HTTP helpers, database dumps and the
 //! leak scan. Every test gets its own directory, database and port, so tests
 //! run in parallel safely.
 
@@ -8,6 +9,7 @@
 pub mod app;
 pub mod db;
 pub mod http;
+pub mod inproc;
 pub mod leak;
 
 use std::path::{Path, PathBuf};
@@ -103,6 +105,11 @@ pub struct Opts {
     pub config_file: Option<PathBuf>,
     /// `--bind` (default 127.0.0.1:0).
     pub bind: String,
+    /// Run the real binary instead of the in-process server.
+    pub process: bool,
+    /// In-process only: the store's clock stands here and moves only when
+    /// the test advances it (`TestApp::clock`).
+    pub fake_clock: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Default for Opts {
@@ -113,6 +120,8 @@ impl Default for Opts {
             yaml: RUNBOOK_YAML.to_string(),
             config_file: None,
             bind: "127.0.0.1:0".into(),
+            process: false,
+            fake_clock: None,
         }
     }
 }
@@ -140,6 +149,17 @@ impl Opts {
     }
     pub fn config_file(mut self, p: &str) -> Self {
         self.config_file = Some(PathBuf::from(p));
+        self
+    }
+    /// Boot the real `asgard` binary: for tests that read its log lines,
+    /// send it signals or check its exit.
+    pub fn process(mut self) -> Self {
+        self.process = true;
+        self
+    }
+    /// In-process only: a fake clock standing at `at` (moved by the test).
+    pub fn fake_clock(mut self, at: chrono::DateTime<chrono::Utc>) -> Self {
+        self.fake_clock = Some(at);
         self
     }
     /// A fixed admin password (otherwise the boot generates one).
@@ -201,7 +221,7 @@ impl Sandbox {
         self.dir.join(name)
     }
 
-    fn next_boot(&self) -> usize {
+    pub(crate) fn next_boot(&self) -> usize {
         self.boots.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
     }
 }

@@ -1,0 +1,218 @@
+//! How far a project is from its next tier: the promotion-status rule.
+//! Pure: the project's tier, whether it is frozen, its evidence and the
+//! operator's requirement overrides in, the status out.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use super::Classification;
+use super::evidence::{self, Evidence};
+
+/// The status `promotion_status` answers. Fields are in alphabetical order,
+/// the order of the JSON rendering this replaced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct PromotionStatus {
+    /// Whether a promotion to `next` could be approved without a human
+    /// review: only to light-operational, with nothing missing and no signal.
+    pub auto_approvable: bool,
+    pub current: Classification,
+    /// Evidence fields still missing for `next`.
+    pub missing: Vec<String>,
+    /// `null` at the top tier.
+    pub next: Option<Classification>,
+    pub project_id: String,
+    /// Every evidence field `next` requires.
+    pub required: Vec<String>,
+    /// What a reviewer should look at before promoting.
+    pub signals: Vec<String>,
+}
+
+/// The status of project `project_id` at tier `current`.
+pub fn status(
+    project_id: &str,
+    current: Classification,
+    killed: bool,
+    ev: &Evidence,
+    overrides: &BTreeMap<Classification, Vec<String>>,
+) -> PromotionStatus {
+    let next = current.next();
+    let (missing, required) = match next {
+        Some(n) => (
+            evidence::missing_for(ev, n, overrides),
+            evidence::required_for(n, overrides),
+        ),
+        None => (vec![], vec![]),
+    };
+    let mut signals = Vec::new();
+    if ev.contains_key("stack_exception") {
+        signals.push("stack_exception: the project runs outside the supported stack".to_string());
+    }
+    if killed {
+        signals.push("frozen: the project is killed".to_string());
+    }
+    let auto_approvable =
+        next == Some(Classification::LightOperational) && missing.is_empty() && signals.is_empty();
+    PromotionStatus {
+        auto_approvable,
+        current,
+        missing,
+        next,
+        project_id: project_id.to_string(),
+        required,
+        signals,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn ev(fields: &[&str]) -> Evidence {
+        fields
+            .iter()
+            .map(|f| ((*f).to_string(), json!("https://x.example")))
+            .collect()
+    }
+
+    /// One row: the project, then what the status must say.
+    struct Case {
+        tier: Classification,
+        killed: bool,
+        evidence: Evidence,
+        overrides: BTreeMap<Classification, Vec<String>>,
+        next: Option<Classification>,
+        missing: usize,
+        signals: usize,
+        auto: bool,
+    }
+
+    #[test]
+    fn table() {
+        use Classification::*;
+        let none = BTreeMap::new();
+        let mut runbook_only = BTreeMap::new();
+        runbook_only.insert(LightOperational, vec!["runbook_url".to_string()]);
+        let light = evidence::required_for(LightOperational, &none);
+        let light: Vec<&str> = light.iter().map(String::as_str).collect();
+        let mut light_and_exception = light.clone();
+        light_and_exception.push("stack_exception");
+        let case =
+            |tier, killed, e: &[&str], o: &BTreeMap<_, _>, next, missing, signals, auto| Case {
+                tier,
+                killed,
+                evidence: ev(e),
+                overrides: o.clone(),
+                next,
+                missing,
+                signals,
+                auto,
+            };
+        let cases = [
+            case(
+                Poc,
+                false,
+                &[],
+                &none,
+                Some(LightOperational),
+                light.len(),
+                0,
+                false,
+            ),
+            case(
+                Poc,
+                false,
+                &light,
+                &none,
+                Some(LightOperational),
+                0,
+                0,
+                true,
+            ),
+            case(
+                Poc,
+                true,
+                &light,
+                &none,
+                Some(LightOperational),
+                0,
+                1,
+                false,
+            ),
+            case(
+                Poc,
+                false,
+                &light_and_exception,
+                &none,
+                Some(LightOperational),
+                0,
+                1,
+                false,
+            ),
+            case(
+                Poc,
+                false,
+                &["runbook_url"],
+                &runbook_only,
+                Some(LightOperational),
+                0,
+                0,
+                true,
+            ),
+            case(
+                Poc,
+                false,
+                &[],
+                &runbook_only,
+                Some(LightOperational),
+                1,
+                0,
+                false,
+            ),
+            // Beyond light-operational a human always decides.
+            case(
+                LightOperational,
+                false,
+                &light,
+                &none,
+                Some(WideOperational),
+                7,
+                0,
+                false,
+            ),
+            case(CriticalPath, false, &[], &none, None, 0, 0, false),
+        ];
+        for (i, c) in cases.iter().enumerate() {
+            let s = status(
+                "proj-2026-0001",
+                c.tier,
+                c.killed,
+                &c.evidence,
+                &c.overrides,
+            );
+            assert_eq!(s.next, c.next, "case {i}");
+            assert_eq!(s.missing.len(), c.missing, "case {i}: {:?}", s.missing);
+            assert_eq!(s.signals.len(), c.signals, "case {i}");
+            assert_eq!(s.auto_approvable, c.auto, "case {i}");
+            assert!(s.missing.iter().all(|m| s.required.contains(m)), "case {i}");
+        }
+    }
+
+    #[test]
+    fn renders_as_before() {
+        let s = status(
+            "proj-2026-0001",
+            Classification::CriticalPath,
+            false,
+            &ev(&[]),
+            &BTreeMap::new(),
+        );
+        assert_eq!(
+            serde_json::to_value(&s).unwrap(),
+            json!({"auto_approvable": false, "current": "critical-path", "missing": [], "next": null,
+                   "project_id": "proj-2026-0001", "required": [], "signals": []})
+        );
+    }
+}
