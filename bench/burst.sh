@@ -13,7 +13,7 @@ phase_burst() {
       [ "${BENCH_PG:-1}" = 1 ] || continue
       [ -n "${PGPORT:-}" ] || start_pg || return 1
       url=$(pg_db burst) || return 1
-      start_asgard "$dir-$engine" ASGARD_DATABASE_URL="$url"
+      start_asgard "$dir-$engine" ASGARD_DATABASE_URL="$url" ASGARD_SECRET_KEY="$BENCH_PG_KEY"
     else
       start_asgard "$dir-$engine"
     fi

@@ -86,7 +86,7 @@ foundation_pg() {
   local W=(-t"${WRK_THREADS:-2}" -c16 --timeout 5s)
   [ -n "${PGPORT:-}" ] || start_pg || return 1
   url=$(pg_db foundation) || return 1
-  start_asgard "$dir-pg" ASGARD_DATABASE_URL="$url"
+  start_asgard "$dir-pg" ASGARD_DATABASE_URL="$url" ASGARD_SECRET_KEY="$BENCH_PG_KEY"
   tok=$(login "$ASG_URL")
   for i in $(seq 20); do register "$ASG_URL" "$tok" "Seed $i" >/dev/null; done
   log "foundation: asgard-pg GET /api/projects (Bearer session)"
@@ -94,7 +94,7 @@ foundation_pg() {
   fact "$(BENCH_DB_MASTER=$BENCH_PG_MASTER BENCH_TOKEN=$tok wrk_run "foundation asgard-pg GET /api/projects" "$ASG_PID" "$ASG_URL/api/projects" "${W[@]}" -d"${d}s" -s "$LUA/get.lua")"
   stop_pid "$ASG_PID"
   url=$(pg_db foundation_post) || return 1
-  start_asgard "$dir-pg-post" ASGARD_DATABASE_URL="$url"; tok=$(login "$ASG_URL")
+  start_asgard "$dir-pg-post" ASGARD_DATABASE_URL="$url" ASGARD_SECRET_KEY="$BENCH_PG_KEY"; tok=$(login "$ASG_URL")
   log "foundation: asgard-pg POST /api/projects (fresh DB)"
   fact "$(BENCH_DB_MASTER=$BENCH_PG_MASTER BENCH_TOKEN=$tok BENCH_RUN=asgard-pg wrk_run "foundation asgard-pg POST /api/projects" "$ASG_PID" "$ASG_URL/api/projects" "${W[@]}" -d"${dp}s" -s "$LUA/post_projects.lua")"
   stop_pid "$ASG_PID"

@@ -95,6 +95,8 @@ start_pg() {
   eval "$out"
   BENCH_PGDIRS+=("$PGDIR")
   BENCH_PG_MASTER=$(head -1 "$PGDIR/data/postmaster.pid")
+  # Postgres needs the master key from the environment (no key file beside it).
+  BENCH_PG_KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
   # Pin the postmaster (backends forked later inherit it) with Asgard.
   if [ "${BENCH_PIN:-1}" = 1 ]; then taskset -a -p -c "${SRV_CPU:-0}" "$BENCH_PG_MASTER" >/dev/null; fi
 }

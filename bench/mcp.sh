@@ -60,7 +60,7 @@ mcp_pg() {
   local W=(-t"${WRK_THREADS:-2}" -c16 --timeout 5s)
   [ -n "${PGPORT:-}" ] || start_pg || return 1
   url=$(pg_db mcp) || return 1
-  start_asgard "$dir-pg" ASGARD_DATABASE_URL="$url"
+  start_asgard "$dir-pg" ASGARD_DATABASE_URL="$url" ASGARD_SECRET_KEY="$BENCH_PG_KEY"
   tok=$(login "$ASG_URL"); pid=$(register "$ASG_URL" "$tok" "MCP bench"); key=$(mint_key "$ASG_URL" "$tok" "$pid")
   fact "$(jq_label "mcp check pg" "$(python3 "$PY/mcp_bench.py" check "$ASG_URL" "$key")")"
   for name in whoami seed_list; do

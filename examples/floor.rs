@@ -54,7 +54,8 @@ const CREATED: &str = concat!(
     r#""created_at":"2026-11-28T01:51:44.123456789Z","updated_at":"2026-11-28T01:51:44.123456789Z"}"#
 );
 
-/// A JSON-RPC `tools/call` result the size of Asgard's `whoami` (~570 bytes).
+/// A JSON-RPC `tools/call` result of ~570 bytes (the size of Asgard's
+/// `whoami` answer when this was written; today's is about three times that).
 const MCP_RESULT: &str = concat!(
     r#"{"jsonrpc":"2.0","id":7,"result":{"content":[{"type":"text","text":"{\"actor\":\"key:asg_0d75f731\",\"can\":"#,
     r#"[\"read this project\",\"update this project's description and evidence\",\"read guidance (seed_*)\",\"list groups\"],"#,

@@ -6,8 +6,10 @@
 //! SQLite the single writer does.
 //!
 //! The replica is armed (an unarmed plan commits nothing against the
-//! budget), with a stand-in Terraform that answers `version` and fails every
-//! run at once; a failed resource still counts against the budget.
+//! budget), with a stand-in Terraform that only answers `version`, and every
+//! request waits for an admin's approval: a waiting request commits its
+//! estimate, and no run starts (a failed create would free its share of the
+//! budget again, and the count would depend on the worker's timing).
 
 use std::sync::Arc;
 
@@ -30,7 +32,7 @@ async fn five_asks_into_a_small_budget(engine: Engine) {
     )
     .unwrap();
     let yaml = format!(
-        "{RUNBOOK_YAML}provisioning:\n  terraform:\n    bin: {}\n",
+        "{RUNBOOK_YAML}provisioning:\n  terraform:\n    bin: {}\n  auto_approve:\n    classifications: []\n",
         tf.display()
     );
     let modules = concat!(env!("CARGO_MANIFEST_DIR"), "/modules");

@@ -352,6 +352,40 @@ mod ask_tests {
             }})
         );
     }
+
+    /// What the tool refuses, and the field it names.
+    #[test]
+    fn request_resource_refusals_name_the_field() {
+        use crate::edge::schema::parse;
+        let field_of = |args: Value| {
+            let Value::Object(raw) = args else { panic!() };
+            match parse::<AskArgs>(&schema_for::<AskArgs>(), raw) {
+                Ok(_) => "ok".to_string(),
+                Err(e) => e.field().unwrap_or("?").to_string(),
+            }
+        };
+        for (args, field) in [
+            (json!({"service": "demo-token", "name": "tok"}), "ok"),
+            (
+                json!({"project_id": "proj-2026-0001", "service": "s", "name": "tok", "spec": {"a": 1}}),
+                "ok",
+            ),
+            (json!({"name": "tok"}), "service"),
+            (json!({"service": "demo-token"}), "name"),
+            (json!({"service": "demo-token", "name": "../x"}), "name"),
+            (json!({"service": "demo-token", "name": "Upper"}), "name"),
+            (json!({"service": 7, "name": "tok"}), "service"),
+            (
+                json!({"service": "s", "name": "tok", "project_id": 5}),
+                "project_id",
+            ),
+            (json!({"service": "s", "name": "tok", "spec": [1]}), "spec"),
+            (json!({"service": "s", "name": "tok", "spec": null}), "spec"),
+            (json!({"service": "s", "name": "tok", "bogus": 1}), "bogus"),
+        ] {
+            assert_eq!(field_of(args.clone()), field, "{args}");
+        }
+    }
 }
 
 /// The ask's own contract (its type lives in the domain, which does not
