@@ -256,16 +256,16 @@ pub async fn request_resource(
     )
     .await?;
     tx.commit().await?;
-    pv.work.notify_one();
     // Read the answer back after the commit: the transaction holds the
     // project's lock (Postgres) or the single writer (SQLite), and every
-    // statement inside it delays the next concurrent request.
-    let req = crate::provisioning::query::request(pv, &req_id)
-        .await?
-        .ok_or_else(|| Error::not_found(format!("request {req_id}")))?;
-    let res = crate::provisioning::query::resource(pv, &resource_id)
-        .await?
-        .ok_or_else(|| Error::not_found(format!("resource {resource_id}")))?;
+    // statement inside it delays the next concurrent request. The workers
+    // are woken only after it, so the answer says what this call did
+    // (`queued`), not how far a fast worker already got.
+    let req = crate::provisioning::query::request(pv, &req_id).await;
+    let res = crate::provisioning::query::resource(pv, &resource_id).await;
+    pv.work.notify_one();
+    let req = req?.ok_or_else(|| Error::not_found(format!("request {req_id}")))?;
+    let res = res?.ok_or_else(|| Error::not_found(format!("resource {resource_id}")))?;
     let mut v = req.view(Some(&res));
     grants::annotate(pv, &mut v);
     if !armed {
