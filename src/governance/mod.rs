@@ -5,6 +5,7 @@ pub mod evidence;
 #[cfg(test)]
 mod evidence_tests;
 pub mod promotion;
+pub mod review;
 
 pub use evidence::{EVIDENCE_FIELDS, Evidence, FieldKind, missing_for};
 
