@@ -119,7 +119,8 @@ async fn sweep_and_extensions(engine: Engine) {
         inbox.text
     );
     // The approval really moves the date, past now, and clears the mark.
-    let a = s.app
+    let a = s
+        .app
         .post(
             &format!("/api/requests/{gid}/approve"),
             Some(&s.bea),
@@ -153,7 +154,8 @@ async fn tier_changes_recompute_the_date(engine: Engine) {
         .to_string();
     s.app.clock().advance(Duration::from_secs(10 * DAY));
     s.relogin().await;
-    let r = s.app
+    let r = s
+        .app
         .post(
             &format!("/api/projects/{pid}/demote"),
             Some(&s.olga),
@@ -163,6 +165,51 @@ async fn tier_changes_recompute_the_date(engine: Engine) {
     r.expect(200);
     let due = date(&r.json()["review"]["date"]);
     assert_eq!(days(due, s.app.clock().now()), 90, "{}", r.text);
+}
+
+/// On an operational tier the team's `recurring_review_date` is the review
+/// date: a new one moves it, and a date ahead clears the overdue mark.
+async fn recurring_review_date_moves_the_date(engine: Engine) {
+    let s = people(engine, Opts::new()).await;
+    let pid = s
+        .app
+        .register_project(
+            &s.admin,
+            json!({"name": "Recurring", "owner_email": "owner@corp.example", "manager_email": "mgr@corp.example",
+                   "group": "platform", "classification": "light-operational",
+                   "evidence": crate::promotion::full_evidence()}),
+        )
+        .await["project_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let set = |d: &str| json!({"evidence": {"recurring_review_date": d}});
+    let path = format!("/api/projects/{pid}");
+    s.app
+        .patch(&path, Some(&s.olga), set("2001-02-03"))
+        .await
+        .expect(200);
+    s.app.tick_review_sweep().await;
+    let pr = project(&s.app, &s.olga, &pid).await;
+    assert_eq!(pr["review"]["state"], "overdue", "{pr}");
+    assert!(
+        pr["review"]["date"]
+            .as_str()
+            .unwrap()
+            .starts_with("2001-02-03")
+    );
+    s.app
+        .patch(&path, Some(&s.olga), set("2098-07-06"))
+        .await
+        .expect(200);
+    let pr = project(&s.app, &s.olga, &pid).await;
+    assert_eq!(pr["review"]["state"], "ok", "{pr}");
+    assert!(
+        pr["review"]["date"]
+            .as_str()
+            .unwrap()
+            .starts_with("2098-07-06")
+    );
 }
 
 /// A process that restarts more often than `review.sweep_secs` still
@@ -204,5 +251,6 @@ async fn sweep_runs_soon_after_boot(engine: Engine) {
 crate::both_engines!(
     review_sweep_and_extensions => sweep_and_extensions,
     review_date_on_tier_change => tier_changes_recompute_the_date,
+    recurring_review_date_change => recurring_review_date_moves_the_date,
     sweep_after_frequent_restarts => sweep_runs_soon_after_boot,
 );

@@ -212,8 +212,9 @@ pub(super) async fn insert(tx: &mut Tx, p: &Principal, n: NewRequest<'_>) -> Res
     fetch_tx(tx, &id).await
 }
 
-/// Set a project's tier and review date (and clear an overdue mark when the
-/// new date is ahead), inside the caller's transaction.
+/// Set a project's tier and review date inside the caller's transaction.
+/// A date ahead clears an overdue mark; a date already past is left for the
+/// sweep to mark, so each transition is audited once, by the sweep.
 pub(super) async fn set_tier(
     tx: &mut Tx,
     id: &str,
@@ -221,18 +222,15 @@ pub(super) async fn set_tier(
     review_date: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let state = if crate::governance::review::is_overdue(Some(review_date), now) {
-        "overdue"
-    } else {
-        "ok"
-    };
+    let clear = !crate::governance::review::is_overdue(Some(review_date), now);
     on_tx!(tx, |c| {
         sqlx::query(
-        "UPDATE projects SET classification = $1, review_date = $2, review_state = $3, updated_at = $4 WHERE id = $5"
+        "UPDATE projects SET classification = $1, review_date = $2,
+           review_state = CASE WHEN $3 THEN 'ok' ELSE review_state END, updated_at = $4 WHERE id = $5"
     )
     .bind(tier)
     .bind(review_date)
-    .bind(state)
+    .bind(clear)
     .bind(now)
     .bind(id)
     .execute(&mut *c)
