@@ -58,16 +58,22 @@ pub fn routes(api: Api) -> Api {
         .answer::<PromotionStatus>()
         .post("/api/projects/{id}/promotion", request_promotion)
         .doc("Promote one tier up: to light-operational with complete evidence it applies at once; otherwise an approval request for another admin")
-        .body::<governance::PromotionAsk>()
+        .body_schema(inline_body::<governance::PromotionAsk>())
         .answer::<governance::PromotionAnswer>()
         .post("/api/projects/{id}/demote", demote)
         .doc("Move the project to a lower tier now (owner, manager or admin; reason required)")
-        .body::<governance::DemotionAsk>()
+        .body_schema(inline_body::<governance::DemotionAsk>())
         .answer::<ProjectView>()
         .post("/api/projects/{id}/extend", extend)
         .doc("Extend the review date: automatic up to review.auto_extensions, then an approval request")
-        .body::<governance::ExtensionAsk>()
+        .body_schema(inline_body::<governance::ExtensionAsk>())
         .answer::<governance::ExtensionAnswer>()
+}
+
+/// A body's schema with its enums inline (the tiers), as the check on the
+/// way in sees it: the document has no `$defs` of its own to point into.
+fn inline_body<T: schemars::JsonSchema>() -> Value {
+    Value::Object((*crate::edge::schema::schema_for::<T>()).clone())
 }
 
 async fn promotion_status(
