@@ -277,6 +277,18 @@ mod tests {
         );
     }
 
+    /// What a row of `one_step_rule` holds: what it is, from, to, killed,
+    /// the evidence present, the overrides, and the answer.
+    type Row<'a> = (
+        &'a str,
+        Classification,
+        Classification,
+        bool,
+        Vec<&'a str>,
+        &'a BTreeMap<Classification, Vec<String>>,
+        Result<Path, Refusal>,
+    );
+
     #[test]
     fn one_step_rule() {
         use Classification::*;
@@ -300,15 +312,7 @@ mod tests {
         // acceptance out does not waive it.
         let mut lax = BTreeMap::new();
         lax.insert(CriticalPath, vec!["runbook_url".to_string()]);
-        let cases: Vec<(
-            &str,
-            Classification,
-            Classification,
-            bool,
-            Vec<&str>,
-            &BTreeMap<_, _>,
-            Result<Path, Refusal>,
-        )> = vec![
+        let cases: Vec<Row> = vec![
             (
                 "to light, complete",
                 Poc,
@@ -446,7 +450,7 @@ mod tests {
                 // The missing list's content is the evidence rule's (tested
                 // there); here only that something is missing.
                 (Err(Refusal::Missing(m)), Err(Refusal::Missing(_))) => {
-                    assert!(!m.is_empty(), "{what}")
+                    assert!(!m.is_empty(), "{what}");
                 }
                 _ => assert_eq!(got, want, "{what}"),
             }

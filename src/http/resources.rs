@@ -207,9 +207,11 @@ async fn get_request(
     Path(id): Path<String>,
 ) -> Result<Reply<Decided>, ApiError> {
     Ok(Reply(if governance::is_governance_id(&id) {
-        Decided::Governance(governance::get(app.registry(), &p, &id).await?)
+        Decided::Governance(Box::new(governance::get(app.registry(), &p, &id).await?))
     } else {
-        Decided::Provisioning(query::get_request(app.provisioner(), &p, &id).await?)
+        Decided::Provisioning(Box::new(
+            query::get_request(app.provisioner(), &p, &id).await?,
+        ))
     }))
 }
 
@@ -256,8 +258,12 @@ async fn decide(
     reason: Option<String>,
 ) -> Result<Decided, Error> {
     Ok(if governance::is_governance_id(id) {
-        Decided::Governance(governance::decide(app.registry(), p, id, approve, reason).await?)
+        Decided::Governance(Box::new(
+            governance::decide(app.registry(), p, id, approve, reason).await?,
+        ))
     } else {
-        Decided::Provisioning(request::decide(app.provisioner(), p, id, approve, reason).await?)
+        Decided::Provisioning(Box::new(
+            request::decide(app.provisioner(), p, id, approve, reason).await?,
+        ))
     })
 }

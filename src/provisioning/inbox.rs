@@ -15,9 +15,9 @@ use crate::registry::governance::GovernanceRequestView;
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum InboxItem {
     /// A resource to create, change or destroy (`req-…`).
-    Provisioning(RequestView),
+    Provisioning(Box<RequestView>),
     /// A promotion or a review extension (`gov-…`).
-    Governance(GovernanceRequestView),
+    Governance(Box<GovernanceRequestView>),
 }
 
 impl InboxItem {
@@ -43,8 +43,8 @@ pub struct InboxPage {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum Decided {
-    Provisioning(RequestView),
-    Governance(GovernanceRequestView),
+    Provisioning(Box<RequestView>),
+    Governance(Box<GovernanceRequestView>),
 }
 
 /// Merge two lists each newest first into one, newest first.

@@ -169,12 +169,12 @@ pub async fn list_requests(
             // The approvals inbox: which grants reach beyond the project.
             let mut v = r.view(None);
             super::grants::annotate(pv, &mut v);
-            InboxItem::Provisioning(v)
+            InboxItem::Provisioning(Box::new(v))
         })
         .collect();
     let governance = gov
         .iter()
-        .map(|g| InboxItem::Governance(g.view()))
+        .map(|g| InboxItem::Governance(Box::new(g.view())))
         .collect();
     let mut all = inbox::merge(provisioning, governance);
     let more = all.len() as i64 > limit;

@@ -79,8 +79,12 @@ fn every_provisioning_answer_fits_its_tools_output_schema() {
         &InboxPage {
             requests: request_views()
                 .into_iter()
-                .map(InboxItem::Provisioning)
-                .chain(governance_views().into_iter().map(InboxItem::Governance))
+                .map(|v| InboxItem::Provisioning(Box::new(v)))
+                .chain(
+                    governance_views()
+                        .into_iter()
+                        .map(|v| InboxItem::Governance(Box::new(v))),
+                )
                 .collect(),
             next_cursor: Some("abc".into()),
         },

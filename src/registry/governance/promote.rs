@@ -138,9 +138,8 @@ pub async fn request_promotion(
     }
     require_active(&pr)?;
     let from = pr.classification;
-    let target = match ask.target.or(from.next()) {
-        Some(t) => t,
-        None => return Err(refusal_error(id, from, Refusal::AtTop)),
+    let Some(target) = ask.target.or(from.next()) else {
+        return Err(refusal_error(id, from, Refusal::AtTop));
     };
     let ev = pr.evidence_map();
     let overrides = &reg.config.file.classification_requirements;
