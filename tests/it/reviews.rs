@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use crate::promotion::{People, people};
+use crate::support::governance::{People, full_evidence, people};
 use crate::support::{Engine, Opts, TestApp};
 
 const DAY: u64 = 86_400;
@@ -146,7 +146,7 @@ async fn tier_changes_recompute_the_date(engine: Engine) {
             &s.admin,
             json!({"name": "Dated", "owner_email": "owner@corp.example", "manager_email": "mgr@corp.example",
                    "group": "platform", "classification": "light-operational",
-                   "evidence": crate::promotion::full_evidence()}),
+                   "evidence": full_evidence()}),
         )
         .await["project_id"]
         .as_str()
@@ -177,7 +177,7 @@ async fn recurring_review_date_moves_the_date(engine: Engine) {
             &s.admin,
             json!({"name": "Recurring", "owner_email": "owner@corp.example", "manager_email": "mgr@corp.example",
                    "group": "platform", "classification": "light-operational",
-                   "evidence": crate::promotion::full_evidence()}),
+                   "evidence": full_evidence()}),
         )
         .await["project_id"]
         .as_str()
