@@ -3,6 +3,7 @@
 //! replica runs a loop at a time), errors and shutdown.
 
 pub mod reconcile_runs;
+pub mod review_sweep;
 pub mod sweep_sessions;
 
 use std::future::Future;
@@ -30,6 +31,16 @@ pub fn spawn_all(app: Arc<App>, stop: watch::Receiver<bool>) -> Vec<JoinHandle<(
             "reconcile-runs",
             reconcile_every,
             |app| async move { reconcile_runs::tick(&app).await },
+        )),
+        // Its first pass comes a few seconds after boot like every loop's
+        // (see `every`), not a period later: a replica restarting more often
+        // than `review.sweep_secs` still sweeps.
+        tokio::spawn(every(
+            app.clone(),
+            stop.clone(),
+            "review-sweep",
+            Duration::from_secs(app.config.file.review.sweep_secs),
+            |app| async move { review_sweep::tick(&app).await },
         )),
     ];
     if app.config.terraform.is_some() {

@@ -78,6 +78,14 @@ impl Default for RegistrationConfig {
 pub struct ReviewConfig {
     #[serde(default = "d_poc_window")]
     pub poc_window_days: u32,
+    /// The review windows of the operational tiers: the more a project is
+    /// relied on, the sooner it is looked at again.
+    #[serde(default = "d_light_window")]
+    pub light_window_days: u32,
+    #[serde(default = "d_wide_window")]
+    pub wide_window_days: u32,
+    #[serde(default = "d_critical_window")]
+    pub critical_window_days: u32,
     #[serde(default = "d_auto_ext")]
     pub auto_extensions: u32,
     #[serde(default = "d_sweep")]
@@ -85,6 +93,15 @@ pub struct ReviewConfig {
 }
 
 fn d_poc_window() -> u32 {
+    90
+}
+fn d_light_window() -> u32 {
+    365
+}
+fn d_wide_window() -> u32 {
+    180
+}
+fn d_critical_window() -> u32 {
     90
 }
 fn d_auto_ext() -> u32 {
@@ -98,6 +115,9 @@ impl Default for ReviewConfig {
     fn default() -> Self {
         Self {
             poc_window_days: d_poc_window(),
+            light_window_days: d_light_window(),
+            wide_window_days: d_wide_window(),
+            critical_window_days: d_critical_window(),
             auto_extensions: d_auto_ext(),
             sweep_secs: d_sweep(),
         }
@@ -247,10 +267,23 @@ impl FileConfig {
                 }
             }
         }
-        if self.review.poc_window_days == 0 || self.review.poc_window_days > 3650 {
+        for (key, days) in [
+            ("poc_window_days", self.review.poc_window_days),
+            ("light_window_days", self.review.light_window_days),
+            ("wide_window_days", self.review.wide_window_days),
+            ("critical_window_days", self.review.critical_window_days),
+        ] {
+            if days == 0 || days > 3650 {
+                return Err(err(
+                    format!("review.{key}"),
+                    "must be between 1 and 3650".into(),
+                ));
+            }
+        }
+        if self.review.auto_extensions > 100 {
             return Err(err(
-                "review.poc_window_days".into(),
-                "must be between 1 and 3650".into(),
+                "review.auto_extensions".into(),
+                "must be at most 100".into(),
             ));
         }
         if self.review.sweep_secs < 10 {

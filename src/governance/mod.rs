@@ -9,6 +9,7 @@ pub mod metrics;
 mod metrics_tests;
 pub mod portfolio;
 pub mod promotion;
+pub mod review;
 
 pub use evidence::{EVIDENCE_FIELDS, Evidence, FieldKind, missing_for};
 

@@ -65,6 +65,67 @@ pub fn status(
     }
 }
 
+/// How an asked-for promotion proceeds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Path {
+    /// A step to light-operational with complete evidence and no signal:
+    /// the tier changes now.
+    Apply,
+    /// Every other step: an admin who is not the requester decides.
+    Approval,
+}
+
+/// Why a promotion cannot be asked for (or, on approval, applied).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The project is killed: frozen projects do not change tier.
+    Frozen,
+    /// Already at the top tier.
+    AtTop,
+    /// Not exactly one step up from the current tier.
+    NotOneStep { next: Classification },
+    /// Evidence fields the target tier requires and the project lacks.
+    Missing(Vec<String>),
+    /// critical-path needs a recorded risk acceptance, whatever the
+    /// operator's requirement list says.
+    NoRiskAcceptance,
+}
+
+/// The evidence field that records a risk acceptance.
+pub const RISK_ACCEPTANCE: &str = "risk_acceptance_url";
+
+/// Whether a promotion of a project at `current` to `target` may proceed,
+/// and how. Checked when asked for and again on approval, so evidence
+/// removed in between stops it.
+pub fn plan(
+    current: Classification,
+    target: Classification,
+    killed: bool,
+    ev: &Evidence,
+    overrides: &BTreeMap<Classification, Vec<String>>,
+) -> Result<Path, Refusal> {
+    if killed {
+        return Err(Refusal::Frozen);
+    }
+    let next = current.next().ok_or(Refusal::AtTop)?;
+    if target != next {
+        return Err(Refusal::NotOneStep { next });
+    }
+    let missing = evidence::missing_for(ev, target, overrides);
+    if !missing.is_empty() {
+        return Err(Refusal::Missing(missing));
+    }
+    if target == Classification::CriticalPath && !ev.contains_key(RISK_ACCEPTANCE) {
+        return Err(Refusal::NoRiskAcceptance);
+    }
+    let st = status("", current, killed, ev, overrides);
+    Ok(if st.auto_approvable {
+        Path::Apply
+    } else {
+        Path::Approval
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -214,5 +275,185 @@ mod tests {
             json!({"auto_approvable": false, "current": "critical-path", "missing": [], "next": null,
                    "project_id": "proj-2026-0001", "required": [], "signals": []})
         );
+    }
+
+    /// What a row of `one_step_rule` holds: what it is, from, to, killed,
+    /// the evidence present, the overrides, and the answer.
+    type Row<'a> = (
+        &'a str,
+        Classification,
+        Classification,
+        bool,
+        Vec<&'a str>,
+        &'a BTreeMap<Classification, Vec<String>>,
+        Result<Path, Refusal>,
+    );
+
+    #[test]
+    fn one_step_rule() {
+        use Classification::*;
+        let none = BTreeMap::new();
+        let all: Vec<String> = crate::governance::EVIDENCE_FIELDS
+            .iter()
+            .map(|(n, _)| (*n).to_string())
+            .filter(|n| n != "stack_exception")
+            .collect();
+        let all: Vec<&str> = all.iter().map(String::as_str).collect();
+        let light = evidence::required_for(LightOperational, &none);
+        let light: Vec<&str> = light.iter().map(String::as_str).collect();
+        let mut light_exc = light.clone();
+        light_exc.push("stack_exception");
+        let no_risk: Vec<&str> = all
+            .iter()
+            .copied()
+            .filter(|f| *f != RISK_ACCEPTANCE)
+            .collect();
+        // An operator list for critical-path that leaves the risk
+        // acceptance out does not waive it.
+        let mut lax = BTreeMap::new();
+        lax.insert(CriticalPath, vec!["runbook_url".to_string()]);
+        let cases: Vec<Row> = vec![
+            (
+                "to light, complete",
+                Poc,
+                LightOperational,
+                false,
+                light.clone(),
+                &none,
+                Ok(Path::Apply),
+            ),
+            (
+                "to light, exception signal",
+                Poc,
+                LightOperational,
+                false,
+                light_exc,
+                &none,
+                Ok(Path::Approval),
+            ),
+            (
+                "to light, killed",
+                Poc,
+                LightOperational,
+                true,
+                light.clone(),
+                &none,
+                Err(Refusal::Frozen),
+            ),
+            (
+                "to light, incomplete",
+                Poc,
+                LightOperational,
+                false,
+                vec!["runbook_url"],
+                &none,
+                Err(Refusal::Missing(vec![])),
+            ),
+            (
+                "two steps",
+                Poc,
+                WideOperational,
+                false,
+                all.clone(),
+                &none,
+                Err(Refusal::NotOneStep {
+                    next: LightOperational,
+                }),
+            ),
+            (
+                "sideways",
+                LightOperational,
+                LightOperational,
+                false,
+                all.clone(),
+                &none,
+                Err(Refusal::NotOneStep {
+                    next: WideOperational,
+                }),
+            ),
+            (
+                "down",
+                WideOperational,
+                Poc,
+                false,
+                all.clone(),
+                &none,
+                Err(Refusal::NotOneStep { next: CriticalPath }),
+            ),
+            (
+                "to wide, complete",
+                LightOperational,
+                WideOperational,
+                false,
+                all.clone(),
+                &none,
+                Ok(Path::Approval),
+            ),
+            (
+                "to wide, light evidence only",
+                LightOperational,
+                WideOperational,
+                false,
+                light.clone(),
+                &none,
+                Err(Refusal::Missing(vec![])),
+            ),
+            (
+                "to critical, complete",
+                WideOperational,
+                CriticalPath,
+                false,
+                all.clone(),
+                &none,
+                Ok(Path::Approval),
+            ),
+            (
+                "to critical, no risk acceptance",
+                WideOperational,
+                CriticalPath,
+                false,
+                no_risk.clone(),
+                &none,
+                Err(Refusal::Missing(vec![])),
+            ),
+            (
+                "to critical, lax list, no risk acceptance",
+                WideOperational,
+                CriticalPath,
+                false,
+                no_risk.clone(),
+                &lax,
+                Err(Refusal::NoRiskAcceptance),
+            ),
+            (
+                "to critical, lax list, risk accepted",
+                WideOperational,
+                CriticalPath,
+                false,
+                all.clone(),
+                &lax,
+                Ok(Path::Approval),
+            ),
+            (
+                "at the top",
+                CriticalPath,
+                CriticalPath,
+                false,
+                all.clone(),
+                &none,
+                Err(Refusal::AtTop),
+            ),
+        ];
+        for (what, from, to, killed, e, o, want) in cases {
+            let got = plan(from, to, killed, &ev(&e), o);
+            match (&got, &want) {
+                // The missing list's content is the evidence rule's (tested
+                // there); here only that something is missing.
+                (Err(Refusal::Missing(m)), Err(Refusal::Missing(_))) => {
+                    assert!(!m.is_empty(), "{what}");
+                }
+                _ => assert_eq!(got, want, "{what}"),
+            }
+        }
     }
 }

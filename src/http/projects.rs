@@ -17,7 +17,8 @@ use crate::auth::Principal;
 use crate::edge::project_body;
 use crate::edge::schema::JsonObject;
 use crate::error::Error;
-use crate::registry::{ProjectView, keys, projects};
+use crate::governance::promotion::PromotionStatus;
+use crate::registry::{ProjectView, governance, keys, projects};
 
 pub fn routes(api: Api) -> Api {
     api.get("/api/projects", list)
@@ -52,6 +53,68 @@ pub fn routes(api: Api) -> Api {
         .delete("/api/projects/{id}/keys/{key_id}", revoke_key)
         .doc("Revoke a project key")
         .status(204)
+        .get("/api/projects/{id}/promotion", promotion_status)
+        .doc("The project's tier, the next one, and the evidence still missing for it")
+        .answer::<PromotionStatus>()
+        .post("/api/projects/{id}/promotion", request_promotion)
+        .doc("Promote one tier up: to light-operational with complete evidence it applies at once; otherwise an approval request for another admin")
+        .body_schema(inline_body::<governance::PromotionAsk>())
+        .answer::<governance::PromotionAnswer>()
+        .post("/api/projects/{id}/demote", demote)
+        .doc("Move the project to a lower tier now (owner, manager or admin; reason required)")
+        .body_schema(inline_body::<governance::DemotionAsk>())
+        .answer::<ProjectView>()
+        .post("/api/projects/{id}/extend", extend)
+        .doc("Extend the review date: automatic up to review.auto_extensions, then an approval request")
+        .body_schema(inline_body::<governance::ExtensionAsk>())
+        .answer::<governance::ExtensionAnswer>()
+}
+
+/// A body's schema with its enums inline (the tiers), as the check on the
+/// way in sees it: the document has no `$defs` of its own to point into.
+fn inline_body<T: schemars::JsonSchema>() -> Value {
+    Value::Object((*crate::edge::schema::schema_for::<T>()).clone())
+}
+
+async fn promotion_status(
+    State(app): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> Result<Reply<PromotionStatus>, ApiError> {
+    Ok(Reply(governance::status(app.registry(), &p, &id).await?))
+}
+
+async fn request_promotion(
+    State(app): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    Json(b): Json<governance::PromotionAsk>,
+) -> Result<Reply<governance::PromotionAnswer>, ApiError> {
+    Ok(Reply(
+        governance::request_promotion(app.registry(), &p, &id, b).await?,
+    ))
+}
+
+async fn demote(
+    State(app): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    Json(b): Json<governance::DemotionAsk>,
+) -> Result<Reply<Value>, ApiError> {
+    Ok(Reply(
+        governance::demote(app.registry(), &p, &id, b)
+            .await?
+            .to_json(),
+    ))
+}
+
+async fn extend(
+    State(app): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    Json(b): Json<governance::ExtensionAsk>,
+) -> Result<Reply<governance::ExtensionAnswer>, ApiError> {
+    Ok(Reply(governance::extend(app.registry(), &p, &id, b).await?))
 }
 
 /// `?limit=` parsed with a field-naming error.

@@ -15,10 +15,12 @@ use super::{Api, AppState, Reply};
 use crate::auth::Principal;
 use crate::error::Error;
 use crate::provisioning::ask::ResourceAsk;
+use crate::provisioning::inbox::{Decided, InboxPage};
 use crate::provisioning::view::{
-    CostReport, RequestPage, RequestView, ResourceList, ResourceView, RunLog, SecretList,
+    CostReport, RequestView, ResourceList, ResourceView, RunLog, SecretList,
 };
 use crate::provisioning::{query, request};
+use crate::registry::governance;
 
 pub fn routes(api: Api) -> Api {
     api.get("/api/services", list_services)
@@ -51,23 +53,23 @@ pub fn routes(api: Api) -> Api {
         .doc("The project's secrets: names, secret_refs and versions, never values")
         .answer::<SecretList>()
         .get("/api/requests", list_requests)
-        .doc("Requests, newest first (without project: admins and auditors; state=pending_approval is the approvals inbox)")
+        .doc("Requests, newest first, provisioning and governance (`type`) together (without project: admins and auditors; state=pending_approval is the approvals inbox)")
         .query(&["project", "state", "limit", "cursor"])
-        .answer::<RequestPage>()
+        .answer::<InboxPage>()
         .get("/api/requests/{id}", get_request)
-        .doc("One request and its resource")
-        .answer::<RequestView>()
+        .doc("One request: a provisioning one (req-…) with its resource, or a governance one (gov-…)")
+        .answer::<Decided>()
         .get("/api/requests/{id}/log", run_log)
         .doc("The request's Terraform run log, secrets redacted")
         .answer::<RunLog>()
         .post("/api/requests/{id}/approve", approve)
-        .doc("Approve a pending request (admins; not your own); queues its run")
+        .doc("Approve a pending request (admins; not your own): a provisioning one queues its run, a promotion or extension applies after its checks")
         .body::<Decision>()
-        .answer::<RequestView>()
+        .answer::<Decided>()
         .post("/api/requests/{id}/reject", reject)
         .doc("Reject a pending request with a reason (admins; not your own)")
         .body::<Decision>()
-        .answer::<RequestView>()
+        .answer::<Decided>()
 }
 
 async fn list_services(State(app): State<AppState>, _p: Principal) -> Reply<Value> {
@@ -176,7 +178,7 @@ async fn list_requests(
     State(app): State<AppState>,
     p: Principal,
     Query(q): Query<HashMap<String, String>>,
-) -> Result<Reply<RequestPage>, ApiError> {
+) -> Result<Reply<InboxPage>, ApiError> {
     let project = q
         .get("project")
         .filter(|s| !s.is_empty())
@@ -203,8 +205,14 @@ async fn get_request(
     State(app): State<AppState>,
     p: Principal,
     Path(id): Path<String>,
-) -> Result<Reply<RequestView>, ApiError> {
-    Ok(Reply(query::get_request(app.provisioner(), &p, &id).await?))
+) -> Result<Reply<Decided>, ApiError> {
+    Ok(Reply(if governance::is_governance_id(&id) {
+        Decided::Governance(Box::new(governance::get(app.registry(), &p, &id).await?))
+    } else {
+        Decided::Provisioning(Box::new(
+            query::get_request(app.provisioner(), &p, &id).await?,
+        ))
+    }))
 }
 
 async fn run_log(
@@ -227,10 +235,8 @@ async fn approve(
     p: Principal,
     Path(id): Path<String>,
     Json(b): Json<Decision>,
-) -> Result<Reply<RequestView>, ApiError> {
-    Ok(Reply(
-        request::decide(app.provisioner(), &p, &id, true, b.reason).await?,
-    ))
+) -> Result<Reply<Decided>, ApiError> {
+    Ok(Reply(decide(&app, &p, &id, true, b.reason).await?))
 }
 
 async fn reject(
@@ -238,8 +244,26 @@ async fn reject(
     p: Principal,
     Path(id): Path<String>,
     Json(b): Json<Decision>,
-) -> Result<Reply<RequestView>, ApiError> {
-    Ok(Reply(
-        request::decide(app.provisioner(), &p, &id, false, b.reason).await?,
-    ))
+) -> Result<Reply<Decided>, ApiError> {
+    Ok(Reply(decide(&app, &p, &id, false, b.reason).await?))
+}
+
+/// One decision route for both kinds of request: the id's prefix says
+/// which. The decider is the credential's (`p`), never the body's.
+async fn decide(
+    app: &AppState,
+    p: &Principal,
+    id: &str,
+    approve: bool,
+    reason: Option<String>,
+) -> Result<Decided, Error> {
+    Ok(if governance::is_governance_id(id) {
+        Decided::Governance(Box::new(
+            governance::decide(app.registry(), p, id, approve, reason).await?,
+        ))
+    } else {
+        Decided::Provisioning(Box::new(
+            request::decide(app.provisioner(), p, id, approve, reason).await?,
+        ))
+    })
 }

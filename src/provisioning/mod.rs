@@ -19,6 +19,7 @@ mod gate_tests;
 pub mod grants;
 pub mod history;
 pub mod hooks;
+pub mod inbox;
 pub mod lifecycle;
 pub mod outputs;
 pub mod query;

@@ -5,9 +5,10 @@
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
+use super::inbox::{self, InboxItem, InboxPage};
 use super::view::{
-    CostLine, CostReport, RequestPage, RequestView, ResourceList, RunLog, SecretEntry, SecretList,
-    SecretValue, SpendToDate,
+    CostLine, CostReport, RequestView, ResourceList, RunLog, SecretEntry, SecretList, SecretValue,
+    SpendToDate,
 };
 use super::{REQUEST_COLS, RESOURCE_COLS, Request, Resource};
 use crate::audit::{self, Event};
@@ -84,16 +85,14 @@ pub async fn get_request(pv: Provisioner<'_>, p: &Principal, id: &str) -> Result
 /// A page position in the requests list: the (created_at, id) of the last
 /// row served, as an opaque token. Ids break ties between equal timestamps,
 /// so no row is skipped or served twice.
-fn request_cursor(r: &Request) -> String {
+fn request_cursor(at: DateTime<Utc>, id: &str) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!(
         "{}|{}",
-        r.created_at
-            .to_rfc3339_opts(chrono::SecondsFormat::Nanos, true),
-        r.id
+        at.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true),
+        id
     ))
 }
-
 fn parse_request_cursor(s: &str) -> Result<(DateTime<Utc>, String)> {
     use base64::Engine as _;
     let bad = || {
@@ -122,7 +121,8 @@ fn parse_request_cursor(s: &str) -> Result<(DateTime<Utc>, String)> {
 
 /// Requests of one project, or (admins/auditors, `project = None`) all,
 /// optionally filtered by state — the approvals inbox is `state=pending_approval`.
-/// Newest first, `limit` per page; `next_cursor` continues.
+/// Provisioning and governance requests together (`InboxItem`), newest
+/// first, `limit` per page; `next_cursor` continues.
 pub async fn list_requests(
     pv: Provisioner<'_>,
     p: &Principal,
@@ -130,7 +130,7 @@ pub async fn list_requests(
     state: Option<&str>,
     limit: i64,
     cursor: Option<&str>,
-) -> Result<RequestPage> {
+) -> Result<InboxPage> {
     let after = cursor.map(parse_request_cursor).transpose()?;
     match project {
         Some(id) => {
@@ -151,7 +151,7 @@ pub async fn list_requests(
            AND ($3 IS NULL OR created_at < $3 OR (created_at = $3 AND id < $4))
          ORDER BY created_at DESC, id DESC LIMIT $5"
     );
-    let (at, id) = after.unzip();
+    let (at, id) = after.clone().unzip();
     let rows: Vec<Request> = on_pool!(pv.store.read(), |pool| {
         sqlx::query_as::<_, Request>(&sql)
             .bind(project)
@@ -162,23 +162,33 @@ pub async fn list_requests(
             .fetch_all(pool)
             .await
     })?;
-    let more = rows.len() as i64 > limit;
-    let rows = &rows[..rows.len().min(limit as usize)];
+    let gov = crate::registry::governance::list(pv.store, project, state, after, limit + 1).await?;
+    let provisioning = rows
+        .iter()
+        .map(|r| {
+            // The approvals inbox: which grants reach beyond the project.
+            let mut v = r.view(None);
+            super::grants::annotate(pv, &mut v);
+            InboxItem::Provisioning(Box::new(v))
+        })
+        .collect();
+    let governance = gov
+        .iter()
+        .map(|g| InboxItem::Governance(Box::new(g.view())))
+        .collect();
+    let mut all = inbox::merge(provisioning, governance);
+    let more = all.len() as i64 > limit;
+    all.truncate(limit as usize);
     let next = if more {
-        rows.last().map(request_cursor)
+        all.last().map(|i| {
+            let (at, id) = i.position();
+            request_cursor(at, id)
+        })
     } else {
         None
     };
-    Ok(RequestPage {
-        requests: rows
-            .iter()
-            .map(|r| {
-                // The approvals inbox: which grants reach beyond the project.
-                let mut v = r.view(None);
-                super::grants::annotate(pv, &mut v);
-                v
-            })
-            .collect(),
+    Ok(InboxPage {
+        requests: all,
         next_cursor: next,
     })
 }

@@ -2,6 +2,7 @@
 //! kill switch. Every function takes the calling `Principal`, checks
 //! authority itself, and writes its audit row in the same transaction.
 
+pub mod governance;
 pub mod input;
 pub mod keys;
 pub mod projects;

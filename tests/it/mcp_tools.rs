@@ -133,7 +133,7 @@ async fn every_listed_tool_dispatches(engine: Engine) {
         Some(("invalid_argument".to_string(), "name".to_string()))
     );
     let listed = tools(&w.app, &w.pat).await;
-    assert_eq!(listed.len(), 21, "the tool list changed: update this test");
+    assert_eq!(listed.len(), 22, "the tool list changed: update this test");
     for t in &listed {
         let name = t["name"].as_str().unwrap();
         let args = minimal_args(&t["inputSchema"], &w.pid);

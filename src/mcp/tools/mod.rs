@@ -218,7 +218,7 @@ mod tests {
     use serde_json::json;
 
     /// The names, in order, that agents and docs/mcp.md rely on.
-    const LISTED: [&str; 21] = [
+    const LISTED: [&str; 22] = [
         "whoami",
         "list_groups",
         "register_project",
@@ -236,6 +236,7 @@ mod tests {
         "list_secrets",
         "project_cost",
         "promotion_status",
+        "request_promotion",
         "governance_metrics",
         "seed_list",
         "seed_plan",

@@ -10,9 +10,9 @@ use super::{Entry, Meta, PROJECT_ID, target_project, to_value};
 use crate::edge::schema::{NoArgs, output_schema};
 use crate::error::Error;
 use crate::provisioning::ask::ResourceAsk;
+use crate::provisioning::inbox::InboxPage as Requests;
 use crate::provisioning::view::{
-    CostReport, RequestPage as Requests, RequestView, ResourceList as Resources, ResourceView,
-    SecretList, SecretValue,
+    CostReport, RequestView, ResourceList as Resources, ResourceView, SecretList, SecretValue,
 };
 use crate::provisioning::{query, request};
 
@@ -172,7 +172,7 @@ pub(super) fn entries() -> Vec<Entry> {
             Meta {
                 name: "list_requests",
                 title: "List requests",
-                description: "Lists the project's requests, newest first, optionally by state, a page at a time: pass next_cursor back as cursor for the next page (null when there is none).",
+                description: "Lists the project's requests, newest first, optionally by state, a page at a time: pass next_cursor back as cursor for the next page (null when there is none). Provisioning requests (type provisioning, req-…) and promotions or review extensions (type governance, gov-…) are listed together.",
                 output: output_schema::<Requests>(),
                 read_only: true,
                 destructive: false,

@@ -7,8 +7,9 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::catalog::schema::validate;
+use crate::provisioning::inbox::{InboxItem, InboxPage};
+use crate::provisioning::view::ResourceList;
 use crate::provisioning::view::samples::*;
-use crate::provisioning::view::{RequestPage, ResourceList};
 use crate::provisioning::{RequestKind, RequestState};
 
 /// The `outputSchema` that `tools/list` advertises for `tool`.
@@ -75,14 +76,22 @@ fn every_provisioning_answer_fits_its_tools_output_schema() {
     }
     fits(
         "list_requests",
-        &RequestPage {
-            requests: request_views(),
+        &InboxPage {
+            requests: request_views()
+                .into_iter()
+                .map(|v| InboxItem::Provisioning(Box::new(v)))
+                .chain(
+                    governance_views()
+                        .into_iter()
+                        .map(|v| InboxItem::Governance(Box::new(v))),
+                )
+                .collect(),
             next_cursor: Some("abc".into()),
         },
     );
     fits(
         "list_requests",
-        &RequestPage {
+        &InboxPage {
             requests: vec![],
             next_cursor: None,
         },
@@ -156,5 +165,79 @@ fn the_schemas_refuse_what_the_answers_never_are() {
     assert_eq!(
         cost["properties"]["remaining_monthly_usd"]["type"],
         json!(["number", "null"])
+    );
+}
+
+/// Governance requests as the inbox lists them: a pending promotion and a
+/// decided extension (every optional part both null and set).
+fn governance_views() -> Vec<crate::registry::governance::GovernanceRequestView> {
+    use crate::governance::Classification;
+    use crate::registry::governance::{GovKind, GovRequest, GovState};
+    let at = chrono::DateTime::parse_from_rfc3339("2026-01-02T03:04:05Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let promotion = GovRequest {
+        id: "gov-0123".into(),
+        kind: GovKind::Promotion,
+        project_id: "proj-2026-0001".into(),
+        from_tier: Some(Classification::LightOperational),
+        to_tier: Some(Classification::WideOperational),
+        review_date_before: None,
+        review_date_after: None,
+        requested_by: "user:ann@corp.example".into(),
+        requested_by_user_id: Some("u-ann".into()),
+        request_reason: None,
+        state: GovState::PendingApproval,
+        decided_by: None,
+        decision_reason: None,
+        created_at: at,
+        updated_at: at,
+        decided_at: None,
+    };
+    let extension = GovRequest {
+        id: "gov-4567".into(),
+        kind: GovKind::ReviewExtension,
+        from_tier: None,
+        to_tier: None,
+        review_date_before: Some(at),
+        review_date_after: Some(at),
+        request_reason: Some("launch week".into()),
+        state: GovState::Approved,
+        decided_by: Some("user:admin".into()),
+        decision_reason: Some("ok".into()),
+        decided_at: Some(at),
+        ..promotion.clone()
+    };
+    vec![promotion.view(), extension.view()]
+}
+
+#[test]
+fn governance_answers_fit_their_tools_output_schema() {
+    use crate::governance::Classification;
+    use crate::registry::governance::PromotionAnswer;
+    let mut views = governance_views().into_iter();
+    fits(
+        "request_promotion",
+        &PromotionAnswer {
+            outcome: "pending_approval",
+            project_id: "proj-2026-0001".into(),
+            from: Classification::LightOperational,
+            to: Classification::WideOperational,
+            classification: Classification::LightOperational,
+            request: views.next(),
+            next: "wait",
+        },
+    );
+    fits(
+        "request_promotion",
+        &PromotionAnswer {
+            outcome: "applied",
+            project_id: "proj-2026-0001".into(),
+            from: Classification::Poc,
+            to: Classification::LightOperational,
+            classification: Classification::LightOperational,
+            request: None,
+            next: "done",
+        },
     );
 }

@@ -128,10 +128,32 @@ pub async fn patch(
     if changed.is_empty() {
         return Ok(cur);
     }
+    let now = reg.store.clock().now();
+    // The team's own review date is the review date of an operational
+    // tier: a new one recomputes it, and a date ahead clears an overdue
+    // mark as a review does.
+    if changed
+        .iter()
+        .any(|c| c == "evidence.recurring_review_date")
+        && next.classification != crate::governance::Classification::Poc
+    {
+        let due = crate::governance::review::due_date(
+            next.classification,
+            now,
+            &next.evidence_map(),
+            &reg.config.file.review,
+        );
+        next.review_date = Some(due);
+        // A date already past is left for the sweep to mark (and audit).
+        if !crate::governance::review::is_overdue(Some(due), now) {
+            next.review_state = "ok".into();
+        }
+    }
     on_tx!(&mut tx, |c| {
         sqlx::query(
             "UPDATE projects SET name = $1, description = $2, budget_cents = $3, manager_email = $4, owner_email = $5,
-               grp = $6, cost_center = $7, data_class = $8, evidence = $9, updated_at = $10 WHERE id = $11",
+               grp = $6, cost_center = $7, data_class = $8, evidence = $9, updated_at = $10, review_date = $12,
+               review_state = $13 WHERE id = $11",
         )
         .bind(&next.name)
         .bind(&next.description)
@@ -142,8 +164,10 @@ pub async fn patch(
         .bind(&next.cost_center)
         .bind(&next.data_class)
         .bind(&next.evidence)
-        .bind(reg.store.clock().now())
+        .bind(now)
         .bind(id)
+        .bind(next.review_date)
+        .bind(&next.review_state)
         .execute(&mut *c)
         .await
         .map(|r| r.rows_affected())

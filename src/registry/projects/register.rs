@@ -2,7 +2,7 @@
 //! bumped inside the registering transaction (an upsert both engines
 //! serialise), so concurrent registrations get distinct, gap-free ids.
 
-use chrono::{Datelike, Duration, Utc};
+use chrono::Datelike;
 use serde_json::json;
 
 use super::fetch_tx;
@@ -76,12 +76,12 @@ pub async fn register(registry: Registry<'_>, p: &Principal, body: NewProject) -
     check_tier_at_registration(registry, p, &n)?;
 
     let now = registry.store.clock().now();
-    let review_date = match n.classification {
-        Classification::Poc => {
-            Some(now + Duration::days(i64::from(registry.config.file.review.poc_window_days)))
-        }
-        _ => recurring_review(&n.evidence),
-    };
+    let review_date = Some(crate::governance::review::due_date(
+        n.classification,
+        now,
+        &n.evidence,
+        &registry.config.file.review,
+    ));
     let evidence_json = serde_json::to_string(&n.evidence).map_err(Error::internal)?;
     let year = i64::from(now.year());
 
@@ -219,10 +219,4 @@ fn check_tier_at_registration(registry: Registry<'_>, p: &Principal, n: &Checked
         ));
     }
     Ok(())
-}
-
-fn recurring_review(e: &evidence::Evidence) -> Option<chrono::DateTime<Utc>> {
-    let s = e.get("recurring_review_date")?.as_str()?;
-    let d = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
-    Some(d.and_hms_opt(0, 0, 0)?.and_utc())
 }

@@ -136,6 +136,13 @@ impl TestApp {
             .unwrap_or_else(|e| panic!("reconcile-runs tick: {e:?}"));
     }
 
+    /// One pass of the review sweep (marks overdue reviews).
+    pub async fn tick_review_sweep(&self) {
+        asgard::background::review_sweep::tick(self.app())
+            .await
+            .unwrap_or_else(|e| panic!("review-sweep tick: {e:?}"));
+    }
+
     /// One pass of the session sweep (deletes expired sessions).
     pub async fn tick_sweep_sessions(&self) {
         asgard::background::sweep_sessions::tick(self.app())

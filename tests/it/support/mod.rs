@@ -8,6 +8,7 @@
 
 pub mod app;
 pub mod db;
+pub mod governance;
 pub mod http;
 pub mod inproc;
 pub mod leak;
