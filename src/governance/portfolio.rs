@@ -123,15 +123,26 @@ async fn load(
          FROM resources r JOIN projects p ON p.id = r.project_id
          WHERE r.state IN {COMMITTED} AND {SCOPED} GROUP BY r.project_id"
     );
+    // Provisioning requests and governance ones (promotions, extensions)
+    // are one approval mechanism, so both count; a governance request
+    // records its own decision time.
     let waited_sql = format!(
         "SELECT r.project_id AS project_id, r.created_at AS created_at
          FROM requests r JOIN projects p ON p.id = r.project_id
-         WHERE r.state = 'pending_approval' AND {SCOPED}"
+         WHERE r.state = 'pending_approval' AND {SCOPED}
+         UNION ALL
+         SELECT g.project_id AS project_id, g.created_at AS created_at
+         FROM governance_requests g JOIN projects p ON p.id = g.project_id
+         WHERE g.state = 'pending_approval' AND {SCOPED}"
     );
     let decided_sql = format!(
         "SELECT r.project_id AS project_id, r.created_at AS created_at, a.at AS decided_at
          FROM audit_events a JOIN requests r ON r.id = a.target JOIN projects p ON p.id = r.project_id
-         WHERE a.action IN ('request.approved', 'request.rejected') AND a.at >= $3 AND {SCOPED}"
+         WHERE a.action IN ('request.approved', 'request.rejected') AND a.at >= $3 AND {SCOPED}
+         UNION ALL
+         SELECT g.project_id AS project_id, g.created_at AS created_at, g.decided_at AS decided_at
+         FROM governance_requests g JOIN projects p ON p.id = g.project_id
+         WHERE g.decided_at IS NOT NULL AND g.decided_by IS NOT NULL AND g.decided_at >= $3 AND {SCOPED}"
     );
     let since = now - Duration::days(metrics::LATENCY_WINDOW_DAYS);
     let (v, k) = (&scope.value, scope.by_key);

@@ -29,7 +29,8 @@ pub fn recurring_review_date(ev: &Evidence) -> Option<DateTime<Utc>> {
 /// When a project entering `tier` at `now` is next due for review: a PoC
 /// gets a fresh window (a PoC is meant to be short-lived); an operational
 /// tier takes the team's own `recurring_review_date` when they recorded
-/// one, else a fresh window of its tier.
+/// one and it falls inside the tier's window, else the window's end. The
+/// team may review more often than the tier asks, never less.
 pub fn due_date(
     tier: Classification,
     now: DateTime<Utc>,
@@ -39,8 +40,18 @@ pub fn due_date(
     let fresh = now + Duration::days(i64::from(window_days(tier, cfg)));
     match tier {
         Classification::Poc => fresh,
-        _ => recurring_review_date(ev).unwrap_or(fresh),
+        _ => recurring_review_date(ev).map_or(fresh, |d| d.min(fresh)),
     }
+}
+
+/// The review date after a tier change or a new `recurring_review_date`:
+/// the earlier of the current date and the one computed for the change. A
+/// change can bring a review forward, never push it back: only an
+/// extension (within `review.auto_extensions`, or approved) moves a review
+/// date later, so neither demoting and promoting again nor editing the
+/// team's date escapes a review.
+pub fn recomputed(current: Option<DateTime<Utc>>, computed: DateTime<Utc>) -> DateTime<Utc> {
+    current.map_or(computed, |c| c.min(computed))
 }
 
 /// The date after one extension: a window of the project's tier from the
@@ -100,6 +111,23 @@ mod tests {
     }
 
     #[test]
+    fn changes_only_bring_a_review_forward() {
+        let (early, late) = (at("2026-02-01T00:00:00Z"), at("2027-02-01T00:00:00Z"));
+        for (current, computed, want) in [
+            (None, late, late),
+            (Some(early), late, early),
+            (Some(late), early, early),
+            (Some(early), early, early),
+        ] {
+            assert_eq!(
+                recomputed(current, computed),
+                want,
+                "{current:?} {computed}"
+            );
+        }
+    }
+
+    #[test]
     fn due_dates() {
         use Classification::*;
         let now = at("2026-01-01T12:00:00Z");
@@ -117,7 +145,8 @@ mod tests {
             (LightOperational, &bad, "2027-01-01T12:00:00Z"),
             (WideOperational, &none, "2026-06-30T12:00:00Z"),
             (CriticalPath, &none, "2026-01-31T12:00:00Z"),
-            (CriticalPath, &dated, "2026-06-30T00:00:00Z"),
+            // The team's date counts only inside the tier's window.
+            (CriticalPath, &dated, "2026-01-31T12:00:00Z"),
         ];
         for (tier, ev, want) in cases {
             assert_eq!(due_date(tier, now, ev, &cfg()), at(want), "{tier:?} {ev:?}");

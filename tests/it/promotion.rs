@@ -90,23 +90,23 @@ async fn poc_to_light_applies_at_once(engine: Engine) {
     )
     .await
     .expect(200);
+    let before = app
+        .get(&format!("/api/projects/{pid}"), Some(&s.olga))
+        .await
+        .json()["review"]["date"]
+        .clone();
+    assert!(before.is_string(), "a PoC has a review date");
     let r = promote(app, &s.olga, &pid, json!({"target": "light-operational"})).await;
     r.expect(200);
     assert_eq!(r.json()["outcome"], "applied", "{}", r.text);
     assert_eq!(r.json()["request"], Value::Null);
     assert_eq!(tier(app, &s.olga, &pid).await, "light-operational");
-    // The team's recurring review date is the new review date.
+    // A promotion brings a review forward, never back: the PoC's date
+    // stands (not the team's 2099, not a fresh year of the new tier).
     let pr = app
         .get(&format!("/api/projects/{pid}"), Some(&s.olga))
         .await;
-    assert!(
-        pr.json()["review"]["date"]
-            .as_str()
-            .unwrap()
-            .starts_with("2099-01-01"),
-        "{}",
-        pr.text
-    );
+    assert_eq!(pr.json()["review"]["date"], before, "{}", pr.text);
     assert_eq!(
         audit_actions(app, &s.admin, &pid, "project.promoted").await,
         1
@@ -136,6 +136,19 @@ async fn wider_steps_wait_for_another_admin(engine: Engine) {
     promote(app, &s.olga, &pid, json!({}))
         .await
         .expect_error(409, "conflict");
+    // It counts as a pending approval in the portfolio metrics, as a
+    // provisioning request would (one approval mechanism).
+    let m = app.get("/api/governance/metrics", Some(&s.admin)).await;
+    m.expect(200);
+    let pending = m.json()["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["key"] == "pending_approvals")
+        .cloned()
+        .unwrap();
+    assert_eq!(pending["value"], 1.0, "{pending}");
+    assert_eq!(pending["offenders"], json!([pid]), "{pending}");
     // The one inbox lists it, typed.
     assert!(
         inbox_ids(app, &s.bea)
@@ -329,6 +342,18 @@ async fn no_shortcuts_to_a_higher_tier(engine: Engine) {
         .await
         .expect_invalid("classification");
     }
+    // A stack exception needs an admin at light-operational, by
+    // registration as by promotion.
+    let mut ev = full_evidence();
+    ev.insert("stack_exception".into(), json!("runs on a mainframe"));
+    app.post(
+        "/api/projects",
+        Some(&s.olga),
+        json!({"name": "Odd", "owner_email": "owner@corp.example", "manager_email": "mgr@corp.example",
+               "group": "platform", "classification": "light-operational", "evidence": ev}),
+    )
+    .await
+    .expect_invalid("classification");
     let pid = light_project(&s, "Shortcut").await;
     // A hand-made request: no route creates one, a made-up id decides
     // nothing, a body cannot carry a decision, a patch cannot set the tier.
@@ -396,6 +421,19 @@ async fn demotion_needs_a_reason(engine: Engine) {
     )
     .await
     .expect_error(404, "not_found");
+    // A promotion waiting when the project is demoted is closed with it.
+    let asked = promote(
+        app,
+        &s.olga,
+        &pid,
+        json!({"target": "wide-operational", "reason": "more teams"}),
+    )
+    .await;
+    asked.expect(200);
+    let gid = asked.json()["request"]["request_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let r = app
         .post(
             &path,
@@ -404,6 +442,10 @@ async fn demotion_needs_a_reason(engine: Engine) {
         )
         .await;
     r.expect(200);
+    let g = app
+        .get(&format!("/api/requests/{gid}"), Some(&s.admin))
+        .await;
+    assert_eq!(g.json()["state"], "rejected", "{}", g.text);
     assert_eq!(r.json()["classification"], "poc", "{}", r.text);
     assert_eq!(r.json()["review"]["state"], "ok");
     assert_eq!(

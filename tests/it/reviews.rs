@@ -167,8 +167,10 @@ async fn tier_changes_recompute_the_date(engine: Engine) {
     assert_eq!(days(due, s.app.clock().now()), 90, "{}", r.text);
 }
 
-/// On an operational tier the team's `recurring_review_date` is the review
-/// date: a new one moves it, and a date ahead clears the overdue mark.
+/// On an operational tier the team's `recurring_review_date` can bring the
+/// review forward, never push it back or clear an overdue mark (anyone who
+/// edits evidence, an agent's key too, may change it): only an extension
+/// moves a review later.
 async fn recurring_review_date_moves_the_date(engine: Engine) {
     let s = people(engine, Opts::new()).await;
     let pid = s
@@ -198,17 +200,25 @@ async fn recurring_review_date_moves_the_date(engine: Engine) {
             .unwrap()
             .starts_with("2001-02-03")
     );
-    s.app
-        .patch(&path, Some(&s.olga), set("2098-07-06"))
-        .await
-        .expect(200);
+    // A date far ahead, set with the project's own key, changes nothing.
+    let key = s.app.mint_key(&s.admin, &pid, "agent").await["key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = s
+        .app
+        .tool_call(&key, "update_project", set("2098-07-06"))
+        .await;
+    assert_ne!(r["isError"], true, "{r}");
+    s.app.tick_review_sweep().await;
     let pr = project(&s.app, &s.olga, &pid).await;
-    assert_eq!(pr["review"]["state"], "ok", "{pr}");
+    assert_eq!(pr["review"]["state"], "overdue", "{pr}");
     assert!(
         pr["review"]["date"]
             .as_str()
             .unwrap()
-            .starts_with("2098-07-06")
+            .starts_with("2001-02-03"),
+        "{pr}"
     );
 }
 

@@ -164,6 +164,13 @@ pub(super) fn entries() -> Vec<Entry> {
             },
             |app, p, a: RequestRef| {
                 Box::pin(async move {
+                    if crate::registry::governance::is_governance_id(&a.request_id) {
+                        return Err(Error::invalid_hint(
+                            "request_id",
+                            "is a governance request (a promotion or a review extension), not a provisioning request",
+                            "follow a promotion with promotion_status; over REST, GET /api/requests/{id} reads either kind",
+                        ));
+                    }
                     to_value(query::get_request(app.provisioner(), p, &a.request_id).await?)
                 })
             },

@@ -89,7 +89,7 @@ pub async fn decide(
                     e => e,
                 })?;
                 let due = review::due_date(to, now, &ev, &reg.config.file.review);
-                set_tier(&mut tx, &pr.id, to, due, now).await?;
+                let due = set_tier(&mut tx, &pr.id, to, pr.review_date, due, now).await?;
                 audit::record(
                     &mut tx,
                     Event::new(p, "project.promoted")

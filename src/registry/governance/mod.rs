@@ -137,7 +137,7 @@ pub async fn fetch_tx(tx: &mut Tx, id: &str) -> Result<GovRequest> {
 /// The project's row, locked on Postgres until the commit (SQLite has one
 /// writer already), so two changes of one project's tier or review date
 /// take turns.
-pub(super) async fn locked_project(
+pub(crate) async fn locked_project(
     tx: &mut Tx,
     engine: Engine,
     id: &str,
@@ -219,25 +219,26 @@ pub(super) async fn set_tier(
     tx: &mut Tx,
     id: &str,
     tier: Classification,
+    current_review: Option<DateTime<Utc>>,
     review_date: DateTime<Utc>,
     now: DateTime<Utc>,
-) -> Result<()> {
-    let clear = !crate::governance::review::is_overdue(Some(review_date), now);
+) -> Result<DateTime<Utc>> {
+    // A tier change brings a review forward, never back, and leaves an
+    // overdue mark for a review or an extension to clear.
+    let review_date = crate::governance::review::recomputed(current_review, review_date);
     on_tx!(tx, |c| {
         sqlx::query(
-        "UPDATE projects SET classification = $1, review_date = $2,
-           review_state = CASE WHEN $3 THEN 'ok' ELSE review_state END, updated_at = $4 WHERE id = $5"
-    )
-    .bind(tier)
-    .bind(review_date)
-    .bind(clear)
-    .bind(now)
-    .bind(id)
-    .execute(&mut *c)
-    .await
-    .map(|r| r.rows_affected())
+            "UPDATE projects SET classification = $1, review_date = $2, updated_at = $3 WHERE id = $4",
+        )
+        .bind(tier)
+        .bind(review_date)
+        .bind(now)
+        .bind(id)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected())
     })?;
-    Ok(())
+    Ok(review_date)
 }
 
 /// Governance requests for the approvals inbox: the same filters and page

@@ -149,7 +149,7 @@ pub async fn request_promotion(
     let answer = match path {
         Path::Apply => {
             let due = review::due_date(target, now, &ev, &reg.config.file.review);
-            set_tier(&mut tx, id, target, due, now).await?;
+            let due = set_tier(&mut tx, id, target, pr.review_date, due, now).await?;
             audit::record(
                 &mut tx,
                 Event::new(p, "project.promoted")
@@ -240,14 +240,27 @@ pub async fn demote(
     }
     let now = tx.now();
     let due = review::due_date(target, now, &pr.evidence_map(), &reg.config.file.review);
-    set_tier(&mut tx, id, target, due, now).await?;
+    let due = set_tier(&mut tx, id, target, pr.review_date, due, now).await?;
+    // A promotion still waiting was asked from the old tier: it no longer
+    // says what it would do, so it is closed rather than left to block the
+    // next ask or be approved later.
+    let closed: Vec<String> = on_tx!(&mut tx, |c| {
+        sqlx::query_scalar::<_, String>(
+            "UPDATE governance_requests SET state = 'rejected', decision_reason = 'superseded: the project was demoted', updated_at = $1, decided_at = $1
+             WHERE project_id = $2 AND kind = 'promotion' AND state = 'pending_approval' RETURNING id",
+        )
+        .bind(now)
+        .bind(id)
+        .fetch_all(&mut *c)
+        .await
+    })?;
     audit::record(
         &mut tx,
         Event::new(p, "project.demoted")
             .project(id)
             .target(id)
             .reason(Some(&reason))
-            .data(json!({"from": from, "to": target, "review_date": due})),
+            .data(json!({"from": from, "to": target, "review_date": due, "superseded_requests": closed})),
     )
     .await?;
     let out = fetch_tx(&mut tx, id)

@@ -45,7 +45,9 @@ pub async fn patch(
 ) -> Result<Project> {
     let patch = body.check()?;
     let mut tx = reg.store.begin().await?;
-    let cur = fetch_tx(&mut tx, id)
+    // Locked (Postgres): the row is written back whole, so a promotion,
+    // an extension or a sweep mark committed meanwhile must not be lost.
+    let cur = crate::registry::governance::locked_project(&mut tx, reg.store.engine(), id)
         .await?
         .filter(|c| c.visible_to(p))
         .ok_or_else(|| Error::not_found(format!("project {id}")))?;
@@ -129,9 +131,11 @@ pub async fn patch(
         return Ok(cur);
     }
     let now = reg.store.clock().now();
-    // The team's own review date is the review date of an operational
-    // tier: a new one recomputes it, and a date ahead clears an overdue
-    // mark as a review does.
+    // The team's own review date may bring an operational project's review
+    // forward, never push it back or clear an overdue mark: anyone who may
+    // edit evidence (an agent's key too) can change it, and only an
+    // extension moves a review later. A date already past is left for the
+    // sweep to mark (and audit).
     if changed
         .iter()
         .any(|c| c == "evidence.recurring_review_date")
@@ -143,11 +147,7 @@ pub async fn patch(
             &next.evidence_map(),
             &reg.config.file.review,
         );
-        next.review_date = Some(due);
-        // A date already past is left for the sweep to mark (and audit).
-        if !crate::governance::review::is_overdue(Some(due), now) {
-            next.review_state = "ok".into();
-        }
+        next.review_date = Some(crate::governance::review::recomputed(cur.review_date, due));
     }
     on_tx!(&mut tx, |c| {
         sqlx::query(

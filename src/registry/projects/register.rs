@@ -218,5 +218,14 @@ fn check_tier_at_registration(registry: Registry<'_>, p: &Principal, n: &Checked
             "supply the missing evidence fields, or register at poc and promote later",
         ));
     }
+    // The same exception that stops an automatic promotion to this tier
+    // stops registering straight into it without an admin.
+    if n.evidence.contains_key("stack_exception") {
+        return Err(Error::invalid_hint(
+            "classification",
+            "a project running outside the supported stack (stack_exception) registers at light-operational only by an admin",
+            "register at poc and request promotion (an admin decides), or ask an admin to register it",
+        ));
+    }
     Ok(())
 }
