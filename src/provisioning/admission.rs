@@ -18,7 +18,7 @@
 //! one too. The catalog asks the same function what a request would need.
 
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::catalog::Manifest;
 use crate::config::file::AutoApprove;
@@ -111,12 +111,12 @@ pub fn admit(f: Facts<'_>) -> Admission {
 }
 
 /// Why a request needs a person: `code` is stable, `message` is for people.
-#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ApprovalReason {
     /// `service_needs_approval`, `tier_needs_approval`,
     /// `over_resource_ceiling`, `over_project_ceiling`, `review_overdue` or
     /// `approval_gated`.
-    pub code: &'static str,
+    pub code: String,
     pub message: String,
 }
 
@@ -134,7 +134,7 @@ pub struct Ask<'a> {
     pub policy: &'a AutoApprove,
 }
 
-/// The reasons as one text, as recorded on the request.
+/// The reasons as one text, for people (and the audit entry).
 pub fn why_text(why: &[ApprovalReason]) -> String {
     why.iter()
         .map(|r| r.message.as_str())
@@ -142,11 +142,27 @@ pub fn why_text(why: &[ApprovalReason]) -> String {
         .join("; ")
 }
 
+/// The reasons as recorded on the request (a JSON list).
+pub fn recorded(why: &[ApprovalReason]) -> String {
+    serde_json::to_string(why).unwrap_or_default()
+}
+
+/// The reasons recorded on a request; text that is not a list of them is
+/// kept as one reason with the code `recorded`.
+pub fn parse_recorded(text: &str) -> Vec<ApprovalReason> {
+    serde_json::from_str(text).unwrap_or_else(|_| {
+        vec![ApprovalReason {
+            code: "recorded".into(),
+            message: text.into(),
+        }]
+    })
+}
+
 /// The one reason a destroy waits: what it destroys was let through by a
 /// person.
 pub fn gated_reason() -> ApprovalReason {
     ApprovalReason {
-        code: "approval_gated",
+        code: "approval_gated".into(),
         message: "this resource's creation needed an admin's approval, so changing or destroying it does too".into(),
     }
 }
@@ -159,7 +175,12 @@ pub fn review_overdue(p: &Project) -> bool {
 /// Every reason the ask needs a person; empty: it may run at once.
 pub fn approval_reasons(a: &Ask<'_>) -> Vec<ApprovalReason> {
     let mut out = Vec::new();
-    let mut why = |code, message: String| out.push(ApprovalReason { code, message });
+    let mut why = |code: &str, message: String| {
+        out.push(ApprovalReason {
+            code: code.into(),
+            message,
+        })
+    };
     if !a.service.auto_approvable {
         why(
             "service_needs_approval",
@@ -168,7 +189,7 @@ pub fn approval_reasons(a: &Ask<'_>) -> Vec<ApprovalReason> {
     }
     if a.gated {
         let g = gated_reason();
-        why(g.code, g.message);
+        why(&g.code, g.message);
     }
     if a.review_overdue {
         why(

@@ -140,7 +140,7 @@ fn run(c: Case) -> (String, String) {
         Admission::Repeat => ("repeat".into(), "-".into()),
         Admission::NeedsApproval(why) => (
             "approval".into(),
-            why.iter().map(|r| r.code).collect::<Vec<_>>().join(","),
+            why.iter().map(|r| r.code.as_str()).collect::<Vec<_>>().join(","),
         ),
         Admission::AutoApproved => ("auto".into(), "-".into()),
     }
@@ -492,7 +492,7 @@ fn auto_approval_per_tier() {
             others: (others * 100.0_f64).round() as i64,
             policy: &policy,
         });
-        let got = why.iter().map(|r| r.code).collect::<Vec<_>>().join(",");
+        let got = why.iter().map(|r| r.code.as_str()).collect::<Vec<_>>().join(",");
         let got = if got.is_empty() { "auto".to_string() } else { got };
         assert_eq!(got, want, "{what}");
     }
@@ -509,7 +509,7 @@ fn auto_approval_per_tier() {
         policy: &off,
     });
     assert_eq!(
-        why.iter().map(|r| r.code).collect::<Vec<_>>(),
+        why.iter().map(|r| r.code.as_str()).collect::<Vec<_>>(),
         ["tier_needs_approval"]
     );
 }

@@ -9,6 +9,7 @@
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use super::admission::{self, ApprovalReason};
 use super::{Provisioner, Request, RequestState, RequestView};
 
 /// The role that decides approvals.
@@ -22,8 +23,11 @@ pub struct ApprovalPath {
     /// Who may not, though they hold that role: the requester, and for a
     /// project key's request the key's minter and the project's owner.
     pub not: Vec<String>,
-    /// Why it waits (the admission rule's reasons, as recorded when asked).
-    pub why: Option<String>,
+    /// Why it waits, for people (the reasons' messages).
+    pub why: String,
+    /// Why it waits: the admission rule's reasons, as recorded when asked
+    /// (`code` is stable).
+    pub reasons: Vec<ApprovalReason>,
     /// The request's page on the dashboard (`ASGARD_PUBLIC_URL` +
     /// `/requests/{id}`); `null` when no public URL is configured.
     pub url: Option<String>,
@@ -43,10 +47,16 @@ pub fn path_of(r: &Request) -> Option<ApprovalPath> {
         not.push(format!("whoever minted the project key {prefix}"));
         not.push(format!("the owner of project {}", r.project_id));
     }
+    let reasons = r
+        .approval_reason
+        .as_deref()
+        .map(admission::parse_recorded)
+        .unwrap_or_default();
     Some(ApprovalPath {
         approver_role: APPROVER_ROLE,
         not,
-        why: r.approval_reason.clone(),
+        why: admission::why_text(&reasons),
+        reasons,
         url: None,
         route: format!("/api/requests/{}/approve", r.id),
         reject_route: format!("/api/requests/{}/reject", r.id),
@@ -90,7 +100,10 @@ mod tests {
     #[test]
     fn who_why_and_where() {
         let mut r = samples::request(RequestKind::Create, RequestState::PendingApproval);
-        r.approval_reason = Some("rds-postgres always needs an admin's approval".into());
+        r.approval_reason = Some(admission::recorded(&[ApprovalReason {
+            code: "service_needs_approval".into(),
+            message: "rds-postgres always needs an admin's approval".into(),
+        }]));
         let mut v = r.view(None);
         locate(Some("https://asgard.example.com/"), &mut v);
         let a = v.approval.as_ref().unwrap();
@@ -108,7 +121,9 @@ mod tests {
             a.url.as_deref(),
             Some("https://asgard.example.com/requests/req-1")
         );
-        assert_eq!(a.why, r.approval_reason);
+        assert_eq!(a.why, "rds-postgres always needs an admin's approval");
+        assert_eq!(a.reasons[0].code, "service_needs_approval");
+        assert_eq!(v.approval_reason.as_deref(), Some(a.why.as_str()));
         assert!(v.next.contains("/api/requests/req-1/approve"), "{}", v.next);
         assert!(v.next.contains("https://asgard.example.com/requests/req-1"));
 

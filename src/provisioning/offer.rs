@@ -67,13 +67,13 @@ pub fn approval(pv: Provisioner<'_>, m: &Manifest, pr: &Project, committed: i64)
     let mut reasons = Vec::new();
     if pr.require_live().is_err() {
         reasons.push(ApprovalReason {
-            code: "project_frozen",
+            code: "project_frozen".into(),
             message: format!("project {} is killed or retired: it takes no requests", pr.id),
         });
     }
     if super::gate::check_tier(m, pr.classification).is_err() {
         reasons.push(ApprovalReason {
-            code: "outside_tier_range",
+            code: "outside_tier_range".into(),
             message: format!(
                 "{} is available from {} to {}, and this project is {}",
                 m.id,

@@ -177,9 +177,11 @@ pub async fn request_resource(
             approver::annotate(pv, &mut v);
             return Ok(Asked::Existing(v));
         }
-        Admission::NeedsApproval(why) => Some(admission::why_text(&why)),
+        Admission::NeedsApproval(why) => Some(why),
         Admission::AutoApproved => None,
     };
+    let recorded = approval.as_deref().map(admission::recorded);
+    let approval = approval.as_deref().map(admission::why_text);
     let state = if !armed {
         RequestState::Planned
     } else if approval.is_some() {
@@ -247,7 +249,7 @@ pub async fn request_resource(
         kind,
         &spec_text,
         state,
-        approval.as_deref(),
+        recorded.as_deref(),
         p,
     )
     .await?;

@@ -103,8 +103,9 @@ pub async fn deprovision_in(
     // What exists was let through by a person: its destroy waits for one
     // (on any replica, armed or not), and the resource stays as it is
     // until the destroy is approved.
-    let approval = (!nothing_exists && h.gated && gate == Gate::Policy)
-        .then(|| admission::why_text(&[admission::gated_reason()]));
+    let gated = !nothing_exists && h.gated && gate == Gate::Policy;
+    let approval = gated.then(|| admission::why_text(&[admission::gated_reason()]));
+    let recorded = gated.then(|| admission::recorded(&[admission::gated_reason()]));
     let (state, res_state) = if nothing_exists {
         (RequestState::Fulfilled, ResourceState::Destroyed)
     } else if approval.is_some() {
@@ -135,7 +136,7 @@ pub async fn deprovision_in(
         RequestKind::Destroy,
         &destroy_spec,
         state,
-        approval.as_deref(),
+        recorded.as_deref(),
         p,
     )
     .await?;
