@@ -49,7 +49,10 @@ impl Ceilings {
 /// eyes. Services that are not `auto_approvable` always need a person.
 pub const DEFAULTS: [(Classification, Ceilings); 4] = [
     (Classification::Poc, Ceilings::new(50.0, 500.0)),
-    (Classification::LightOperational, Ceilings::new(100.0, 1000.0)),
+    (
+        Classification::LightOperational,
+        Ceilings::new(100.0, 1000.0),
+    ),
     (Classification::WideOperational, Ceilings::new(25.0, 1000.0)),
     (Classification::CriticalPath, Ceilings::new(10.0, 1000.0)),
 ];
@@ -147,7 +150,12 @@ impl TryFrom<Raw> for AutoApprove {
     type Error = String;
 
     fn try_from(r: Raw) -> Result<Self, String> {
-        let tiers = [r.poc, r.light_operational, r.wide_operational, r.critical_path];
+        let tiers = [
+            r.poc,
+            r.light_operational,
+            r.wide_operational,
+            r.critical_path,
+        ];
         let flat = r.classifications.is_some()
             || r.max_resource_monthly_usd.is_some()
             || r.max_project_monthly_usd.is_some();
@@ -155,7 +163,9 @@ impl TryFrom<Raw> for AutoApprove {
             return Err("mixes the older flat form (classifications, max_resource_monthly_usd, max_project_monthly_usd) with per-tier entries; write one ceiling pair per tier instead".into());
         }
         if flat {
-            let listed = r.classifications.unwrap_or_else(|| vec![Classification::Poc]);
+            let listed = r
+                .classifications
+                .unwrap_or_else(|| vec![Classification::Poc]);
             let c = Ceilings::new(
                 r.max_resource_monthly_usd.unwrap_or(50.0),
                 r.max_project_monthly_usd.unwrap_or(500.0),
@@ -250,12 +260,12 @@ mod tests {
                 "{ poc: { max_monthly_usd: 1 } }",
                 "max_monthly_usd",
             ),
+            ("both forms", "{ classifications: [poc], poc: {} }", "mixes"),
             (
-                "both forms",
-                "{ classifications: [poc], poc: {} }",
-                "mixes",
+                "unknown tier in the flat list",
+                "{ classifications: [gold] }",
+                "gold",
             ),
-            ("unknown tier in the flat list", "{ classifications: [gold] }", "gold"),
         ] {
             let e = parse(yaml).expect_err(what);
             assert!(e.contains(needle), "{what}: {e}");

@@ -8,8 +8,8 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
-pub use super::auto_approve::AutoApprove;
 use super::ConfigError;
+pub use super::auto_approve::AutoApprove;
 use crate::governance::{Classification, EVIDENCE_FIELDS};
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -374,7 +374,9 @@ auth: { pats_can_mint_pats: true }
             "provisioning.auto_approve.poc.max_monthly_usd"
         );
         assert_eq!(
-            path_of("provisioning:\n  auto_approve: { light-operational: { max_project_monthly_usd: -1 } }"),
+            path_of(
+                "provisioning:\n  auto_approve: { light-operational: { max_project_monthly_usd: -1 } }"
+            ),
             "provisioning.auto_approve.light-operational.max_project_monthly_usd"
         );
         assert_eq!(

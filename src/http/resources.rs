@@ -87,7 +87,9 @@ async fn get_service(
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Reply<Value>, ApiError> {
     let project = q.get("project").cloned();
-    Ok(Reply(offer::get(app.provisioner(), &p, &id, project).await?))
+    Ok(Reply(
+        offer::get(app.provisioner(), &p, &id, project).await?,
+    ))
 }
 
 async fn list_resources(

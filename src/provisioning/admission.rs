@@ -179,7 +179,7 @@ pub fn approval_reasons(a: &Ask<'_>) -> Vec<ApprovalReason> {
         out.push(ApprovalReason {
             code: code.into(),
             message,
-        })
+        });
     };
     if !a.service.auto_approvable {
         why(

@@ -136,7 +136,11 @@ mod tests {
         assert_eq!(a.url, None);
 
         // Only a waiting request says it.
-        for s in [RequestState::Queued, RequestState::Rejected, RequestState::Planned] {
+        for s in [
+            RequestState::Queued,
+            RequestState::Rejected,
+            RequestState::Planned,
+        ] {
             let mut v = samples::request(RequestKind::Create, s).view(None);
             locate(Some("https://x.example"), &mut v);
             assert!(v.approval.is_none(), "{s}");

@@ -157,13 +157,32 @@ mod tests {
         };
         // (what, history, gated)
         let rows: Vec<(&str, Vec<Request>, bool)> = vec![
-            ("approved and applied", vec![approved("fulfilled", true)], true),
-            ("approved and failed half-way", vec![approved("failed", true)], true),
-            ("still waiting: nothing exists", vec![approved("pending_approval", false)], false),
-            ("auto-approved", vec![req("create", "fulfilled", true)], false),
+            (
+                "approved and applied",
+                vec![approved("fulfilled", true)],
+                true,
+            ),
+            (
+                "approved and failed half-way",
+                vec![approved("failed", true)],
+                true,
+            ),
+            (
+                "still waiting: nothing exists",
+                vec![approved("pending_approval", false)],
+                false,
+            ),
+            (
+                "auto-approved",
+                vec![req("create", "fulfilled", true)],
+                false,
+            ),
             (
                 "destroyed since",
-                vec![approved("fulfilled", true), req("destroy", "fulfilled", true)],
+                vec![
+                    approved("fulfilled", true),
+                    req("destroy", "fulfilled", true),
+                ],
                 false,
             ),
             (

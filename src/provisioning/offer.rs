@@ -62,13 +62,21 @@ pub async fn read(pv: Provisioner<'_>, p: &Principal, id: &str) -> Result<(Proje
 }
 
 /// What a request of `m` would meet in `pr`, which commits `committed`.
-pub fn approval(pv: Provisioner<'_>, m: &Manifest, pr: &Project, committed: i64) -> ServiceApproval {
+pub fn approval(
+    pv: Provisioner<'_>,
+    m: &Manifest,
+    pr: &Project,
+    committed: i64,
+) -> ServiceApproval {
     let estimate = m.estimate_cents(&json!({}));
     let mut reasons = Vec::new();
     if pr.require_live().is_err() {
         reasons.push(ApprovalReason {
             code: "project_frozen".into(),
-            message: format!("project {} is killed or retired: it takes no requests", pr.id),
+            message: format!(
+                "project {} is killed or retired: it takes no requests",
+                pr.id
+            ),
         });
     }
     if super::gate::check_tier(m, pr.classification).is_err() {

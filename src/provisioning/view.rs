@@ -285,7 +285,7 @@ impl super::Request {
             plan: None,
             // Recorded when asked, so a waiting request says why on every read.
             approval_reason: (self.state == RequestState::PendingApproval)
-                .then(|| self.approval_reason.as_deref())
+                .then_some(self.approval_reason.as_deref())
                 .flatten()
                 .map(|t| super::admission::why_text(&super::admission::parse_recorded(t))),
             approval: approver::path_of(self),

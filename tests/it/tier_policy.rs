@@ -119,17 +119,35 @@ async fn catalog_and_the_appendix(engine: Engine) {
                      "cpu": "512", "memory": "1024", "container_port": 8080, "health_path": "/readyz", "desired_count": 1});
     for (svc, name, spec, needs) in [
         ("ecr-repository", "asgard", json!({"name": "asgard"}), false),
-        ("rds-postgres", "asgard-db", json!({"name": "asgard-db", "engine_version": "16"}), true),
-        ("secretsmanager-secret", "asgard-key", json!({"name": "asgard-key", "byte_length": 32}), false),
+        (
+            "rds-postgres",
+            "asgard-db",
+            json!({"name": "asgard-db", "engine_version": "16"}),
+            true,
+        ),
+        (
+            "secretsmanager-secret",
+            "asgard-key",
+            json!({"name": "asgard-key", "byte_length": 32}),
+            false,
+        ),
         ("ecs-service", "asgard", ecs, true),
     ] {
         let res = app
-            .tool_call(&key, "request_resource", json!({"service": svc, "name": name, "spec": spec}))
+            .tool_call(
+                &key,
+                "request_resource",
+                json!({"service": svc, "name": name, "spec": spec}),
+            )
             .await;
         let sc = &res["structuredContent"];
         assert_eq!(sc["state"], "planned", "{svc}: {res}");
         assert_eq!(sc["needs_approval"], needs, "{svc}: {res}");
-        assert_eq!(sc["plan"]["would_need_approval"].is_string(), needs, "{svc}: {res}");
+        assert_eq!(
+            sc["plan"]["would_need_approval"].is_string(),
+            needs,
+            "{svc}: {res}"
+        );
     }
 
     // An overdue review loses auto-approval, in the catalog and the ask.
@@ -156,12 +174,10 @@ async fn catalog_and_the_appendix(engine: Engine) {
 /// for everything (a ceiling of 0).
 fn armed(sb: &Sandbox) -> Opts {
     let modules = concat!(env!("CARGO_MANIFEST_DIR"), "/modules");
-    unarmed()
-        .env("ASGARD_TF_MODULES_DIR", modules)
-        .env(
-            "ASGARD_TF_WORK_DIR",
-            &sb.dir.join("tf-work").display().to_string(),
-        )
+    unarmed().env("ASGARD_TF_MODULES_DIR", modules).env(
+        "ASGARD_TF_WORK_DIR",
+        &sb.dir.join("tf-work").display().to_string(),
+    )
 }
 
 fn unarmed() -> Opts {
@@ -203,11 +219,17 @@ fn check_waiting(v: &Value, code: &str) {
     let not = a["not"].as_array().unwrap();
     assert_eq!(not.len(), 3, "the key, its minter, the owner: {v}");
     assert!(not[0].as_str().unwrap().starts_with("key:"), "{v}");
-    assert!(codes(&a["reasons"]).iter().any(|c| c == code), "{code}: {v}");
+    assert!(
+        codes(&a["reasons"]).iter().any(|c| c == code),
+        "{code}: {v}"
+    );
     assert_eq!(a["url"], format!("{PUBLIC}/requests/{rid}"));
     assert_eq!(a["route"], format!("/api/requests/{rid}/approve"));
     let next = v["next"].as_str().unwrap();
-    assert!(next.contains(&format!("/api/requests/{rid}/approve")), "{next}");
+    assert!(
+        next.contains(&format!("/api/requests/{rid}/approve")),
+        "{next}"
+    );
     assert!(next.contains(&format!("{PUBLIC}/requests/{rid}")), "{next}");
 }
 
@@ -217,17 +239,22 @@ async fn gated_changes_and_destroys_wait(engine: Engine) {
     // SQLite file takes one process at a time.
     let mut app = TestApp::spawn_in(&sb, armed(&sb).process()).await;
     let admin = app.admin_token().await;
-    app.create_user(&admin, "bea", "bea@corp.example", "bea-password-123", "admin")
-        .await;
+    app.create_user(
+        &admin,
+        "bea",
+        "bea@corp.example",
+        "bea-password-123",
+        "admin",
+    )
+    .await;
     let bea = app.login("bea", "bea-password-123").await;
     let pid = app.register_named(&admin, "Gated").await;
     let key = app.mint_key(&admin, &pid, "agent").await["key"]
         .as_str()
         .unwrap()
         .to_string();
-    let ask = |label: &str| {
-        json!({"service": "demo-token", "name": "tok", "spec": {"label": label}})
-    };
+    let ask =
+        |label: &str| json!({"service": "demo-token", "name": "tok", "spec": {"label": label}});
 
     // The create waits, and says who, why and where on every read.
     let res = app.tool_call(&key, "request_resource", ask("one")).await;
@@ -240,9 +267,13 @@ async fn gated_changes_and_destroys_wait(engine: Engine) {
         .await
         .json();
     check_waiting(&inbox["requests"][0], "tier_needs_approval");
-    app.post(&format!("/api/requests/{rid}/approve"), Some(&bea), json!({}))
-        .await
-        .expect(200);
+    app.post(
+        &format!("/api/requests/{rid}/approve"),
+        Some(&bea),
+        json!({}),
+    )
+    .await
+    .expect(200);
     assert_eq!(settled(&app, &admin, &rid).await["state"], "fulfilled");
 
     // A change of it waits too, for that reason among others.
@@ -261,11 +292,19 @@ async fn gated_changes_and_destroys_wait(engine: Engine) {
     let again = app
         .tool_call(&key, "deprovision_resource", json!({"resource": "tok"}))
         .await;
-    assert_eq!(again["structuredContent"]["request_id"], did.as_str(), "{again}");
+    assert_eq!(
+        again["structuredContent"]["request_id"],
+        did.as_str(),
+        "{again}"
+    );
     // The key's minter may not approve it; another admin rejects it.
-    app.post(&format!("/api/requests/{did}/approve"), Some(&admin), json!({}))
-        .await
-        .expect_error(403, "forbidden");
+    app.post(
+        &format!("/api/requests/{did}/approve"),
+        Some(&admin),
+        json!({}),
+    )
+    .await
+    .expect_error(403, "forbidden");
     app.post(
         &format!("/api/requests/{did}/reject"),
         Some(&bea),
@@ -298,7 +337,11 @@ async fn gated_changes_and_destroys_wait(engine: Engine) {
     let mut app = TestApp::spawn_in(&sb, armed(&sb).process()).await;
     let bea = app.login("bea", "bea-password-123").await;
     let r = app
-        .post(&format!("/api/requests/{did}/approve"), Some(&bea), json!({}))
+        .post(
+            &format!("/api/requests/{did}/approve"),
+            Some(&bea),
+            json!({}),
+        )
         .await;
     r.expect(200);
     assert!(r.json().get("approval").is_none(), "{}", r.text);
@@ -316,7 +359,10 @@ async fn gated_changes_and_destroys_wait(engine: Engine) {
 async fn a_policy_typo_refuses_the_boot() {
     let sb = Sandbox::new(Engine::Sqlite).await;
     for (yaml, path) in [
-        ("  auto_approve: { gold: {} }\n", "provisioning.auto_approve.gold"),
+        (
+            "  auto_approve: { gold: {} }\n",
+            "provisioning.auto_approve.gold",
+        ),
         (
             "  auto_approve: { poc: { max_usd: 1 } }\n",
             "provisioning.auto_approve.poc.max_usd",

@@ -9,11 +9,11 @@ use super::projects::ProjectRef;
 use super::{Entry, Meta, PROJECT_ID, target_project, to_value};
 use crate::edge::schema::output_schema;
 use crate::provisioning::ask::ResourceAsk;
+use crate::provisioning::offer::{self, ServiceApproval};
 use crate::provisioning::view::{
     CostReport, RequestPage as Requests, RequestView, ResourceList as Resources, ResourceView,
     SecretList, SecretValue,
 };
-use crate::provisioning::offer::{self, ServiceApproval};
 use crate::provisioning::{query, request};
 
 /// The optional service that narrows a resource name.
@@ -148,9 +148,9 @@ pub(super) fn entries() -> Vec<Entry> {
                 destructive: false,
             },
             |app, p, a: ServiceRef| {
-                Box::pin(async move {
-                    offer::get(app.provisioner(), p, &a.service, a.project_id).await
-                })
+                Box::pin(
+                    async move { offer::get(app.provisioner(), p, &a.service, a.project_id).await },
+                )
             },
         ),
         Entry::new(

@@ -8,7 +8,8 @@ use crate::auth::Principal;
 use crate::error::{Error, Result};
 use crate::provisioning::Provisioner;
 use crate::provisioning::{
-    Request, RequestKind, RequestState, RequestView, ResourceState, estimate, grants, history, query,
+    Request, RequestKind, RequestState, RequestView, ResourceState, estimate, grants, history,
+    query,
 };
 use crate::registry::projects;
 use crate::store::Tx;

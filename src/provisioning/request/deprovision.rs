@@ -80,9 +80,10 @@ pub async fn deprovision_in(
     let h = history::of(tx, &r.id).await?;
     // Asked again while the destroy waits for approval: the same request.
     if gate == Gate::Policy
-        && let Some(l) = h.latest.as_ref().filter(|l| {
-            l.kind == RequestKind::Destroy && l.state == RequestState::PendingApproval
-        })
+        && let Some(l) = h
+            .latest
+            .as_ref()
+            .filter(|l| l.kind == RequestKind::Destroy && l.state == RequestState::PendingApproval)
     {
         return Ok(l.id.clone());
     }
