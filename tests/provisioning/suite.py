@@ -46,7 +46,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from lib import (  # noqa: E402
-    PROCS, R, Asgard, Aws, DiskSampler, Mcp, children_named, cmdline, db_query, exit_handlers, fmt_state,
+    PROCS, R, Asgard, Aws, DiskSampler, Mcp, approve_gated_destroy, children_named, cmdline, db_query, exit_handlers, fmt_state,
     free_port, http, log, pg_create_db, pg_drop_db, run_span, sqlite_file, tree_report, ts, wait_port, which,
 )
 
@@ -726,8 +726,13 @@ def suite_e2e(ctx: Ctx, a: Asgard) -> None:
         if name in ("e2e-bucket", "e2e-db"):
             args["confirm"] = True
         dp = m.call("deprovision_resource", args)
-        if R.check(not dp.is_error and dp.data.get("kind") == "destroy", f"deprovision {name} queued",
-                   fail_detail=dp.brief()):
+        if name in ("e2e-db", "e2e-svc"):
+            # Their creates needed an admin's approval, so their destroys do too.
+            if approve_gated_destroy(a, dp, f"deprovision {name}"):
+                drops[name] = dp.data["request_id"]
+        elif R.check(not dp.is_error and dp.data.get("kind") == "destroy"
+                     and dp.data.get("state") in ("queued", "running", "fulfilled"),
+                     f"deprovision {name} queued with no person", fail_detail=dp.brief()):
             drops[name] = dp.data["request_id"]
     done = m.wait_many(list(drops.values()), 900, poll=1.0)
     for name, rid in drops.items():
@@ -1188,7 +1193,8 @@ def suite_faults(ctx: Ctx, db_url: str) -> list[Asgard]:
             fail_detail=str(creds_on_disk))
     # clean up through the survivor
     dp = mS.call("deprovision_resource", {"resource": "fault-db", "confirm": True})
-    if not dp.is_error:
+    # Its create needed an admin's approval, so its destroy does too: approved on the survivor.
+    if approve_gated_destroy(survivor, dp, "fault-db deprovision"):
         dd = mS.wait(dp.data["request_id"], 420, poll=1.0)
         R.check(dd.get("resource_state") == "destroyed", "fault-db deprovisioned through the survivor",
                 fail_detail=fmt_state(dd))
