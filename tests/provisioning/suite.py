@@ -11,15 +11,17 @@ Suites (PROV_ONLY=runner,bad,fixes,security,grants,e2e,selfdeploy,leak,faults pi
   bad         bad input and refusals (SQLite): names, services, spec keys, locked keys, types, allowlist,
               frozen project, budget (also concurrent), self-approval, a module that fails to apply,
               unarmed plan-only records, boot refused when armed without terraform/modules
-  fixes       regressions from review (fixes.py): rejected updates, secrets of same-named resources,
-              decommission while a run is in flight
+  fixes       regressions from review (fixes.py): the tier policy lets a light-operational demo-token run with
+              no person; rejected updates (on an Asgard whose light-operational ceiling is 0), secrets of
+              same-named resources, decommission while a run is in flight
   security    attack regressions (security.py): a pending update never applied through kill/unkill (ecs in
               moto), a pending downscale keeps the budget; on Postgres, an unarmed replica beside an armed one
   grants      ecs-service grants confined to the project (grants.py): another project's secret, a wildcard,
               another account and Asgard's boot secret refused on the exact field; the project's own secret and
               KMS key pass, an operator-allowlisted key passes and is shown to approvers and audited
   e2e         over MCP with a project key against moto: ecr, secretsmanager, s3, rds + ecs (admin approval),
-              checked with the aws CLI, then deprovisioned and checked gone
+              checked with the aws CLI, then deprovisioned (rds and ecs destroys approved by the admin, as their
+              creates were) and checked gone
   selfdeploy  the runbook's self-deploy appendix at light-operational (ECR and the secret with no person, RDS and ECS approved), task-role grants in moto
   leak        the secret values in none of: DB dump + raw DB bytes, logs, audit, run logs, MCP answers
               other than get_secret, REST records, the Terraform work dirs
