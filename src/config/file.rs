@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use serde::Deserialize;
 
 use super::ConfigError;
+pub use super::auto_approve::AutoApprove;
 use crate::governance::{Classification, EVIDENCE_FIELDS};
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -176,37 +177,6 @@ pub struct AllowedTarget {
     pub account: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AutoApprove {
-    #[serde(default = "d_auto_classes")]
-    pub classifications: Vec<Classification>,
-    #[serde(default = "d_max_res")]
-    pub max_resource_monthly_usd: f64,
-    #[serde(default = "d_max_proj")]
-    pub max_project_monthly_usd: f64,
-}
-
-fn d_auto_classes() -> Vec<Classification> {
-    vec![Classification::Poc]
-}
-fn d_max_res() -> f64 {
-    50.0
-}
-fn d_max_proj() -> f64 {
-    500.0
-}
-
-impl Default for AutoApprove {
-    fn default() -> Self {
-        Self {
-            classifications: d_auto_classes(),
-            max_resource_monthly_usd: d_max_res(),
-            max_project_monthly_usd: d_max_proj(),
-        }
-    }
-}
-
 impl FileConfig {
     /// Parse YAML text strictly, naming the path of the first offending key.
     pub fn parse(text: &str, source: &str) -> Result<Self, ConfigError> {
@@ -332,16 +302,9 @@ impl FileConfig {
                 ));
             }
         }
-        let aa = &self.provisioning.auto_approve;
-        if aa.max_resource_monthly_usd < 0.0 || !aa.max_resource_monthly_usd.is_finite() {
+        if let Some(key) = self.provisioning.auto_approve.problem() {
             return Err(err(
-                "provisioning.auto_approve.max_resource_monthly_usd".into(),
-                "must be a non-negative number".into(),
-            ));
-        }
-        if aa.max_project_monthly_usd < 0.0 || !aa.max_project_monthly_usd.is_finite() {
-            return Err(err(
-                "provisioning.auto_approve.max_project_monthly_usd".into(),
+                format!("provisioning.auto_approve.{key}"),
                 "must be a non-negative number".into(),
             ));
         }
@@ -434,6 +397,28 @@ auth: { pats_can_mint_pats: true }
         assert_eq!(
             path_of("classification_requirements: { ultra: [] }"),
             "classification_requirements"
+        );
+        assert_eq!(
+            path_of("provisioning:\n  auto_approve: { gold: {} }"),
+            "provisioning.auto_approve.gold"
+        );
+        assert_eq!(
+            path_of("provisioning:\n  auto_approve: { poc: { max_monthly_usd: 1 } }"),
+            "provisioning.auto_approve.poc.max_monthly_usd"
+        );
+        assert_eq!(
+            path_of(
+                "provisioning:\n  auto_approve: { light-operational: { max_project_monthly_usd: -1 } }"
+            ),
+            "provisioning.auto_approve.light-operational.max_project_monthly_usd"
+        );
+        assert_eq!(
+            path_of("provisioning:\n  auto_approve: { max_resource_monthly_usd: -1 }"),
+            "provisioning.auto_approve.max_resource_monthly_usd"
+        );
+        assert_eq!(
+            path_of("provisioning:\n  auto_approve: { classifications: [poc], poc: {} }"),
+            "provisioning.auto_approve"
         );
         for bad in [
             "*",

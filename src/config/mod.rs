@@ -8,6 +8,7 @@
 //! (DB URL rules), `oidc` and `provisioning` (their env + file settings),
 //! `http` (the listener's timeouts and connection cap).
 
+pub mod auto_approve;
 mod database;
 mod env;
 pub mod file;

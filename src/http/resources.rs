@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::error::ApiError;
 use super::extract::Json;
@@ -19,14 +19,16 @@ use crate::provisioning::inbox::{Decided, InboxPage};
 use crate::provisioning::view::{
     CostReport, RequestView, ResourceList, ResourceView, RunLog, SecretList,
 };
-use crate::provisioning::{query, request};
+use crate::provisioning::{offer, query, request};
 use crate::registry::governance;
 
 pub fn routes(api: Api) -> Api {
     api.get("/api/services", list_services)
-        .doc("The service catalog, and whether provisioning is armed")
+        .doc("The service catalog, and whether provisioning is armed; with ?project= (implied by a project key) each service says whether a request would run with no person, and if not why")
+        .query(&["project"])
         .get("/api/services/{id}", get_service)
-        .doc("One service: its input schema, outputs, tier range and estimate")
+        .doc("One service: its input schema, outputs, tier range and estimate; with ?project= (implied by a project key) whether a request would run with no person, and if not why")
+        .query(&["project"])
         .get("/api/projects/{id}/resources", list_resources)
         .doc("The project's resources, outputs with secrets as secret_ref")
         .query(&["include_destroyed"])
@@ -72,22 +74,25 @@ pub fn routes(api: Api) -> Api {
         .answer::<Decided>()
 }
 
-async fn list_services(State(app): State<AppState>, _p: Principal) -> Reply<Value> {
-    Reply(
-        json!({"services": app.catalog.all().map(|m| m.summary_json()).collect::<Vec<_>>(), "armed": app.config.terraform.is_some()}),
-    )
+async fn list_services(
+    State(app): State<AppState>,
+    p: Principal,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Reply<Value>, ApiError> {
+    let project = q.get("project").cloned();
+    Ok(Reply(offer::list(app.provisioner(), &p, project).await?))
 }
 
 async fn get_service(
     State(app): State<AppState>,
-    _p: Principal,
+    p: Principal,
     Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
 ) -> Result<Reply<Value>, ApiError> {
-    let m = app
-        .catalog
-        .get(&id)
-        .ok_or_else(|| Error::not_found(format!("service {id}")))?;
-    Ok(Reply(m.to_json()))
+    let project = q.get("project").cloned();
+    Ok(Reply(
+        offer::get(app.provisioner(), &p, &id, project).await?,
+    ))
 }
 
 async fn list_resources(

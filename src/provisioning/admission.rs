@@ -10,10 +10,20 @@
 //! always refused for the same one: project state, tier, grants, then (a
 //! repeated ask is answered here) the resource's own state, the budget, and
 //! last whether a human must approve.
+//!
+//! Whether a human must approve is `approval_reasons`, per tier: the
+//! service must be `auto_approvable`, the tier's two ceilings
+//! (`provisioning.auto_approve`) must hold, the project's review must not be
+//! overdue, and a change to a resource whose creation needed a person needs
+//! one too. The catalog asks the same function what a request would need.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use crate::catalog::Manifest;
 use crate::config::file::AutoApprove;
 use crate::error::{Error, Result};
+use crate::governance::Classification;
 use crate::registry::Project;
 
 use super::{Resource, ResourceState, estimate, gate};
@@ -43,6 +53,8 @@ pub struct Facts<'a> {
     pub existing: Option<&'a Resource>,
     /// The ask repeats one that exists or is on its way.
     pub repeat: bool,
+    /// The existing resource's creation needed a person, so its changes do.
+    pub gated: bool,
     /// This replica runs Terraform.
     pub armed: bool,
     pub budget: Budget,
@@ -55,8 +67,8 @@ pub enum Admission {
     Refused(Error),
     /// The same ask again: answered with what exists, nothing written.
     Repeat,
-    /// Taken, and an admin must approve it (why).
-    NeedsApproval(String),
+    /// Taken, and an admin must approve it (why, never empty).
+    NeedsApproval(Vec<ApprovalReason>),
     /// Taken, and it may run at once.
     AutoApproved,
 }
@@ -68,6 +80,7 @@ pub fn admit(f: Facts<'_>) -> Admission {
         grant_refusal,
         existing,
         repeat,
+        gated,
         armed,
         budget,
         policy,
@@ -81,16 +94,144 @@ pub fn admit(f: Facts<'_>) -> Admission {
     if let Err(e) = change_refusal(existing, armed, budget) {
         return Admission::Refused(e);
     }
-    match gate::approval_reason(
+    let why = approval_reasons(&Ask {
         service,
-        project.classification,
-        budget.estimate,
-        budget.others,
+        tier: project.classification,
+        review_overdue: review_overdue(project),
+        gated,
+        estimate: budget.estimate,
+        others: budget.others,
         policy,
-    ) {
-        Some(why) => Admission::NeedsApproval(why),
-        None => Admission::AutoApproved,
+    });
+    if why.is_empty() {
+        Admission::AutoApproved
+    } else {
+        Admission::NeedsApproval(why)
     }
+}
+
+/// Why a request needs a person: `code` is stable, `message` is for people.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ApprovalReason {
+    /// `service_needs_approval`, `tier_needs_approval`,
+    /// `over_resource_ceiling`, `over_project_ceiling`, `review_overdue` or
+    /// `approval_gated`.
+    pub code: String,
+    pub message: String,
+}
+
+/// The facts the approval rule reads.
+pub struct Ask<'a> {
+    pub service: &'a Manifest,
+    pub tier: Classification,
+    pub review_overdue: bool,
+    /// A change to a resource whose creation needed a person.
+    pub gated: bool,
+    /// This ask's estimate, in cents per month.
+    pub estimate: i64,
+    /// What the project's other resources commit, in cents per month.
+    pub others: i64,
+    pub policy: &'a AutoApprove,
+}
+
+/// The reasons as one text, for people (and the audit entry).
+pub fn why_text(why: &[ApprovalReason]) -> String {
+    why.iter()
+        .map(|r| r.message.as_str())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The reasons as recorded on the request (a JSON list).
+pub fn recorded(why: &[ApprovalReason]) -> String {
+    serde_json::to_string(why).unwrap_or_default()
+}
+
+/// The reasons recorded on a request; text that is not a list of them is
+/// kept as one reason with the code `recorded`.
+pub fn parse_recorded(text: &str) -> Vec<ApprovalReason> {
+    serde_json::from_str(text).unwrap_or_else(|_| {
+        vec![ApprovalReason {
+            code: "recorded".into(),
+            message: text.into(),
+        }]
+    })
+}
+
+/// The one reason a destroy waits: what it destroys was let through by a
+/// person.
+pub fn gated_reason() -> ApprovalReason {
+    ApprovalReason {
+        code: "approval_gated".into(),
+        message: "this resource's creation needed an admin's approval, so changing or destroying it does too".into(),
+    }
+}
+
+/// The project's review is overdue: it loses auto-approval until reviewed.
+pub fn review_overdue(p: &Project) -> bool {
+    p.review_state == "overdue"
+}
+
+/// Every reason the ask needs a person; empty: it may run at once.
+pub fn approval_reasons(a: &Ask<'_>) -> Vec<ApprovalReason> {
+    let mut out = Vec::new();
+    let mut why = |code: &str, message: String| {
+        out.push(ApprovalReason {
+            code: code.into(),
+            message,
+        });
+    };
+    if !a.service.auto_approvable {
+        why(
+            "service_needs_approval",
+            format!("{} always needs an admin's approval", a.service.id),
+        );
+    }
+    if a.gated {
+        let g = gated_reason();
+        why(&g.code, g.message);
+    }
+    if a.review_overdue {
+        why(
+            "review_overdue",
+            "the project's review is overdue: nothing is auto-approved until it is reviewed or extended".into(),
+        );
+    }
+    let c = a.policy.ceilings(a.tier);
+    let cents = |usd: f64| (usd * 100.0).round() as i64;
+    if c.off() {
+        why(
+            "tier_needs_approval",
+            format!(
+                "projects at {} need an admin's approval for every request (provisioning.auto_approve)",
+                a.tier.as_str()
+            ),
+        );
+        return out;
+    }
+    if a.estimate > cents(c.max_resource_monthly_usd) {
+        why(
+            "over_resource_ceiling",
+            format!(
+                "the estimate ({} USD/month) is above the {} ceiling of {} USD/month per resource",
+                a.estimate as f64 / 100.0,
+                a.tier.as_str(),
+                c.max_resource_monthly_usd
+            ),
+        );
+    }
+    if a.others + a.estimate > cents(c.max_project_monthly_usd) {
+        why(
+            "over_project_ceiling",
+            format!(
+                "the project would commit {} USD/month, above the {} ceiling of {} USD/month",
+                (a.others + a.estimate) as f64 / 100.0,
+                a.tier.as_str(),
+                c.max_project_monthly_usd
+            ),
+        );
+    }
+    out
 }
 
 /// What refuses even a repeated ask: the project's state, the tier range
@@ -144,368 +285,5 @@ fn refuse_change(r: &Resource, armed: bool) -> Result<()> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::catalog::Catalog;
-    use crate::governance::Classification;
-    use crate::registry::Lifecycle;
-    use chrono::Utc;
-
-    fn project(lifecycle: Lifecycle, killed: bool, tier: Classification) -> Project {
-        let now = Utc::now();
-        Project {
-            id: "proj-2026-0001".into(),
-            name: "Pilot".into(),
-            description: None,
-            owner_email: "owner@corp.example".into(),
-            manager_email: "mgr@corp.example".into(),
-            grp: Some("platform".into()),
-            cost_center: None,
-            classification: tier,
-            data_class: "internal".into(),
-            budget_cents: 10_000,
-            lifecycle,
-            killed,
-            killed_reason: None,
-            review_date: None,
-            review_state: "none".into(),
-            extensions_used: 0,
-            evidence: "{}".into(),
-            created_by: "admin".into(),
-            created_at: now,
-            updated_at: now,
-        }
-    }
-
-    fn resource(state: ResourceState, armed: bool) -> Resource {
-        let now = Utc::now();
-        Resource {
-            id: "r".into(),
-            project_id: "proj-2026-0001".into(),
-            service: "demo-token".into(),
-            name: "tok".into(),
-            spec: "{}".into(),
-            state,
-            armed,
-            cloud: "none".into(),
-            account: None,
-            outputs: "{}".into(),
-            estimate_cents: 0,
-            suspended: false,
-            last_error: None,
-            created_by: "admin".into(),
-            created_at: now,
-            updated_at: now,
-            pending: None,
-        }
-    }
-
-    /// demo-token (auto-approvable, every tier) narrowed to `min..=max`.
-    fn service(auto: bool, min: Classification, max: Classification) -> Manifest {
-        let mut m = Catalog::load(None)
-            .unwrap()
-            .get("demo-token")
-            .unwrap()
-            .clone();
-        m.auto_approvable = auto;
-        m.classification_min = min;
-        m.classification_max = max;
-        m
-    }
-
-    /// One row of the table: what differs from a plain ask (live PoC
-    /// project, service open to every tier and auto-approvable, a new
-    /// resource, 1 USD into 100 USD of budget of which 20 are committed).
-    #[derive(Clone, Copy, Default)]
-    struct Case {
-        decommissioned: bool,
-        killed: bool,
-        tier: Classification,
-        /// Service tier range (from, to); `None`: every tier.
-        range: Option<(Classification, Classification)>,
-        not_auto: bool,
-        grants_refused: bool,
-        existing: Option<(ResourceState, bool)>,
-        repeat: bool,
-        unarmed: bool,
-        /// (budget, others, before, after, estimate) in cents.
-        money: Option<(i64, i64, i64, i64, i64)>,
-    }
-
-    /// What the rule answers: the error `code` and `field` (or "-"), or
-    /// "repeat", "approval", "auto".
-    fn run(c: Case) -> (String, String) {
-        use Classification as C;
-        let pr = project(
-            if c.decommissioned {
-                Lifecycle::Decommissioned
-            } else {
-                Lifecycle::Active
-            },
-            c.killed,
-            c.tier,
-        );
-        let (min, max) = c.range.unwrap_or((C::Poc, C::CriticalPath));
-        let m = service(!c.not_auto, min, max);
-        let existing = c.existing.map(|(s, armed)| resource(s, armed));
-        let (budget, others, before, after, estimate) =
-            c.money.unwrap_or((10_000, 2_000, 0, 100, 100));
-        let verdict = admit(Facts {
-            project: &pr,
-            service: &m,
-            grant_refusal: c
-                .grants_refused
-                .then(|| Error::invalid("spec.grants.secrets[0]", "outside the project")),
-            existing: existing.as_ref(),
-            repeat: c.repeat,
-            armed: !c.unarmed,
-            budget: Budget {
-                budget,
-                others,
-                before,
-                after,
-                estimate,
-            },
-            policy: &AutoApprove::default(),
-        });
-        match verdict {
-            Admission::Refused(e) => (e.code().into(), e.field().unwrap_or("-").into()),
-            Admission::Repeat => ("repeat".into(), "-".into()),
-            Admission::NeedsApproval(_) => ("approval".into(), "-".into()),
-            Admission::AutoApproved => ("auto".into(), "-".into()),
-        }
-    }
-
-    #[test]
-    fn the_admission_table() {
-        use Classification as C;
-        use ResourceState as S;
-        let plain = Case::default();
-        let cases: Vec<(&str, Case, &str, &str)> = vec![
-            ("a plain ask runs at once", plain, "auto", "-"),
-            (
-                "decommissioned",
-                Case {
-                    decommissioned: true,
-                    ..plain
-                },
-                "conflict",
-                "-",
-            ),
-            (
-                "killed",
-                Case {
-                    killed: true,
-                    ..plain
-                },
-                "project_frozen",
-                "-",
-            ),
-            (
-                "the project's state comes before everything else",
-                Case {
-                    killed: true,
-                    grants_refused: true,
-                    repeat: true,
-                    money: Some((100, 0, 0, 500, 500)),
-                    ..plain
-                },
-                "project_frozen",
-                "-",
-            ),
-            (
-                "below the tier range",
-                Case {
-                    range: Some((C::LightOperational, C::CriticalPath)),
-                    ..plain
-                },
-                "forbidden",
-                "-",
-            ),
-            (
-                "above the tier range",
-                Case {
-                    tier: C::WideOperational,
-                    range: Some((C::Poc, C::LightOperational)),
-                    ..plain
-                },
-                "forbidden",
-                "-",
-            ),
-            (
-                "grants outside the project",
-                Case {
-                    grants_refused: true,
-                    ..plain
-                },
-                "invalid_request",
-                "spec.grants.secrets[0]",
-            ),
-            (
-                "grants are refused even on a repeat",
-                Case {
-                    grants_refused: true,
-                    repeat: true,
-                    ..plain
-                },
-                "invalid_request",
-                "spec.grants.secrets[0]",
-            ),
-            (
-                "a repeat is answered, not re-checked",
-                Case {
-                    repeat: true,
-                    money: Some((100, 0, 0, 500, 500)),
-                    existing: Some((S::Destroying, true)),
-                    ..plain
-                },
-                "repeat",
-                "-",
-            ),
-            (
-                "being destroyed",
-                Case {
-                    existing: Some((S::Destroying, true)),
-                    ..plain
-                },
-                "conflict",
-                "-",
-            ),
-            (
-                "unarmed over a provisioned resource",
-                Case {
-                    unarmed: true,
-                    existing: Some((S::Fulfilled, true)),
-                    ..plain
-                },
-                "conflict",
-                "-",
-            ),
-            (
-                "unarmed over a destroyed one",
-                Case {
-                    unarmed: true,
-                    existing: Some((S::Destroyed, true)),
-                    ..plain
-                },
-                "auto",
-                "-",
-            ),
-            (
-                "unarmed over a plan",
-                Case {
-                    unarmed: true,
-                    existing: Some((S::Planned, false)),
-                    ..plain
-                },
-                "auto",
-                "-",
-            ),
-            (
-                "over budget",
-                Case {
-                    money: Some((10_000, 9_950, 0, 100, 100)),
-                    ..plain
-                },
-                "forbidden",
-                "-",
-            ),
-            (
-                "exactly the budget",
-                Case {
-                    money: Some((10_000, 9_900, 0, 100, 100)),
-                    ..plain
-                },
-                "auto",
-                "-",
-            ),
-            (
-                "no budget",
-                Case {
-                    money: Some((0, 1_000_000, 0, 100, 100)),
-                    ..plain
-                },
-                "approval",
-                "-",
-            ),
-            (
-                "shrinking while over budget",
-                Case {
-                    money: Some((1_000, 5_000, 3_000, 2_000, 2_000)),
-                    existing: Some((S::Fulfilled, true)),
-                    ..plain
-                },
-                "auto",
-                "-",
-            ),
-            (
-                "a busy resource is refused before the budget",
-                Case {
-                    existing: Some((S::Destroying, true)),
-                    money: Some((100, 100, 0, 500, 500)),
-                    ..plain
-                },
-                "conflict",
-                "-",
-            ),
-            (
-                "the service always needs approval",
-                Case {
-                    not_auto: true,
-                    ..plain
-                },
-                "approval",
-                "-",
-            ),
-            (
-                "tier not auto-approved",
-                Case {
-                    tier: C::LightOperational,
-                    ..plain
-                },
-                "approval",
-                "-",
-            ),
-            (
-                "above the per-resource ceiling",
-                Case {
-                    money: Some((100_000, 0, 0, 5_001, 5_001)),
-                    ..plain
-                },
-                "approval",
-                "-",
-            ),
-            (
-                "at the per-resource ceiling",
-                Case {
-                    money: Some((100_000, 0, 0, 5_000, 5_000)),
-                    ..plain
-                },
-                "auto",
-                "-",
-            ),
-            (
-                "past the project ceiling",
-                Case {
-                    money: Some((100_000, 49_901, 0, 100, 100)),
-                    ..plain
-                },
-                "approval",
-                "-",
-            ),
-            (
-                "unarmed still says whether it would need approval",
-                Case {
-                    unarmed: true,
-                    not_auto: true,
-                    ..plain
-                },
-                "approval",
-                "-",
-            ),
-        ];
-        for (what, case, code, field) in cases {
-            assert_eq!(run(case), (code.to_string(), field.to_string()), "{what}");
-        }
-    }
-}
+#[path = "admission_tests.rs"]
+mod tests;

@@ -1,12 +1,12 @@
 //! The checks a request passes before it becomes a row: spec against the
 //! service's input schema (locked inputs refused), tier range, the target
-//! allowlist, and whether it needs an approval. Pure functions, unit-tested.
+//! allowlist (whether it needs an approval is `admission`'s). Pure
+//! functions, unit-tested.
 
 use serde_json::{Map, Value};
 
 use crate::catalog::{Manifest, schema};
 use crate::config::AllowedTarget;
-use crate::config::file::AutoApprove;
 use crate::error::{Error, Result};
 use crate::governance::Classification;
 
@@ -125,39 +125,6 @@ pub fn target_account(m: &Manifest, allowed: &[AllowedTarget]) -> Result<Option<
     }
 }
 
-/// Why a request needs a human, or `None` when it may run at once.
-pub fn approval_reason(
-    m: &Manifest,
-    tier: Classification,
-    est_cents: i64,
-    project_committed_cents: i64,
-    aa: &AutoApprove,
-) -> Option<String> {
-    if !m.auto_approvable {
-        return Some(format!("{} always needs an admin's approval", m.id));
-    }
-    if !aa.classifications.contains(&tier) {
-        return Some(format!(
-            "projects at {} need an admin's approval to provision",
-            tier.as_str()
-        ));
-    }
-    let cents = |usd: f64| (usd * 100.0).round() as i64;
-    if est_cents > cents(aa.max_resource_monthly_usd) {
-        return Some(format!(
-            "the estimate is above the auto-approve ceiling of {} USD/month per resource",
-            aa.max_resource_monthly_usd
-        ));
-    }
-    if project_committed_cents + est_cents > cents(aa.max_project_monthly_usd) {
-        return Some(format!(
-            "the project would pass the auto-approve ceiling of {} USD/month",
-            aa.max_project_monthly_usd
-        ));
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -210,15 +177,10 @@ mod tests {
     }
 
     #[test]
-    fn approvals_and_allowlist() {
-        let aa = AutoApprove::default();
+    fn allowlist() {
         let m = ecs();
-        assert!(approval_reason(&m, Classification::Poc, 0, 0, &aa).is_some());
         let c = Catalog::load(None).unwrap();
         let token = c.get("demo-token").unwrap();
-        assert!(approval_reason(token, Classification::Poc, 0, 0, &aa).is_none());
-        assert!(approval_reason(token, Classification::LightOperational, 0, 0, &aa).is_some());
-        assert!(approval_reason(token, Classification::Poc, 0, 60_000, &aa).is_some());
         assert_eq!(target_account(token, &[]).unwrap(), None);
         assert!(target_account(&m, &[]).is_err());
         let allowed = vec![AllowedTarget {

@@ -22,6 +22,10 @@ pub struct History {
     pub last_started: Option<Request>,
     /// The newest request of any kind and state.
     pub latest: Option<Request>,
+    /// A create that needed a person has run since the last successful
+    /// destroy: what exists was let through by someone, so changing or
+    /// destroying it needs someone too.
+    pub gated: bool,
 }
 
 pub fn summarise(requests: Vec<Request>) -> History {
@@ -38,6 +42,9 @@ pub fn summarise(requests: Vec<Request>) -> History {
         let started = r.started_at.is_some() || r.state == RequestState::Running;
         if started {
             h.ever_ran = true;
+            if r.kind == RequestKind::Create && r.needs_approval {
+                h.gated = true;
+            }
         }
         if !r.kind.applies_spec() {
             continue;
@@ -104,6 +111,7 @@ mod tests {
             updated_at: Utc::now(),
             started_at: started.then(Utc::now),
             finished_at: None,
+            approval_reason: None,
         }
     }
 
@@ -138,5 +146,53 @@ mod tests {
             req("create", "pending_approval", false),
         ]);
         assert!(!h.ever_ran && h.last_applied.is_none());
+    }
+
+    #[test]
+    fn gated_by_a_create_that_needed_a_person_and_ran() {
+        let approved = |state, started| {
+            let mut r = req("create", state, started);
+            r.needs_approval = true;
+            r
+        };
+        // (what, history, gated)
+        let rows: Vec<(&str, Vec<Request>, bool)> = vec![
+            (
+                "approved and applied",
+                vec![approved("fulfilled", true)],
+                true,
+            ),
+            (
+                "approved and failed half-way",
+                vec![approved("failed", true)],
+                true,
+            ),
+            (
+                "still waiting: nothing exists",
+                vec![approved("pending_approval", false)],
+                false,
+            ),
+            (
+                "auto-approved",
+                vec![req("create", "fulfilled", true)],
+                false,
+            ),
+            (
+                "destroyed since",
+                vec![
+                    approved("fulfilled", true),
+                    req("destroy", "fulfilled", true),
+                ],
+                false,
+            ),
+            (
+                "a later destroy that failed keeps it",
+                vec![approved("fulfilled", true), req("destroy", "failed", true)],
+                true,
+            ),
+        ];
+        for (what, rows, want) in rows {
+            assert_eq!(summarise(rows).gated, want, "{what}");
+        }
     }
 }

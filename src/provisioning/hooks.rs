@@ -6,7 +6,7 @@
 
 use serde_json::json;
 
-use super::request::{deprovision_in, insert_request};
+use super::request::{Gate, deprovision_in, insert_request};
 use super::{RESOURCE_COLS, RequestKind, RequestState, Resource, history};
 use crate::audit::{self, Event};
 use crate::auth::Principal;
@@ -85,7 +85,7 @@ pub async fn queue_suspends(
             kind,
             &applied.spec,
             RequestState::Queued,
-            false,
+            None,
             p,
         )
         .await?;
@@ -133,7 +133,11 @@ pub async fn queue_destroys(
     }
     let mut queued = Vec::new();
     for r in &live {
-        queued.push(deprovision_in(tx, pv, p, r, true).await?);
+        // A decommission is itself a confirmed, audited decision by the
+        // project's authority, and the project is retired at once (so a
+        // destroy waiting for approval could never be approved): its
+        // destroys are not gated.
+        queued.push(deprovision_in(tx, pv, p, r, true, Gate::Off).await?);
     }
     Ok(queued)
 }

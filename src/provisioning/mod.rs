@@ -8,6 +8,7 @@
 //! the same states; their resource ends `destroyed` or `destroy_failed`.
 
 pub mod admission;
+pub mod approver;
 pub mod ask;
 pub mod backend;
 #[cfg(test)]
@@ -21,6 +22,7 @@ pub mod history;
 pub mod hooks;
 pub mod inbox;
 pub mod lifecycle;
+pub mod offer;
 pub mod outputs;
 pub mod query;
 pub mod request;
@@ -98,9 +100,11 @@ pub struct Request {
     pub updated_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
+    /// Why it waited (or waits) for a person, when it did.
+    pub approval_reason: Option<String>,
 }
 
-pub const REQUEST_COLS: &str = "id, resource_id, project_id, kind, spec, state, needs_approval, requested_by, requested_by_user_id, decided_by, decision_reason, error, attempts, claimed_by, created_at, updated_at, started_at, finished_at";
+pub const REQUEST_COLS: &str = "id, resource_id, project_id, kind, spec, state, needs_approval, requested_by, requested_by_user_id, decided_by, decision_reason, error, attempts, claimed_by, created_at, updated_at, started_at, finished_at, approval_reason";
 
 /// What the caller can do next, for this kind of request in this state.
 fn next_hint(kind: RequestKind, state: RequestState) -> &'static str {

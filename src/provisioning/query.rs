@@ -79,6 +79,7 @@ pub async fn get_request(pv: Provisioner<'_>, p: &Principal, id: &str) -> Result
     let res = resource(pv, &req.resource_id).await?;
     let mut v = req.view(res.as_ref());
     super::grants::annotate(pv, &mut v);
+    super::approver::annotate(pv, &mut v);
     Ok(v)
 }
 
@@ -169,6 +170,7 @@ pub async fn list_requests(
             // The approvals inbox: which grants reach beyond the project.
             let mut v = r.view(None);
             super::grants::annotate(pv, &mut v);
+            super::approver::annotate(pv, &mut v);
             InboxItem::Provisioning(Box::new(v))
         })
         .collect();

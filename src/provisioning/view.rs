@@ -13,6 +13,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::approver::{self, ApprovalPath};
 use super::{RequestKind, RequestState, Resource, ResourceState};
 use crate::registry::cents_to_usd;
 
@@ -86,7 +87,7 @@ pub struct RequestView {
     #[schemars(with = "Option<String>")]
     pub finished_at: Option<DateTime<Utc>>,
     /// What the caller can do next.
-    pub next: &'static str,
+    pub next: String,
     #[serde(flatten)]
     pub resource: Option<RequestResource>,
     // The parts below are left out when they do not apply (never `null`),
@@ -107,6 +108,10 @@ pub struct RequestView {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(with = "String")]
     pub approval_reason: Option<String>,
+    /// While it waits for a person: who may approve it, why, and where.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "ApprovalPath")]
+    pub approval: Option<ApprovalPath>,
 }
 
 /// The resource part of a request's answer.
@@ -266,7 +271,7 @@ impl super::Request {
             updated_at: self.updated_at,
             started_at: self.started_at,
             finished_at: self.finished_at,
-            next: super::next_hint(self.kind, self.state),
+            next: super::next_hint(self.kind, self.state).to_string(),
             resource: resource.map(|r| RequestResource {
                 service: r.service.clone(),
                 name: r.name.clone(),
@@ -278,7 +283,12 @@ impl super::Request {
             allowlisted_grants: None,
             idempotent: None,
             plan: None,
-            approval_reason: None,
+            // Recorded when asked, so a waiting request says why on every read.
+            approval_reason: (self.state == RequestState::PendingApproval)
+                .then_some(self.approval_reason.as_deref())
+                .flatten()
+                .map(|t| super::admission::why_text(&super::admission::parse_recorded(t))),
+            approval: approver::path_of(self),
         }
     }
 }

@@ -53,6 +53,7 @@ pub fn request(kind: RequestKind, state: RequestState) -> Request {
         updated_at: at(20),
         started_at: Some(at(15)),
         finished_at: None,
+        approval_reason: None,
     }
 }
 

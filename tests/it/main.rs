@@ -43,5 +43,6 @@ mod security_grants;
 mod security_identity;
 mod sessions;
 mod ticks;
+mod tier_policy;
 mod typed_answers;
 mod typed_projects;

@@ -1,7 +1,10 @@
 """Regression checks for review findings (SQLite, real Terraform; moto for the aws services).
 
   3a  rejecting an *update* leaves the resource fulfilled with its applied spec, and a later deprovision
-      (also one while an update waits for approval) runs `terraform destroy`
+      (also one while an update waits for approval) runs `terraform destroy` once an admin approves it
+      (the token's create needed an admin, so its destroy does too). It runs on a second Asgard whose
+      policy sends every light-operational request to a person (GATED_CONFIG); under the default policy
+      a light-operational demo-token, its change and its destroy run with no person.
   3b  two resources of different services with one name keep separate secrets: destroying one leaves the
       other's secret readable
   3f  decommissioning a project while a create is queued or running destroys it after the run (no orphan)
@@ -17,11 +20,43 @@ import json
 import time
 from typing import Any
 
-from lib import R, Asgard, fmt_state
+from lib import R, Asgard, approve_gated_destroy, fmt_state
+
+# The operator's policy of a second Asgard for 3a: every light-operational request needs a person (a ceiling
+# of 0), so its demo-token is approval-gated. Registration offers only poc and light-operational, and their
+# default ceilings let a demo-token (0 USD) through.
+GATED_CONFIG = "provisioning:\n  auto_approve:\n    light-operational: { max_resource_monthly_usd: 0 }\n"
 
 
 def _reject(a: Asgard, rid: str) -> tuple[int, Any, str]:
     return a.rest("POST", f"/api/requests/{rid}/reject", {"reason": "rejected by the provisioning test"})
+
+
+def light_operational_auto(a: Asgard) -> None:
+    """The tier policy's defaults: at light-operational (100 USD per resource) a demo-token (0 USD), a change
+    to it and its destroy all run with no person. Before the tier policy the create waited for approval."""
+    pid = a.register("Light auto", classification="light-operational")
+    m = a.mcp(a.key(pid))
+    r = m.request("demo-token", "lt", {"label": "one"})
+    if not R.check(not r.is_error and r.data.get("needs_approval") is False
+                   and r.data.get("state") in ("queued", "running", "fulfilled"),
+                   "3a: demo-token at light-operational runs with no person (tier policy)", fail_detail=r.brief()):
+        return
+    d = m.wait(r.data["request_id"], 120, poll=0.2)
+    u = m.request("demo-token", "lt", {"label": "two"})
+    R.check(d.get("state") == "fulfilled" and not u.is_error and u.data.get("kind") == "update"
+            and u.data.get("needs_approval") is False and u.data.get("state") in ("queued", "running", "fulfilled"),
+            "3a: a change to a token no person had to approve runs with no person", fail_detail=f"{fmt_state(d)} {u.brief()}")
+    if not u.is_error:
+        m.wait(u.data["request_id"], 120, poll=0.2)
+    dp = m.call("deprovision_resource", {"resource": "lt"})
+    ok = R.check(not dp.is_error and dp.data.get("kind") == "destroy"
+                 and dp.data.get("state") in ("queued", "running", "fulfilled"),
+                 "3a: its destroy runs with no person", fail_detail=dp.brief())
+    if ok:
+        dd = m.wait(dp.data["request_id"], 120, poll=0.2)
+        R.check(dd.get("resource_state") == "destroyed", "3a: the light-operational token destroyed",
+                fail_detail=fmt_state(dd))
 
 
 def rejected_update(a: Asgard) -> None:
@@ -30,8 +65,10 @@ def rejected_update(a: Asgard) -> None:
     m = a.mcp(a.key(pid))
     name = "upd"
     r = m.request("demo-token", name, {"label": "one"})
-    if not R.check(not r.is_error and r.data.get("state") == "pending_approval",
-                   "3a: demo-token at light-operational waits for approval", fail_detail=r.brief()):
+    codes = [x.get("code") for x in (r.data.get("approval") or {}).get("reasons") or []]
+    if not R.check(not r.is_error and r.data.get("state") == "pending_approval" and codes == ["tier_needs_approval"],
+                   "3a: demo-token at light-operational waits for approval where the operator's ceiling is 0",
+                   fail_detail=r.brief()):
         return
     a.approve(r.data["request_id"])
     d = m.wait(r.data["request_id"], 120, poll=0.2)
@@ -74,9 +111,7 @@ def rejected_update(a: Asgard) -> None:
             "3g: the newer request's audit entry names the request it superseded",
             fail_detail=f"{st} {json.dumps(ev)[:400] if ev else raw[:300]}")
     dp = m.call("deprovision_resource", {"resource": name})
-    if not R.check(not dp.is_error and dp.data.get("state") in ("queued", "running", "fulfilled")
-                   and dp.data.get("resource_state") in ("destroying", "destroyed"),
-                   "3a: deprovision with an update pending queues a destroy", fail_detail=dp.brief()):
+    if not approve_gated_destroy(a, dp, "3a: deprovision with an update pending"):
         return
     dd = m.wait(dp.data["request_id"], 120, poll=0.2)
     log = a.run_log(dp.data["request_id"])
@@ -163,7 +198,13 @@ def decommission_in_flight(a: Asgard, aws: Any) -> None:
 
 def suite_fixes(ctx: Any, a: Asgard) -> None:
     R.suite = "fixes"
-    rejected_update(a)
+    light_operational_auto(a)
+    g = ctx.asgard("fixes-gated", ctx.sqlite_url("fixes-gated"), config_extra=GATED_CONFIG)
+    if R.check(g.start(), "3a: an Asgard whose light-operational ceiling is 0 boots", fail_detail=g.tail(20)):
+        try:
+            rejected_update(g)
+        finally:
+            R.check(g.stop() == 0, "3a: that Asgard stops cleanly on SIGTERM")
     shared_name_secrets(a)
     if ctx.aws is not None:
         decommission_in_flight(a, ctx.aws)

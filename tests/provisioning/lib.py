@@ -684,6 +684,26 @@ def fmt_state(d: dict) -> str:
         " (timed out waiting)" if d.get("_timed_out") else "")
 
 
+def approve_gated_destroy(a: "Asgard", dp: ToolResult, what: str) -> bool:
+    """A destroy of a resource whose create needed an admin's approval waits for an admin too (reason
+    `approval_gated`; the resource stays as it is meanwhile). Check the answer says so, then approve it as
+    `admin`, who is neither the requesting key nor its minter (`keymaker`). True when the destroy is queued."""
+    d = dp.data if not dp.is_error else {}
+    rid = d.get("request_id", "")
+    ap = d.get("approval") or {}
+    codes = [x.get("code") for x in ap.get("reasons") or []]
+    if not R.check(not dp.is_error and d.get("kind") == "destroy" and d.get("state") == "pending_approval"
+                   and d.get("resource_state") not in ("destroying", "destroyed")
+                   and "approval_gated" in codes and ap.get("approver_role") == "admin"
+                   and ap.get("route") == f"/api/requests/{rid}/approve",
+                   f"{what}: its destroy waits for an admin (approval_gated), the resource untouched",
+                   fail_detail=dp.brief()):
+        return False
+    st, b, raw = a.approve(rid, "destroy approved by the provisioning test")
+    return R.check(st == 200 and (b or {}).get("state") in ("queued", "running", "fulfilled"),
+                   f"{what}: the admin approves the destroy (queued)", fail_detail=f"{st} {raw[:300]}")
+
+
 def exit_handlers() -> None:
     def handler(signum: int, _frame: Any) -> None:
         log(f"interrupted by signal {signum}; stopping the processes this suite started")

@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 from typing import Any, Callable
 
-from lib import R, Asgard, fmt_state
+from lib import R, Asgard, approve_gated_destroy, fmt_state
 
 IMAGE_OK = "public.ecr.aws/nginx/nginx:1.27"
 IMAGE_EVIL = "evil/backdoor:latest"
@@ -104,8 +104,11 @@ def unapproved_spec_never_applied(ctx: Any, a: Asgard, vpc: Callable) -> None:
     R.check(st == 200 and dd.get("state") == "fulfilled" and image == IMAGE_EVIL and count == 20,
             "8.1: approved, S2 reaches the cloud", fail_detail=f"{st} {raw[:200]} {fmt_state(dd)} {image} {count}")
     dp = m.call("deprovision_resource", {"resource": res_id})
-    if not dp.is_error:
-        m.wait(dp.data["request_id"], 600, poll=1.0)
+    # Its create needed an admin's approval, so its destroy does too.
+    if approve_gated_destroy(a, dp, "8.1: cleanup"):
+        dd = m.wait(dp.data["request_id"], 600, poll=1.0)
+        R.check(dd.get("resource_state") == "destroyed", "8.1: cleanup: the service destroyed",
+                fail_detail=fmt_state(dd))
 
 
 def _committed(a: Asgard, pid: str) -> tuple[float, float]:
@@ -151,8 +154,10 @@ def budget_pending_downscale(ctx: Any, a: Asgard, vpc: Callable) -> None:
         if not x.is_error:
             a.rest("POST", f"/api/requests/{x.data['request_id']}/reject", {"reason": "provisioning test cleanup"})
     dp = m.call("deprovision_resource", {"resource": d["resource_id"]})
-    if not dp.is_error:
-        m.wait(dp.data["request_id"], 600, poll=1.0)
+    if approve_gated_destroy(a, dp, "8.3: cleanup"):
+        dd = m.wait(dp.data["request_id"], 600, poll=1.0)
+        R.check(dd.get("resource_state") == "destroyed", "8.3: cleanup: the service destroyed",
+                fail_detail=fmt_state(dd))
 
 
 def _outputs(a: Asgard, pid: str, res_id: str) -> dict:

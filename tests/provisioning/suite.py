@@ -11,16 +11,18 @@ Suites (PROV_ONLY=runner,bad,fixes,security,grants,e2e,selfdeploy,leak,faults pi
   bad         bad input and refusals (SQLite): names, services, spec keys, locked keys, types, allowlist,
               frozen project, budget (also concurrent), self-approval, a module that fails to apply,
               unarmed plan-only records, boot refused when armed without terraform/modules
-  fixes       regressions from review (fixes.py): rejected updates, secrets of same-named resources,
-              decommission while a run is in flight
+  fixes       regressions from review (fixes.py): the tier policy lets a light-operational demo-token run with
+              no person; rejected updates (on an Asgard whose light-operational ceiling is 0), secrets of
+              same-named resources, decommission while a run is in flight
   security    attack regressions (security.py): a pending update never applied through kill/unkill (ecs in
               moto), a pending downscale keeps the budget; on Postgres, an unarmed replica beside an armed one
   grants      ecs-service grants confined to the project (grants.py): another project's secret, a wildcard,
               another account and Asgard's boot secret refused on the exact field; the project's own secret and
               KMS key pass, an operator-allowlisted key passes and is shown to approvers and audited
   e2e         over MCP with a project key against moto: ecr, secretsmanager, s3, rds + ecs (admin approval),
-              checked with the aws CLI, then deprovisioned and checked gone
-  selfdeploy  the runbook's self-deploy appendix at light-operational (approvals), task-role grants in moto
+              checked with the aws CLI, then deprovisioned (rds and ecs destroys approved by the admin, as their
+              creates were) and checked gone
+  selfdeploy  the runbook's self-deploy appendix at light-operational (ECR and the secret with no person, RDS and ECS approved), task-role grants in moto
   leak        the secret values in none of: DB dump + raw DB bytes, logs, audit, run logs, MCP answers
               other than get_secret, REST records, the Terraform work dirs
   faults      Postgres only: two replicas, kill -9 of the replica applying, failover after lease_ttl_secs;
@@ -46,7 +48,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from lib import (  # noqa: E402
-    PROCS, R, Asgard, Aws, DiskSampler, Mcp, children_named, cmdline, db_query, exit_handlers, fmt_state,
+    PROCS, R, Asgard, Aws, DiskSampler, Mcp, approve_gated_destroy, children_named, cmdline, db_query, exit_handlers, fmt_state,
     free_port, http, log, pg_create_db, pg_drop_db, run_span, sqlite_file, tree_report, ts, wait_port, which,
 )
 
@@ -726,8 +728,13 @@ def suite_e2e(ctx: Ctx, a: Asgard) -> None:
         if name in ("e2e-bucket", "e2e-db"):
             args["confirm"] = True
         dp = m.call("deprovision_resource", args)
-        if R.check(not dp.is_error and dp.data.get("kind") == "destroy", f"deprovision {name} queued",
-                   fail_detail=dp.brief()):
+        if name in ("e2e-db", "e2e-svc"):
+            # Their creates needed an admin's approval, so their destroys do too.
+            if approve_gated_destroy(a, dp, f"deprovision {name}"):
+                drops[name] = dp.data["request_id"]
+        elif R.check(not dp.is_error and dp.data.get("kind") == "destroy"
+                     and dp.data.get("state") in ("queued", "running", "fulfilled"),
+                     f"deprovision {name} queued with no person", fail_detail=dp.brief()):
             drops[name] = dp.data["request_id"]
     done = m.wait_many(list(drops.values()), 900, poll=1.0)
     for name, rid in drops.items():
@@ -776,24 +783,34 @@ def suite_selfdeploy(ctx: Ctx, a: Asgard) -> None:
     first = {"asgard": ("ecr-repository", {"name": "asgard"}),
              "asgard-db": ("rds-postgres", {"name": "asgard-db", "engine_version": "16"}),
              "asgard-key": ("secretsmanager-secret", {"name": "asgard-key", "byte_length": 32})}
+    # The tier-aware policy: the ECR repository and the key secret run with no person; RDS waits, and says
+    # who approves it and where.
     pending: dict[str, str] = {}
+    starts = {}
     for name, (svc, spec) in first.items():
         r = m.request(svc, name, spec)
-        if R.check(not r.is_error and r.data.get("state") == "pending_approval",
-                   f"{svc} {name} needs approval at light-operational", r.data.get("approval_reason", ""),
-                   r.brief()):
+        if svc == "rds-postgres":
+            a_ = r.data.get("approval") or {}
+            if R.check(not r.is_error and r.data.get("state") == "pending_approval"
+                       and a_.get("approver_role") == "admin"
+                       and a_.get("route") == f"/api/requests/{r.data.get('request_id')}/approve",
+                       f"{svc} {name} needs approval at light-operational, saying who and where",
+                       r.data.get("approval_reason", ""), r.brief()):
+                pending[name] = r.data["request_id"]
+                st, b, raw = a.approve(r.data["request_id"])
+                R.check(st == 200, f"admin approves {name}", fail_detail=f"{st} {raw[:300]}")
+        elif R.check(not r.is_error and not r.data.get("needs_approval")
+                     and r.data.get("state") in ("queued", "running", "fulfilled"),
+                     f"{svc} {name} runs with no person at light-operational", fail_detail=r.brief()):
             pending[name] = r.data["request_id"]
-    starts = {}
-    for name, rid in pending.items():
-        st, b, raw = a.approve(rid)
-        starts[rid] = time.monotonic()
-        R.check(st == 200, f"admin approves {name}", fail_detail=f"{st} {raw[:300]}")
+        if name in pending:
+            starts[pending[name]] = time.monotonic()
     done = m.wait_many(list(pending.values()), 900, poll=1.0)
     outs: dict[str, dict] = {}
     for name, rid in pending.items():
         d, t = done[rid]
         if R.check(d.get("state") == "fulfilled", f"{first[name][0]} {name} fulfilled", fail_detail=fmt_state(d)):
-            R.timing(f"{first[name][0]} {name} create", t - starts[rid], run_span(d), "3 approved together")
+            R.timing(f"{first[name][0]} {name} create", t - starts[rid], run_span(d), "3 asked together")
         else:
             log(a.run_log(rid)[-3000:])
         outs[name] = d.get("outputs") or {}
@@ -1178,7 +1195,8 @@ def suite_faults(ctx: Ctx, db_url: str) -> list[Asgard]:
             fail_detail=str(creds_on_disk))
     # clean up through the survivor
     dp = mS.call("deprovision_resource", {"resource": "fault-db", "confirm": True})
-    if not dp.is_error:
+    # Its create needed an admin's approval, so its destroy does too: approved on the survivor.
+    if approve_gated_destroy(survivor, dp, "fault-db deprovision"):
         dd = mS.wait(dp.data["request_id"], 420, poll=1.0)
         R.check(dd.get("resource_state") == "destroyed", "fault-db deprovisioned through the survivor",
                 fail_detail=fmt_state(dd))

@@ -7,10 +7,11 @@ use serde_json::json;
 
 use super::projects::ProjectRef;
 use super::{Entry, Meta, PROJECT_ID, target_project, to_value};
-use crate::edge::schema::{NoArgs, output_schema};
+use crate::edge::schema::output_schema;
 use crate::error::Error;
 use crate::provisioning::ask::ResourceAsk;
 use crate::provisioning::inbox::InboxPage as Requests;
+use crate::provisioning::offer::{self, ServiceApproval};
 use crate::provisioning::view::{
     CostReport, RequestView, ResourceList as Resources, ResourceView, SecretList, SecretValue,
 };
@@ -24,6 +25,33 @@ const SERVICE_NARROWS: &str =
 #[serde(deny_unknown_fields)]
 struct ServiceRef {
     service: String,
+    /// The project to judge approval for (implied by a project key).
+    project_id: Option<String>,
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct CatalogArgs {
+    /// The project to judge approval for (implied by a project key).
+    project_id: Option<String>,
+}
+
+/// The catalog answers' schema: the listing (or one service) with the
+/// typed `approval` of `offer::ServiceApproval` when a project is known.
+fn catalog_schema(list: bool) -> serde_json::Value {
+    let approval = output_schema::<ServiceApproval>();
+    if list {
+        json!({"type": "object", "properties": {
+            "services": {"type": "array", "items": {"type": "object", "properties": {"approval": approval}}},
+            "armed": {"type": "boolean"},
+            "project_id": {"type": ["string", "null"]}
+        }, "required": ["services", "armed", "project_id"]})
+    } else {
+        json!({"type": "object", "properties": {
+            "id": {"type": "string"}, "inputs": {"type": "object"}, "outputs": {"type": "object"},
+            "approval": approval
+        }, "required": ["id", "inputs", "outputs"]})
+    }
 }
 
 /// `request_resource`'s arguments: the ask, and the project it is for
@@ -102,37 +130,28 @@ pub(super) fn entries() -> Vec<Entry> {
             Meta {
                 name: "list_services",
                 title: "List provisionable services",
-                description: "Lists the service catalog: what you can request with request_resource (id, category, cloud, estimate, whether it is auto-approved, tier range). Next: get_service for its input schema.",
-                output: json!({"type": "object", "properties": {"services": {"type": "array", "items": {"type": "object"}}, "armed": {"type": "boolean"}}, "required": ["services", "armed"]}),
+                description: "Lists the service catalog: what you can request with request_resource (id, category, cloud, estimate, whether it is auto-approvable, tier range). With a project (a project key implies its own; a PAT passes project_id) each service also says, for that project, whether a request would run with no person and if not why (approval: {auto, reasons[]}). Next: get_service for its input schema.",
+                output: catalog_schema(true),
                 read_only: true,
                 destructive: false,
             },
-            |app, _, NoArgs {}| {
-                Box::pin(async move {
-                    Ok(json!({
-                        "services": app.catalog.all().map(|m| m.summary_json()).collect::<Vec<_>>(),
-                        "armed": app.config.terraform.is_some(),
-                    }))
-                })
+            |app, p, a: CatalogArgs| {
+                Box::pin(async move { offer::list(app.provisioner(), p, a.project_id).await })
             },
         ),
         Entry::new(
             Meta {
                 name: "get_service",
                 title: "Get a service",
-                description: "Returns one service: the JSON Schema of its `spec` inputs, operator-locked inputs, its outputs (secret ones marked), approval rule and estimate. Use it to build the spec for request_resource.",
-                output: json!({"type": "object", "properties": {"id": {"type": "string"}, "inputs": {"type": "object"}, "outputs": {"type": "object"}}, "required": ["id", "inputs", "outputs"]}),
+                description: "Returns one service: the JSON Schema of its `spec` inputs, operator-locked inputs, its outputs (secret ones marked), approval rule and estimate, and for your project (implied by a project key; project_id with a PAT) whether a request would run with no person and if not why (approval: {auto, reasons[]}). Use it to build the spec for request_resource.",
+                output: catalog_schema(false),
                 read_only: true,
                 destructive: false,
             },
-            |app, _, a: ServiceRef| {
-                Box::pin(async move {
-                    let m = app.catalog.get(&a.service).ok_or_else(|| Error::NotFound {
-                        what: format!("service {}", a.service),
-                        hint: "call list_services for the catalog".into(),
-                    })?;
-                    Ok(m.to_json())
-                })
+            |app, p, a: ServiceRef| {
+                Box::pin(
+                    async move { offer::get(app.provisioner(), p, &a.service, a.project_id).await },
+                )
             },
         ),
         Entry::new(

@@ -8,6 +8,7 @@ use crate::auth::Principal;
 use crate::error::{Error, Result};
 use crate::provisioning::Provisioner;
 use crate::provisioning::admission::{self, Admission, Budget, Facts};
+use crate::provisioning::approver;
 use crate::provisioning::ask::{NAME_PATTERN, ResourceAsk};
 use crate::provisioning::history::{self, History};
 use crate::provisioning::view::{RequestView, UnarmedPlan};
@@ -117,6 +118,8 @@ pub async fn request_resource(
         .iter()
         .any(|r| r.state == RequestState::PendingApproval);
     let hist = history::summarise(rows);
+    // Changing what a person let through needs a person again.
+    let gated = hist.gated && hist.last_applied.is_some();
     let repeat = existing
         .as_ref()
         // An unarmed replica may answer for an armed resource, never change it.
@@ -150,6 +153,7 @@ pub async fn request_resource(
         grant_refusal,
         existing: existing.as_ref(),
         repeat: repeat.is_some(),
+        gated,
         armed,
         budget: Budget {
             budget: pr.budget_cents,
@@ -170,11 +174,14 @@ pub async fn request_resource(
             };
             let mut v = req.view(Some(r));
             v.idempotent = Some(true);
+            approver::annotate(pv, &mut v);
             return Ok(Asked::Existing(v));
         }
         Admission::NeedsApproval(why) => Some(why),
         Admission::AutoApproved => None,
     };
+    let recorded = approval.as_deref().map(admission::recorded);
+    let approval = approval.as_deref().map(admission::why_text);
     let state = if !armed {
         RequestState::Planned
     } else if approval.is_some() {
@@ -242,7 +249,7 @@ pub async fn request_resource(
         kind,
         &spec_text,
         state,
-        approval.is_some(),
+        recorded.as_deref(),
         p,
     )
     .await?;
@@ -280,5 +287,6 @@ pub async fn request_resource(
         });
     }
     v.approval_reason = approval;
+    approver::annotate(pv, &mut v);
     Ok(Asked::Created(v))
 }

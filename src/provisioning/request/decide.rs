@@ -8,7 +8,8 @@ use crate::auth::Principal;
 use crate::error::{Error, Result};
 use crate::provisioning::Provisioner;
 use crate::provisioning::{
-    Request, RequestState, RequestView, ResourceState, estimate, grants, history, query,
+    Request, RequestKind, RequestState, RequestView, ResourceState, estimate, grants, history,
+    query,
 };
 use crate::registry::projects;
 use crate::store::Tx;
@@ -81,7 +82,21 @@ pub async fn decide(
         .await?
         .is_empty();
     let takes_state = h.last_applied.is_none() && (approve || (!others_in_flight && !h.ever_ran));
-    if takes_state {
+    if req.kind == RequestKind::Destroy {
+        // An approved destroy starts now; a rejected one leaves the
+        // resource as it was.
+        if approve {
+            on_tx!(&mut tx, |c| {
+                sqlx::query("UPDATE resources SET state = $1, updated_at = $2 WHERE id = $3")
+                    .bind(ResourceState::Destroying)
+                    .bind(now)
+                    .bind(&req.resource_id)
+                    .execute(&mut *c)
+                    .await
+                    .map(|r| r.rows_affected())
+            })?;
+        }
+    } else if takes_state {
         on_tx!(&mut tx, |c| {
             sqlx::query("UPDATE resources SET state = $1, updated_at = $2 WHERE id = $3")
                 .bind(ResourceState::of_create(state))
@@ -111,7 +126,9 @@ pub async fn decide(
     let res = query::resource_tx(&mut tx, &req.resource_id).await?;
     tx.commit().await?;
     pv.work.notify_one();
-    Ok(req.view(Some(&res)))
+    let mut v = req.view(Some(&res));
+    crate::provisioning::approver::annotate(pv, &mut v);
+    Ok(v)
 }
 
 /// Re-check the budget when a change is approved: the budget may have been
@@ -124,6 +141,11 @@ async fn admit_on_approval(pv: Provisioner<'_>, tx: &mut Tx, req: &Request) -> R
         .ok_or_else(|| Error::not_found(format!("project {}", req.project_id)))?;
     // A killed or retired project takes no approval: its runs would not run.
     pr.require_live()?;
+    // A destroy asks nothing of the budget or the grants: it only removes
+    // what was let through before.
+    if req.kind == RequestKind::Destroy {
+        return Ok(());
+    }
     let res = query::resource_tx(tx, &req.resource_id).await?;
     // The grants were the project's own when asked for; the resources they
     // name may have gone since, so check them again.

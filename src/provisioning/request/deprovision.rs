@@ -1,4 +1,6 @@
-//! `deprovision`: queue the destruction of a resource.
+//! `deprovision`: queue the destruction of a resource. Destroying what a
+//! person let through (its create needed an approval) waits for a person
+//! too; withdrawing something that never ran does not.
 
 use serde_json::json;
 
@@ -6,7 +8,7 @@ use super::{insert_request, latest_request, writable_project};
 use crate::audit::{self, Event};
 use crate::auth::Principal;
 use crate::error::{Error, Result};
-use crate::provisioning::Provisioner;
+use crate::provisioning::{Provisioner, admission, approver};
 use crate::provisioning::{
     RequestKind, RequestState, RequestView, Resource, ResourceState, estimate, history,
 };
@@ -28,12 +30,23 @@ pub async fn deprovision(
         .ok()
         .filter(|r| r.project_id == pr.id)
         .ok_or_else(|| Error::not_found(format!("resource {resource_id}")))?;
-    let req_id = deprovision_in(&mut tx, pv, p, &r, confirm).await?;
+    let req_id = deprovision_in(&mut tx, pv, p, &r, confirm, Gate::Policy).await?;
     let req = crate::provisioning::query::request_tx(&mut tx, &req_id).await?;
     let res = crate::provisioning::query::resource_tx(&mut tx, &r.id).await?;
     tx.commit().await?;
     pv.work.notify_one();
-    Ok(req.view(Some(&res)))
+    let mut v = req.view(Some(&res));
+    approver::annotate(pv, &mut v);
+    Ok(v)
+}
+
+/// Whether a destroy follows the approval policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gate {
+    /// An agent's or a person's deprovision: a gated resource waits.
+    Policy,
+    /// Part of a decommission, itself the authority's confirmed decision.
+    Off,
 }
 
 /// Queue the destruction of `r` inside the caller's transaction (the caller
@@ -45,6 +58,7 @@ pub async fn deprovision_in(
     p: &Principal,
     r: &Resource,
     confirm: bool,
+    gate: Gate,
 ) -> Result<String> {
     let m = pv.catalog.get(&r.service);
     if m.is_some_and(|m| m.data_bearing) && !confirm {
@@ -63,6 +77,16 @@ pub async fn deprovision_in(
             .ok_or_else(|| Error::not_found("request"))?;
         return Ok(req.id);
     }
+    let h = history::of(tx, &r.id).await?;
+    // Asked again while the destroy waits for approval: the same request.
+    if gate == Gate::Policy
+        && let Some(l) = h
+            .latest
+            .as_ref()
+            .filter(|l| l.kind == RequestKind::Destroy && l.state == RequestState::PendingApproval)
+    {
+        return Ok(l.id.clone());
+    }
     let now = pv.store.clock().now();
     // Cancel what has not started first: a worker claiming one of them at this
     // moment either loses that race or shows up below as a run.
@@ -74,12 +98,19 @@ pub async fn deprovision_in(
     // destroy): the resource's state alone (e.g. `rejected`) does not say
     // whether cloud objects exist. A run still going is followed by the
     // destroy (one run per resource at a time).
-    let h = history::of(tx, &r.id).await?;
     // The cancelled changes no longer count against the budget.
     estimate::refresh(tx, pv.catalog, r).await?;
     let nothing_exists = !r.armed || !h.ever_ran;
+    // What exists was let through by a person: its destroy waits for one
+    // (on any replica, armed or not), and the resource stays as it is
+    // until the destroy is approved.
+    let gated = !nothing_exists && h.gated && gate == Gate::Policy;
+    let approval = gated.then(|| admission::why_text(&[admission::gated_reason()]));
+    let recorded = gated.then(|| admission::recorded(&[admission::gated_reason()]));
     let (state, res_state) = if nothing_exists {
         (RequestState::Fulfilled, ResourceState::Destroyed)
+    } else if approval.is_some() {
+        (RequestState::PendingApproval, r.state)
     } else {
         (RequestState::Queued, ResourceState::Destroying)
     };
@@ -106,7 +137,7 @@ pub async fn deprovision_in(
         RequestKind::Destroy,
         &destroy_spec,
         state,
-        false,
+        recorded.as_deref(),
         p,
     )
     .await?;
@@ -115,7 +146,7 @@ pub async fn deprovision_in(
         Event::new(p, "resource.deprovision_requested")
             .project(&r.project_id)
             .target(&req_id)
-            .data(json!({"service": r.service, "name": r.name})),
+            .data(json!({"service": r.service, "name": r.name, "state": state, "approval_reason": approval})),
     )
     .await?;
     Ok(req_id)

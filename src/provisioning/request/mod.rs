@@ -9,7 +9,7 @@ mod deprovision;
 
 pub use create::{Asked, request_resource};
 pub use decide::decide;
-pub use deprovision::{deprovision, deprovision_in};
+pub use deprovision::{Gate, deprovision, deprovision_in};
 
 use super::{REQUEST_COLS, RESOURCE_COLS, Request, RequestKind, RequestState, Resource};
 use crate::auth::Principal;
@@ -172,19 +172,20 @@ pub async fn insert_request(
     kind: RequestKind,
     spec: &str,
     state: RequestState,
-    needs_approval: bool,
+    approval: Option<&str>,
     by: &Principal,
 ) -> Result<String> {
+    let needs_approval = approval.is_some();
     let id = format!("req-{}", uuid::Uuid::new_v4().simple());
     let now = tx.now();
     let actor = by.actor();
     let user_id = by.user().map(|u| u.id.as_str());
     on_tx!(tx, |c| {
         sqlx::query(
-            "INSERT INTO requests (id, resource_id, project_id, kind, spec, state, needs_approval, requested_by, requested_by_user_id, attempts, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10, 0, $9, $9)",
+            "INSERT INTO requests (id, resource_id, project_id, kind, spec, state, needs_approval, requested_by, requested_by_user_id, attempts, created_at, updated_at, approval_reason)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10, 0, $9, $9, $11)",
         )
-        .bind(&id).bind(resource_id).bind(project).bind(kind).bind(spec).bind(state).bind(needs_approval).bind(&actor).bind(now).bind(user_id)
+        .bind(&id).bind(resource_id).bind(project).bind(kind).bind(spec).bind(state).bind(needs_approval).bind(&actor).bind(now).bind(user_id).bind(approval)
         .execute(&mut *c).await.map(|r| r.rows_affected())
     })?;
     Ok(id)
