@@ -59,6 +59,8 @@ pub struct Facts<'a> {
     pub armed: bool,
     pub budget: Budget,
     pub policy: &'a AutoApprove,
+    /// The transaction's time, against which the review date is read.
+    pub now: chrono::DateTime<chrono::Utc>,
 }
 
 #[derive(Debug)]
@@ -84,6 +86,7 @@ pub fn admit(f: Facts<'_>) -> Admission {
         armed,
         budget,
         policy,
+        now,
     } = f;
     if let Err(e) = refusal(project, service, grant_refusal) {
         return Admission::Refused(e);
@@ -97,7 +100,7 @@ pub fn admit(f: Facts<'_>) -> Admission {
     let why = approval_reasons(&Ask {
         service,
         tier: project.classification,
-        review_overdue: review_overdue(project),
+        review_overdue: review_overdue(project, now),
         gated,
         estimate: budget.estimate,
         others: budget.others,
@@ -167,9 +170,11 @@ pub fn gated_reason() -> ApprovalReason {
     }
 }
 
-/// The project's review is overdue: it loses auto-approval until reviewed.
-pub fn review_overdue(p: &Project) -> bool {
-    p.review_state == "overdue"
+/// The project's review is overdue: it loses auto-approval until reviewed
+/// or extended. Past its date counts at once, not only once the sweep has
+/// marked it (the metrics read it the same way).
+pub fn review_overdue(p: &Project, now: chrono::DateTime<chrono::Utc>) -> bool {
+    p.review_state == "overdue" || p.review_date.is_some_and(|d| d < now)
 }
 
 /// Every reason the ask needs a person; empty: it may run at once.

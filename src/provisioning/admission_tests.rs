@@ -133,6 +133,7 @@ fn run(c: Case) -> (String, String) {
             estimate,
         },
         policy: &policy,
+        now: Utc::now(),
     });
     match verdict {
         Admission::Refused(e) => (e.code().into(), e.field().unwrap_or("-").into()),

@@ -22,9 +22,9 @@ pub struct History {
     pub last_started: Option<Request>,
     /// The newest request of any kind and state.
     pub latest: Option<Request>,
-    /// A create that needed a person has run since the last successful
-    /// destroy: what exists was let through by someone, so changing or
-    /// destroying it needs someone too.
+    /// A create or update that needed a person has run since the last
+    /// successful destroy: what exists was let through by someone, so
+    /// changing or destroying it needs someone too.
     pub gated: bool,
 }
 
@@ -42,7 +42,8 @@ pub fn summarise(requests: Vec<Request>) -> History {
         let started = r.started_at.is_some() || r.state == RequestState::Running;
         if started {
             h.ever_ran = true;
-            if r.kind == RequestKind::Create && r.needs_approval {
+            // What a person let through, created or changed, stays theirs.
+            if matches!(r.kind, RequestKind::Create | RequestKind::Update) && r.needs_approval {
                 h.gated = true;
             }
         }

@@ -38,6 +38,8 @@ pub struct ServiceApproval {
 /// The project the caller asks the catalog about: a project key's own
 /// project, or the one named (a key may not name another).
 pub fn project_of(p: &Principal, given: Option<String>) -> Result<Option<String>> {
+    // An empty `?project=` is no project, not one named "".
+    let given = given.filter(|g| !g.trim().is_empty());
     match (p.key_project(), given) {
         (Some(own), Some(g)) if g != own => Err(Error::forbidden(
             format!("this key is locked to {own} and cannot see the catalog of {g}"),
@@ -94,7 +96,7 @@ pub fn approval(
     reasons.extend(admission::approval_reasons(&Ask {
         service: m,
         tier: pr.classification,
-        review_overdue: admission::review_overdue(pr),
+        review_overdue: admission::review_overdue(pr, pv.store.clock().now()),
         gated: false,
         estimate,
         others: committed,

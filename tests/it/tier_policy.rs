@@ -279,8 +279,13 @@ async fn gated_changes_and_destroys_wait(engine: Engine) {
     // A change of it waits too, for that reason among others.
     let res = app.tool_call(&key, "request_resource", ask("two")).await;
     check_waiting(&res["structuredContent"], "approval_gated");
+    let change = res["structuredContent"]["request_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
 
-    // Its destroy waits (superseding the change), the resource as it was.
+    // Its destroy waits, the resource and what waits for it as they were:
+    // nothing is cancelled until the destroy is approved.
     let res = app
         .tool_call(&key, "deprovision_resource", json!({"resource": "tok"}))
         .await;
@@ -289,6 +294,10 @@ async fn gated_changes_and_destroys_wait(engine: Engine) {
     check_waiting(&d, "approval_gated");
     assert_eq!(d["resource_state"], "fulfilled", "{d}");
     let did = d["request_id"].as_str().unwrap().to_string();
+    assert_eq!(
+        request(&app, &admin, &change).await["state"],
+        "pending_approval"
+    );
     let again = app
         .tool_call(&key, "deprovision_resource", json!({"resource": "tok"}))
         .await;
@@ -297,6 +306,11 @@ async fn gated_changes_and_destroys_wait(engine: Engine) {
         did.as_str(),
         "{again}"
     );
+    // A new ask neither closes the waiting destroy nor slips past it.
+    let res = app.tool_call(&key, "request_resource", ask("three")).await;
+    assert_eq!(res["isError"], true, "{res}");
+    assert_eq!(res["structuredContent"]["code"], "conflict", "{res}");
+    assert_eq!(request(&app, &admin, &did).await["state"], "pending_approval");
     // The key's minter may not approve it; another admin rejects it.
     app.post(
         &format!("/api/requests/{did}/approve"),
@@ -317,6 +331,11 @@ async fn gated_changes_and_destroys_wait(engine: Engine) {
         (r["state"].as_str(), r["resource_state"].as_str()),
         (Some("rejected"), Some("fulfilled")),
         "{r}"
+    );
+    assert_eq!(
+        request(&app, &admin, &change).await["state"],
+        "pending_approval",
+        "a rejected destroy leaves the waiting change as it was"
     );
 
     // An unarmed replica gates the destroy the same way.
@@ -345,6 +364,8 @@ async fn gated_changes_and_destroys_wait(engine: Engine) {
         .await;
     r.expect(200);
     assert!(r.json().get("approval").is_none(), "{}", r.text);
+    // Approved, it cancels what still waited for the resource.
+    assert_eq!(request(&app, &bea, &change).await["state"], "rejected");
     let done = settled(&app, &bea, &did).await;
     assert_eq!(
         (done["state"].as_str(), done["resource_state"].as_str()),
@@ -380,7 +401,48 @@ async fn a_policy_typo_refuses_the_boot() {
     }
 }
 
+/// A review date already past counts as overdue at once, before the sweep
+/// marks it: the catalog and a request both lose auto-approval for it.
+async fn past_review_date_loses_auto_approval(engine: Engine) {
+    let app = TestApp::spawn(engine, unarmed()).await;
+    let admin = app.admin_token().await;
+    let mut ev = crate::support::governance::full_evidence();
+    ev.insert("recurring_review_date".into(), json!("2001-02-03"));
+    let pid = app
+        .register_project(
+            &admin,
+            json!({"name": "Late", "owner_email": "owner@corp.example", "manager_email": "mgr@corp.example",
+                   "group": "platform", "budget_usd": 100, "classification": "light-operational",
+                   "evidence": ev}),
+        )
+        .await["project_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let list = app
+        .get(&format!("/api/services?project={pid}"), Some(&admin))
+        .await
+        .json();
+    let a = approval_of(&list, "ecr-repository");
+    assert_eq!(a["auto"], false, "{a}");
+    assert!(codes(&a["reasons"]).contains(&"review_overdue".to_string()), "{a}");
+    let r = app
+        .post(
+            &format!("/api/projects/{pid}/resources"),
+            Some(&admin),
+            json!({"service": "ecr-repository", "name": "late-repo"}),
+        )
+        .await;
+    r.expect(202);
+    assert_eq!(r.json()["needs_approval"], true, "{}", r.text);
+    // An empty `?project=` is no project, not a project named "".
+    app.get("/api/services?project=", Some(&admin))
+        .await
+        .expect(200);
+}
+
 crate::both_engines! {
     catalog_and_appendix => catalog_and_the_appendix,
     gated_destroy => gated_changes_and_destroys_wait,
+    review_overdue_by_date => past_review_date_loses_auto_approval,
 }

@@ -114,12 +114,24 @@ pub async fn request_resource(
         .filter(|r| estimate::is_in_flight(r))
         .cloned()
         .collect();
+    // A destroy waiting for a person is that person's to decide: a new ask
+    // neither closes it nor slips past it.
+    if let Some(d) = rows
+        .iter()
+        .find(|r| r.kind == RequestKind::Destroy && r.state == RequestState::PendingApproval)
+    {
+        return Err(Error::conflict(
+            format!("{name} has a destroy waiting for approval ({})", d.id),
+            "wait for an admin's decision on that request (get_request), or ask one to reject it, then ask again",
+        ));
+    }
     let waiting = rows
         .iter()
         .any(|r| r.state == RequestState::PendingApproval);
     let hist = history::summarise(rows);
-    // Changing what a person let through needs a person again.
-    let gated = hist.gated && hist.last_applied.is_some();
+    // Changing what a person let through needs a person again, also when
+    // that run failed half-way (objects may exist).
+    let gated = hist.gated;
     let repeat = existing
         .as_ref()
         // An unarmed replica may answer for an armed resource, never change it.
@@ -163,6 +175,7 @@ pub async fn request_resource(
             estimate: est,
         },
         policy: &pv.config.file.provisioning.auto_approve,
+        now: tx.now(),
     });
     let approval = match verdict {
         Admission::Refused(e) => return Err(e),

@@ -83,9 +83,12 @@ pub async fn decide(
         .is_empty();
     let takes_state = h.last_applied.is_none() && (approve || (!others_in_flight && !h.ever_ran));
     if req.kind == RequestKind::Destroy {
-        // An approved destroy starts now; a rejected one leaves the
-        // resource as it was.
+        // An approved destroy starts now, and what was queued for the
+        // resource meanwhile (a suspend, an update) is cancelled only now; a
+        // rejected one leaves the resource, and all of that, as it was.
         if approve {
+            super::deprovision::cancel_unstarted(&mut tx, pv, &res, Some(request_id), now)
+                .await?;
             on_tx!(&mut tx, |c| {
                 sqlx::query("UPDATE resources SET state = $1, updated_at = $2 WHERE id = $3")
                     .bind(ResourceState::Destroying)
@@ -139,13 +142,15 @@ async fn admit_on_approval(pv: Provisioner<'_>, tx: &mut Tx, req: &Request) -> R
     let pr = projects::fetch_tx(tx, &req.project_id)
         .await?
         .ok_or_else(|| Error::not_found(format!("project {}", req.project_id)))?;
-    // A killed or retired project takes no approval: its runs would not run.
-    pr.require_live()?;
     // A destroy asks nothing of the budget or the grants: it only removes
-    // what was let through before.
+    // what was let through before, and a killed project may shed what it
+    // holds (its destroy would otherwise wait for as long as it is killed).
     if req.kind == RequestKind::Destroy {
         return Ok(());
     }
+    // A killed or retired project takes no other approval: its runs would
+    // not run.
+    pr.require_live()?;
     let res = query::resource_tx(tx, &req.resource_id).await?;
     // The grants were the project's own when asked for; the resources they
     // name may have gone since, so check them again.

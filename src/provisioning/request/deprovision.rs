@@ -24,6 +24,9 @@ pub async fn deprovision(
     confirm: bool,
 ) -> Result<RequestView> {
     let mut tx = pv.store.begin().await?;
+    // The project's lock first (Postgres), as every change to its resources
+    // takes it: two deprovisions at once cannot both park a destroy.
+    super::lock_project(&mut tx, pv.store.engine(), project_id).await?;
     let pr = writable_project(&mut tx, p, project_id).await?;
     let r = crate::provisioning::query::resource_tx(&mut tx, resource_id)
         .await
@@ -78,33 +81,27 @@ pub async fn deprovision_in(
         return Ok(req.id);
     }
     let h = history::of(tx, &r.id).await?;
-    // Asked again while the destroy waits for approval: the same request.
+    // Asked again while a destroy waits for approval: that request, whatever
+    // came after it (a kill's suspend, say).
     if gate == Gate::Policy
-        && let Some(l) = h
-            .latest
-            .as_ref()
-            .filter(|l| l.kind == RequestKind::Destroy && l.state == RequestState::PendingApproval)
+        && let Some(id) = waiting_destroy(tx, &r.id).await?
     {
-        return Ok(l.id.clone());
+        return Ok(id);
     }
     let now = pv.store.clock().now();
-    // Cancel what has not started first: a worker claiming one of them at this
-    // moment either loses that race or shows up below as a run.
-    on_tx!(tx, |c| {
-        sqlx::query("UPDATE requests SET state = 'rejected', decision_reason = 'superseded by deprovision', updated_at = $1 WHERE resource_id = $2 AND state IN ('pending_approval', 'queued')")
-            .bind(now).bind(&r.id).execute(&mut *c).await.map(|r| r.rows_affected())
-    })?;
     // Close it directly only when no run ever started (since the last
     // destroy): the resource's state alone (e.g. `rejected`) does not say
     // whether cloud objects exist. A run still going is followed by the
     // destroy (one run per resource at a time).
-    // The cancelled changes no longer count against the budget.
-    estimate::refresh(tx, pv.catalog, r).await?;
     let nothing_exists = !r.armed || !h.ever_ran;
     // What exists was let through by a person: its destroy waits for one
-    // (on any replica, armed or not), and the resource stays as it is
-    // until the destroy is approved.
+    // (on any replica, armed or not), and the resource stays exactly as it
+    // is until the destroy is approved: nothing queued for it is cancelled
+    // now (a kill's suspend, an approved update), only on approval.
     let gated = !nothing_exists && h.gated && gate == Gate::Policy;
+    if !gated {
+        cancel_unstarted(tx, pv, r, None, now).await?;
+    }
     let approval = gated.then(|| admission::why_text(&[admission::gated_reason()]));
     let recorded = gated.then(|| admission::recorded(&[admission::gated_reason()]));
     let (state, res_state) = if nothing_exists {
@@ -150,4 +147,35 @@ pub async fn deprovision_in(
     )
     .await?;
     Ok(req_id)
+}
+
+/// The destroy of `resource_id` waiting for approval, if one is.
+async fn waiting_destroy(tx: &mut Tx, resource_id: &str) -> Result<Option<String>> {
+    Ok(on_tx!(tx, |c| {
+        sqlx::query_scalar::<_, String>(
+            "SELECT id FROM requests WHERE resource_id = $1 AND kind = 'destroy' AND state = 'pending_approval' ORDER BY created_at DESC LIMIT 1",
+        )
+        .bind(resource_id)
+        .fetch_optional(&mut *c)
+        .await
+    })?)
+}
+
+/// Cancel what has not started for `r` before its destroy runs: a worker
+/// claiming one of them at this moment either loses that race or shows up
+/// as a run the destroy follows. The cancelled changes no longer count
+/// against the budget. Run when a destroy is queued, or when a waiting one
+/// is approved (`decide`).
+pub(crate) async fn cancel_unstarted(
+    tx: &mut Tx,
+    pv: Provisioner<'_>,
+    r: &Resource,
+    except: Option<&str>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<()> {
+    on_tx!(tx, |c| {
+        sqlx::query("UPDATE requests SET state = 'rejected', decision_reason = 'superseded by deprovision', updated_at = $1 WHERE resource_id = $2 AND state IN ('pending_approval', 'queued') AND ($3 IS NULL OR id <> $3)")
+            .bind(now).bind(&r.id).bind(except).execute(&mut *c).await.map(|r| r.rows_affected())
+    })?;
+    estimate::refresh(tx, pv.catalog, r).await.map(|_| ())
 }
