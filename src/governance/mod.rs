@@ -4,6 +4,7 @@
 pub mod evidence;
 #[cfg(test)]
 mod evidence_tests;
+mod health;
 pub mod metrics;
 #[cfg(test)]
 mod metrics_tests;
