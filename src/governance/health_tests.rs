@@ -58,10 +58,10 @@ fn table() {
             name: "understaffed: only wide and critical projects, below the minimum",
             projects: vec![
                 with(p(A, WideOperational), |x| {
-                    x.manager_email = "owner@corp.example".into()
+                    x.manager_email = "owner@corp.example".into();
                 }),
                 with(p(B, LightOperational), |x| {
-                    x.manager_email = "owner@corp.example".into()
+                    x.manager_email = "owner@corp.example".into();
                 }),
                 p(C, CriticalPath),
             ],
@@ -138,7 +138,7 @@ fn table() {
         Case {
             name: "stale PoCs: not measured for an operational tier",
             projects: vec![with(p(A, WideOperational), |x| {
-                x.created_at = days_ago(400)
+                x.created_at = days_ago(400);
             })],
             approvals: vec![],
             maintainer_min: 2,
