@@ -234,7 +234,8 @@ fn is_http_url(s: &str) -> bool {
     matches!(rest, Some(r) if !r.is_empty() && !r.starts_with('/') && !r.contains(char::is_whitespace))
 }
 
-fn present(e: &Evidence, name: &str) -> bool {
+/// Whether evidence field `name` holds a value (a non-empty string or list).
+pub fn present(e: &Evidence, name: &str) -> bool {
     match e.get(name) {
         Some(Value::String(s)) => !s.is_empty(),
         Some(Value::Array(a)) => !a.is_empty(),

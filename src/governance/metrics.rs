@@ -11,9 +11,10 @@ use serde::Serialize;
 
 use super::Classification;
 use super::evidence::{self, Evidence};
+use super::health;
 
 /// Every metric key, in answer order (also the `/metrics` gauge names).
-pub const KEYS: [&str; 9] = [
+pub const KEYS: [&str; 14] = [
     "projects",
     "overdue_reviews",
     "below_maintainer_min",
@@ -23,6 +24,11 @@ pub const KEYS: [&str; 9] = [
     "median_approval_latency_hours",
     "killed_projects",
     "committed_monthly_usd",
+    "no_support_path_operational",
+    "understaffed_wide_critical",
+    "stale_pocs",
+    "unsupported_stack",
+    "light_promotion_cycle_days",
 ];
 
 /// A pending approval older than this is late.
@@ -46,6 +52,18 @@ pub struct ProjectRow {
     pub budget_cents: i64,
     /// What the project's resources commit per month (`provisioning::estimate`).
     pub committed_cents: i64,
+    pub created_at: DateTime<Utc>,
+    /// Its promotions and demotions, in any order.
+    pub tier_changes: Vec<TierChange>,
+}
+
+/// One promotion or demotion of a project (`project.promoted` /
+/// `project.demoted` audit rows).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TierChange {
+    pub at: DateTime<Utc>,
+    pub from: Classification,
+    pub to: Classification,
 }
 
 /// A request that waited for a person: still waiting (`decided_at: None`)
@@ -61,6 +79,8 @@ pub struct ApprovalRow {
 #[derive(Debug, Clone, Copy)]
 pub struct Policy<'a> {
     pub maintainer_min: u32,
+    /// `review.poc_window_days`: how long a PoC is expected to take.
+    pub poc_window_days: u32,
     pub overrides: &'a BTreeMap<Classification, Vec<String>>,
 }
 
@@ -150,11 +170,11 @@ fn hours(d: Duration) -> f64 {
     d.num_seconds().max(0) as f64 / 3600.0
 }
 
-fn round2(v: f64) -> f64 {
+pub(super) fn round2(v: f64) -> f64 {
     (v * 100.0).round() / 100.0
 }
 
-fn median(mut v: Vec<f64>) -> Option<f64> {
+pub(super) fn median(mut v: Vec<f64>) -> Option<f64> {
     if v.is_empty() {
         return None;
     }
@@ -167,12 +187,12 @@ fn median(mut v: Vec<f64>) -> Option<f64> {
     })
 }
 
-fn ids<'a>(it: impl Iterator<Item = &'a str>) -> Vec<String> {
+pub(super) fn ids<'a>(it: impl Iterator<Item = &'a str>) -> Vec<String> {
     let set: BTreeSet<&str> = it.collect();
     set.into_iter().map(str::to_string).collect()
 }
 
-fn count(
+pub(super) fn count(
     key: &'static str,
     label: &'static str,
     n: usize,
@@ -192,10 +212,11 @@ fn count(
     }
 }
 
-/// The metrics over `projects` (one tier or all) and their approvals.
+/// The metrics over `projects` (one tier or all, `tier`) and their approvals.
 fn measure(
     projects: &[&ProjectRow],
     approvals: &[&ApprovalRow],
+    tier: Option<Classification>,
     policy: Policy<'_>,
     now: DateTime<Utc>,
 ) -> Vec<Metric> {
@@ -248,7 +269,7 @@ fn measure(
         .filter(|p| p.committed_cents > p.budget_cents)
         .map(|p| p.id.as_str()));
 
-    vec![
+    let mut out = vec![
         count(
             "projects",
             "Projects",
@@ -343,7 +364,9 @@ fn measure(
             measurable: true,
             note: "committed monthly estimates against the sum of the budgets set; offenders are over their own budget".into(),
         },
-    ]
+    ];
+    out.extend(health::measure(projects, tier, policy, now));
+    out
 }
 
 /// The portfolio metrics of `projects` and their `approvals` at `now`.
@@ -373,7 +396,7 @@ pub fn compute(
                 .collect();
             TierMetrics {
                 tier,
-                metrics: measure(&ps, &ap, policy, now),
+                metrics: measure(&ps, &ap, Some(tier), policy, now),
             }
         })
         .collect();
@@ -386,7 +409,7 @@ pub fn compute(
             .filter(|p| p.tier > Classification::Poc)
             .count() as u64,
         maintainer_min: policy.maintainer_min,
-        metrics: measure(&all, &approvals, policy, now),
+        metrics: measure(&all, &approvals, None, policy, now),
         tiers,
     }
 }

@@ -10,7 +10,7 @@ use super::Classification::{self, *};
 use super::evidence::{self, Evidence};
 use super::metrics::*;
 
-fn now() -> DateTime<Utc> {
+pub(super) fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0).unwrap()
 }
 
@@ -18,8 +18,24 @@ fn hours_ago(h: i64) -> DateTime<Utc> {
     now() - Duration::hours(h)
 }
 
+pub(super) fn days_ago(d: i64) -> DateTime<Utc> {
+    now() - Duration::days(d)
+}
+
+/// A tier change `d` days ago.
+pub(super) fn change(d: i64, from: Classification, to: Classification) -> TierChange {
+    TierChange {
+        at: days_ago(d),
+        from,
+        to,
+    }
+}
+
+/// `review.poc_window_days` in every row.
+pub(super) const POC_WINDOW: u32 = 90;
+
 /// A live project with two distinct people and no evidence.
-fn p(id: &str, tier: Classification) -> ProjectRow {
+pub(super) fn p(id: &str, tier: Classification) -> ProjectRow {
     ProjectRow {
         id: id.into(),
         tier,
@@ -31,6 +47,8 @@ fn p(id: &str, tier: Classification) -> ProjectRow {
         evidence: Evidence::new(),
         budget_cents: 0,
         committed_cents: 0,
+        created_at: days_ago(10),
+        tier_changes: vec![],
     }
 }
 
@@ -57,19 +75,19 @@ fn decided(project: &str, asked_h: i64, waited_h: i64) -> ApprovalRow {
     }
 }
 
-struct Case {
-    name: &'static str,
-    projects: Vec<ProjectRow>,
-    approvals: Vec<ApprovalRow>,
-    maintainer_min: u32,
+pub(super) struct Case {
+    pub(super) name: &'static str,
+    pub(super) projects: Vec<ProjectRow>,
+    pub(super) approvals: Vec<ApprovalRow>,
+    pub(super) maintainer_min: u32,
     /// `None`: overall; else that tier's metrics.
-    tier: Option<Classification>,
-    key: &'static str,
-    value: Option<f64>,
-    offenders: &'static [&'static str],
+    pub(super) tier: Option<Classification>,
+    pub(super) key: &'static str,
+    pub(super) value: Option<f64>,
+    pub(super) offenders: &'static [&'static str],
 }
 
-fn with(mut pr: ProjectRow, f: impl FnOnce(&mut ProjectRow)) -> ProjectRow {
+pub(super) fn with(mut pr: ProjectRow, f: impl FnOnce(&mut ProjectRow)) -> ProjectRow {
     f(&mut pr);
     pr
 }
@@ -268,10 +286,17 @@ fn table() {
             offenders: &[A],
         },
     ];
+    check(cases);
+}
+
+/// Runs each row: the metric `key` (overall or of `tier`) must have the
+/// row's value, measurability and offenders.
+pub(super) fn check(cases: Vec<Case>) {
     let overrides = BTreeMap::new();
     for c in cases {
         let policy = Policy {
             maintainer_min: c.maintainer_min,
+            poc_window_days: POC_WINDOW,
             overrides: &overrides,
         };
         let m = compute(
@@ -299,6 +324,7 @@ fn every_metric_in_every_list_in_key_order() {
         &[],
         Policy {
             maintainer_min: 2,
+            poc_window_days: POC_WINDOW,
             overrides: &BTreeMap::new(),
         },
         MetricsScope::Own,
@@ -314,5 +340,7 @@ fn every_metric_in_every_list_in_key_order() {
     }
     // With no data the latencies say so; counts of nothing are real zeros.
     assert!(!m.get("median_approval_latency_hours").unwrap().measurable);
+    assert!(!m.get("light_promotion_cycle_days").unwrap().measurable);
     assert_eq!(m.get("projects").unwrap().value, Some(0.0));
+    assert_eq!(m.get("stale_pocs").unwrap().value, Some(0.0));
 }

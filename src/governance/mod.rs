@@ -4,6 +4,9 @@
 pub mod evidence;
 #[cfg(test)]
 mod evidence_tests;
+mod health;
+#[cfg(test)]
+mod health_tests;
 pub mod metrics;
 #[cfg(test)]
 mod metrics_tests;

@@ -6,7 +6,10 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::metrics::{self, ApprovalRow, GovernanceMetrics, MetricsScope, Policy, ProjectRow};
+use super::Classification;
+use super::metrics::{
+    self, ApprovalRow, GovernanceMetrics, MetricsScope, Policy, ProjectRow, TierChange,
+};
 use crate::auth::Principal;
 use crate::error::Result;
 use crate::provisioning::request::COMMITTED;
@@ -79,6 +82,7 @@ async fn measure(
     let (projects, approvals) = load(reg, scope, now).await?;
     let policy = Policy {
         maintainer_min: reg.config.file.governance.maintainer_min,
+        poc_window_days: reg.config.file.review.poc_window_days,
         overrides: &reg.config.file.classification_requirements,
     };
     Ok(metrics::compute(&projects, &approvals, policy, kind, now))
@@ -94,6 +98,19 @@ struct Committed {
 struct Pending {
     project_id: String,
     created_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct Changed {
+    project_id: String,
+    at: DateTime<Utc>,
+    data: String,
+}
+
+#[derive(serde::Deserialize)]
+struct ChangeData {
+    from: Classification,
+    to: Classification,
 }
 
 #[derive(sqlx::FromRow)]
@@ -144,6 +161,13 @@ async fn load(
          FROM governance_requests g JOIN projects p ON p.id = g.project_id
          WHERE g.decided_at IS NOT NULL AND g.decided_by IS NOT NULL AND g.decided_at >= $3 AND {SCOPED}"
     );
+    // Every promotion and demotion, not only recent ones: when a PoC
+    // started can lie before any window.
+    let changes_sql = format!(
+        "SELECT a.project_id AS project_id, a.at AS at, a.data AS data
+         FROM audit_events a JOIN projects p ON p.id = a.project_id
+         WHERE a.action IN ('project.promoted', 'project.demoted') AND {SCOPED}"
+    );
     let since = now - Duration::days(metrics::LATENCY_WINDOW_DAYS);
     let (v, k) = (&scope.value, scope.by_key);
     let rows: Vec<Project> = on_pool!(reg.store.read(), |pool| {
@@ -175,6 +199,25 @@ async fn load(
             .fetch_all(pool)
             .await
     })?;
+    let changed: Vec<Changed> = on_pool!(reg.store.read(), |pool| {
+        sqlx::query_as::<_, Changed>(&changes_sql)
+            .bind(v)
+            .bind(k)
+            .fetch_all(pool)
+            .await
+    })?;
+    let mut changes: HashMap<String, Vec<TierChange>> = HashMap::new();
+    for c in changed {
+        // The audit data is ours; a row that does not read as a tier
+        // change is left out of the history rather than failing the answer.
+        if let Ok(d) = serde_json::from_str::<ChangeData>(&c.data) {
+            changes.entry(c.project_id).or_default().push(TierChange {
+                at: c.at,
+                from: d.from,
+                to: d.to,
+            });
+        }
+    }
     let committed: HashMap<String, i64> = committed
         .into_iter()
         .map(|c| (c.project_id, c.cents))
@@ -191,6 +234,8 @@ async fn load(
             owner_email: pr.owner_email,
             manager_email: pr.manager_email,
             budget_cents: pr.budget_cents,
+            created_at: pr.created_at,
+            tier_changes: changes.remove(&pr.id).unwrap_or_default(),
             id: pr.id,
         })
         .collect();

@@ -1,13 +1,16 @@
 //! `GET /api/governance/metrics`, MCP `governance_metrics` and their
 //! `/metrics` gauges: the runbook's `asgard.yaml` with a governance override
 //! reflects in the answer; each caller sees its scope; pending approvals,
-//! their age and the approval latency follow real requests on a fake clock.
+//! their age and the approval latency follow real requests on a fake clock;
+//! every key the specification requires is present, and stale PoCs, the
+//! PoC-to-light cycle and the support path follow a real promotion.
 
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
 use crate::support::db::exec;
+use crate::support::governance::full_evidence;
 use crate::support::{Engine, Opts, RUNBOOK_PROJECT, RUNBOOK_YAML, TestApp};
 
 /// The overall metric `key` of an answer.
@@ -280,8 +283,121 @@ async fn approvals_pending_and_latency(engine: Engine) {
     assert_eq!(offenders(latency), [pid.as_str()], "slower than 24 hours");
 }
 
+/// The metric keys the specification requires at least.
+const SPEC_KEYS: [&str; 6] = [
+    "no_support_path_operational",
+    "understaffed_wide_critical",
+    "stale_pocs",
+    "overdue_reviews",
+    "unsupported_stack",
+    "light_promotion_cycle_days",
+];
+
+const DAY: u64 = 86_400;
+
+/// Every key the specification requires, overall and per tier. Then, on a
+/// fake clock: a PoC promoted to light-operational after 10 days makes the
+/// cycle 10 days; a PoC left for 91 days (window 90) is stale; the promoted
+/// project without its support contact and incident path has no support
+/// path. The `/metrics` gauges follow.
+async fn spec_keys_stale_pocs_and_the_light_cycle(engine: Engine) {
+    let app = TestApp::spawn(engine, Opts::new().fake_clock(chrono::Utc::now())).await;
+    let admin = app.admin_token().await;
+    let climbs = app.register_named(&admin, "Climbs").await;
+    let lingers = app.register_named(&admin, "Lingers").await;
+
+    let m = app
+        .get("/api/governance/metrics", Some(&admin))
+        .await
+        .json();
+    let tiers = m["tiers"].as_array().unwrap();
+    assert_eq!(tiers.len(), 4, "{m}");
+    for key in SPEC_KEYS {
+        metric(&m, key);
+        for t in tiers {
+            tier_metric(&m, t["tier"].as_str().unwrap(), key);
+        }
+    }
+    let cycle = metric(&m, "light_promotion_cycle_days");
+    assert_eq!(cycle["measurable"], false, "{cycle}");
+    assert_eq!(cycle["value"], Value::Null, "never a made-up 0: {cycle}");
+    assert_eq!(metric(&m, "stale_pocs")["value"], 0.0);
+
+    app.patch(
+        &format!("/api/projects/{climbs}"),
+        Some(&admin),
+        json!({"evidence": full_evidence()}),
+    )
+    .await
+    .expect(200);
+    app.clock().advance(Duration::from_secs(10 * DAY));
+    let admin = app.admin_token().await;
+    let r = app
+        .post(
+            &format!("/api/projects/{climbs}/promotion"),
+            Some(&admin),
+            json!({"target": "light-operational"}),
+        )
+        .await;
+    r.expect(200);
+    assert_eq!(r.json()["outcome"], "applied", "{}", r.text);
+    app.clock().advance(Duration::from_secs(81 * DAY));
+    let admin = app.admin_token().await;
+
+    let m = app
+        .get("/api/governance/metrics", Some(&admin))
+        .await
+        .json();
+    let cycle = metric(&m, "light_promotion_cycle_days");
+    assert_eq!(cycle["measurable"], true, "{cycle}");
+    assert_eq!(cycle["value"], 10.0, "{cycle}");
+    assert!(offenders(cycle).is_empty(), "within the PoC window");
+    assert_eq!(
+        tier_metric(&m, "light-operational", "light_promotion_cycle_days")["value"],
+        10.0
+    );
+    let stale = metric(&m, "stale_pocs");
+    assert_eq!(offenders(stale), [lingers.as_str()], "{stale}");
+    assert_eq!(
+        tier_metric(&m, "wide-operational", "stale_pocs")["measurable"],
+        false
+    );
+    assert_eq!(metric(&m, "no_support_path_operational")["value"], 0.0);
+    let text = app.get("/metrics", None).await.text;
+    for line in [
+        "asgard_governance_light_promotion_cycle_days{tier=\"all\"} 10.0",
+        "asgard_governance_stale_pocs{tier=\"all\"} 1.0",
+        "asgard_governance_no_support_path_operational{tier=\"all\"} 0.0",
+    ] {
+        assert!(text.contains(line), "{line}: {text}");
+    }
+
+    app.patch(
+        &format!("/api/projects/{climbs}"),
+        Some(&admin),
+        json!({"evidence": {"support_contact": null, "incident_path": null}}),
+    )
+    .await
+    .expect(200);
+    let m = app
+        .get("/api/governance/metrics", Some(&admin))
+        .await
+        .json();
+    let none = metric(&m, "no_support_path_operational");
+    assert_eq!(offenders(none), [climbs.as_str()], "{none}");
+    assert_eq!(
+        offenders(tier_metric(
+            &m,
+            "light-operational",
+            "no_support_path_operational"
+        )),
+        [climbs.as_str()]
+    );
+}
+
 crate::both_engines!(
     maintainer_min_reflects => maintainer_min_from_the_config,
     scopes => each_caller_sees_its_scope,
     approvals => approvals_pending_and_latency,
+    spec_keys => spec_keys_stale_pocs_and_the_light_cycle,
 );

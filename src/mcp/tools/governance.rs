@@ -99,7 +99,9 @@ mod tests {
 
     use crate::catalog::schema::validate;
     use crate::governance::Classification;
-    use crate::governance::metrics::{self, ApprovalRow, MetricsScope, Policy, ProjectRow};
+    use crate::governance::metrics::{
+        self, ApprovalRow, MetricsScope, Policy, ProjectRow, TierChange,
+    };
 
     /// The advertised outputSchema accepts a real answer, unchanged.
     #[test]
@@ -118,6 +120,12 @@ mod tests {
             evidence: Default::default(),
             budget_cents: 100,
             committed_cents: 0,
+            created_at: now - chrono::Duration::days(10),
+            tier_changes: vec![TierChange {
+                at: now - chrono::Duration::days(1),
+                from: Classification::Poc,
+                to: Classification::LightOperational,
+            }],
         };
         let waiting = ApprovalRow {
             project_id: pr.id.clone(),
@@ -126,6 +134,7 @@ mod tests {
         };
         let policy = Policy {
             maintainer_min: 2,
+            poc_window_days: 90,
             overrides: &BTreeMap::new(),
         };
         let m = metrics::compute(&[pr], &[waiting], policy, MetricsScope::Organisation, now);
