@@ -310,7 +310,10 @@ async fn gated_changes_and_destroys_wait(engine: Engine) {
     let res = app.tool_call(&key, "request_resource", ask("three")).await;
     assert_eq!(res["isError"], true, "{res}");
     assert_eq!(res["structuredContent"]["code"], "conflict", "{res}");
-    assert_eq!(request(&app, &admin, &did).await["state"], "pending_approval");
+    assert_eq!(
+        request(&app, &admin, &did).await["state"],
+        "pending_approval"
+    );
     // The key's minter may not approve it; another admin rejects it.
     app.post(
         &format!("/api/requests/{did}/approve"),
@@ -425,7 +428,10 @@ async fn past_review_date_loses_auto_approval(engine: Engine) {
         .json();
     let a = approval_of(&list, "ecr-repository");
     assert_eq!(a["auto"], false, "{a}");
-    assert!(codes(&a["reasons"]).contains(&"review_overdue".to_string()), "{a}");
+    assert!(
+        codes(&a["reasons"]).contains(&"review_overdue".to_string()),
+        "{a}"
+    );
     let r = app
         .post(
             &format!("/api/projects/{pid}/resources"),

@@ -87,8 +87,7 @@ pub async fn decide(
         // resource meanwhile (a suspend, an update) is cancelled only now; a
         // rejected one leaves the resource, and all of that, as it was.
         if approve {
-            super::deprovision::cancel_unstarted(&mut tx, pv, &res, Some(request_id), now)
-                .await?;
+            super::deprovision::cancel_unstarted(&mut tx, pv, &res, Some(request_id), now).await?;
             on_tx!(&mut tx, |c| {
                 sqlx::query("UPDATE resources SET state = $1, updated_at = $2 WHERE id = $3")
                     .bind(ResourceState::Destroying)
