@@ -292,3 +292,7 @@ fn refuse_change(r: &Resource, armed: bool) -> Result<()> {
 #[cfg(test)]
 #[path = "admission_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "admission_tier_tests.rs"]
+mod tier_tests;
