@@ -15,35 +15,11 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use crate::support::{Engine, Opts, RUNBOOK_YAML, TestApp};
+use crate::support::Engine;
+use crate::support::governance::armed_never_running;
 
 async fn five_asks_into_a_small_budget(engine: Engine) {
-    let dir = std::env::temp_dir().join(format!("asgard-tf-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let tf = dir.join("terraform");
-    std::fs::write(
-        &tf,
-        "#!/bin/sh\n[ \"$1\" = version ] && echo 'Terraform v1.11.4' && exit 0\nexit 1\n",
-    )
-    .unwrap();
-    std::fs::set_permissions(
-        &tf,
-        <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o755),
-    )
-    .unwrap();
-    let yaml = format!(
-        "{RUNBOOK_YAML}provisioning:\n  terraform:\n    bin: {}\n  auto_approve:\n    classifications: []\n",
-        tf.display()
-    );
-    let modules = concat!(env!("CARGO_MANIFEST_DIR"), "/modules");
-    let app = TestApp::spawn(
-        engine,
-        Opts::new()
-            .yaml(&yaml)
-            .env("ASGARD_TF_MODULES_DIR", modules)
-            .env("ASGARD_TF_ALLOWED", "aws:123456789012"),
-    )
-    .await;
+    let (app, _terraform) = armed_never_running(engine).await;
     let app = Arc::new(app);
     let tok = app.admin_token().await;
     let p = app
@@ -82,7 +58,6 @@ async fn five_asks_into_a_small_budget(engine: Engine) {
     }
     // Taken in turn, the first two fit and the other three do not.
     assert_eq!(taken, 2, "asks of 1.00 USD taken into a 2.50 USD budget");
-    let _ = std::fs::remove_dir_all(&dir);
     let cost: Value = app
         .get(&format!("/api/projects/{pid}/cost"), Some(&tok))
         .await

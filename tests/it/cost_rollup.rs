@@ -10,7 +10,8 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::support::db::exec;
-use crate::support::{Engine, Opts, RUNBOOK_YAML, TestApp};
+use crate::support::governance::armed_never_running;
+use crate::support::{Engine, Opts, TestApp};
 
 const TWO_GROUPS: &str = "groups:\n  - { key: platform, display_name: Platform, cost_center: CC-100 }\n  - { key: data, display_name: Data, cost_center: CC-200 }\n";
 
@@ -260,32 +261,7 @@ async fn budget_changes_are_audited(engine: Engine) {
 /// auto-approved, so every taken ask waits for a person and keeps its
 /// estimate reserved: no run can finish mid-race and free its share.
 async fn fifty_asks_into_a_budget_of_seven(engine: Engine) {
-    let dir = std::env::temp_dir().join(format!("asgard-tf-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let tf = dir.join("terraform");
-    std::fs::write(
-        &tf,
-        "#!/bin/sh\n[ \"$1\" = version ] && echo 'Terraform v1.11.4' && exit 0\nexit 1\n",
-    )
-    .unwrap();
-    std::fs::set_permissions(
-        &tf,
-        <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o755),
-    )
-    .unwrap();
-    let yaml = format!(
-        "{RUNBOOK_YAML}provisioning:\n  terraform:\n    bin: {}\n  auto_approve: {{ classifications: [] }}\n",
-        tf.display()
-    );
-    let modules = concat!(env!("CARGO_MANIFEST_DIR"), "/modules");
-    let app = TestApp::spawn(
-        engine,
-        Opts::new()
-            .yaml(&yaml)
-            .env("ASGARD_TF_MODULES_DIR", modules)
-            .env("ASGARD_TF_ALLOWED", "aws:123456789012"),
-    )
-    .await;
+    let (app, _terraform) = armed_never_running(engine).await;
     let app = Arc::new(app);
     let tok = app.admin_token().await;
     let p = app
@@ -336,7 +312,6 @@ async fn fifty_asks_into_a_budget_of_seven(engine: Engine) {
         7,
         "{waiting}"
     );
-    let _ = std::fs::remove_dir_all(&dir);
     let cost: Value = app
         .get(&format!("/api/projects/{pid}/cost"), Some(&tok))
         .await

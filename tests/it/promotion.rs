@@ -6,63 +6,10 @@
 
 use serde_json::{Value, json};
 
-use crate::support::governance::{People, full_evidence, people};
-use crate::support::{Engine, Opts, TestApp};
-
-/// A light-operational project with every evidence field filled in,
-/// registered by an admin (registration goes no higher).
-async fn light_project(s: &People, name: &str) -> String {
-    let p = s
-        .app
-        .register_project(
-            &s.admin,
-            json!({"name": name, "owner_email": "owner@corp.example", "manager_email": "mgr@corp.example",
-                   "group": "platform", "budget_usd": 10, "classification": "light-operational",
-                   "evidence": full_evidence()}),
-        )
-        .await;
-    p["project_id"].as_str().unwrap().to_string()
-}
-
-async fn tier(app: &TestApp, tok: &str, pid: &str) -> String {
-    let r = app.get(&format!("/api/projects/{pid}"), Some(tok)).await;
-    r.expect(200);
-    r.json()["classification"].as_str().unwrap().to_string()
-}
-
-async fn promote(app: &TestApp, tok: &str, pid: &str, body: Value) -> crate::support::Resp {
-    app.post(&format!("/api/projects/{pid}/promotion"), Some(tok), body)
-        .await
-}
-
-async fn inbox_ids(app: &TestApp, tok: &str) -> Vec<(String, String)> {
-    let r = app
-        .get("/api/requests?state=pending_approval", Some(tok))
-        .await;
-    r.expect(200);
-    r.json()["requests"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| {
-            (
-                i["type"].as_str().unwrap_or_default().to_string(),
-                i["request_id"].as_str().unwrap_or_default().to_string(),
-            )
-        })
-        .collect()
-}
-
-async fn audit_actions(app: &TestApp, tok: &str, pid: &str, action: &str) -> usize {
-    let r = app
-        .get(
-            &format!("/api/audit?project={pid}&action={action}"),
-            Some(tok),
-        )
-        .await;
-    r.expect(200);
-    r.json()["events"].as_array().unwrap().len()
-}
+use crate::support::governance::{
+    audit_actions, full_evidence, inbox_ids, light_project, people, promote, tier,
+};
+use crate::support::{Engine, Opts};
 
 async fn poc_to_light_applies_at_once(engine: Engine) {
     let s = people(engine, Opts::new()).await;

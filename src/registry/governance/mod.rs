@@ -154,6 +154,20 @@ pub(crate) async fn locked_project(
         .await)?)
 }
 
+/// The project `id` as `p` may see it, locked for this change (see
+/// `locked_project`); one the caller cannot see is not found.
+pub(crate) async fn visible_locked(
+    tx: &mut Tx,
+    engine: Engine,
+    p: &Principal,
+    id: &str,
+) -> Result<Project> {
+    locked_project(tx, engine, id)
+        .await?
+        .filter(|pr| pr.visible_to(p))
+        .ok_or_else(|| Error::not_found(format!("project {id}")))
+}
+
 /// What a new governance request records.
 pub(super) struct NewRequest<'a> {
     pub kind: GovKind,

@@ -6,7 +6,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{GovKind, GovernanceRequestView, NewRequest, insert, locked_project, set_tier};
+use super::{GovKind, GovernanceRequestView, NewRequest, insert, set_tier, visible_locked};
 use crate::audit::{self, Event};
 use crate::auth::Principal;
 use crate::error::{Error, Result};
@@ -129,10 +129,7 @@ pub async fn request_promotion(
     p.require_writer()?;
     let reason = crate::registry::validate::opt_text("reason", ask.reason.as_deref(), 500)?;
     let mut tx = reg.store.begin().await?;
-    let pr = locked_project(&mut tx, reg.store.engine(), id)
-        .await?
-        .filter(|pr| pr.visible_to(p))
-        .ok_or_else(|| Error::not_found(format!("project {id}")))?;
+    let pr = visible_locked(&mut tx, reg.store.engine(), p, id).await?;
     if !pr.writable_by(p) {
         pr.require_authority(p)?;
     }
@@ -224,10 +221,7 @@ pub async fn demote(
         .target
         .ok_or_else(|| Error::invalid("target", "is required"))?;
     let mut tx = reg.store.begin().await?;
-    let pr = locked_project(&mut tx, reg.store.engine(), id)
-        .await?
-        .filter(|pr| pr.visible_to(p))
-        .ok_or_else(|| Error::not_found(format!("project {id}")))?;
+    let pr = visible_locked(&mut tx, reg.store.engine(), p, id).await?;
     pr.require_authority(p)?;
     require_active(&pr)?;
     let from = pr.classification;

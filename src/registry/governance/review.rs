@@ -8,7 +8,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{GovKind, GovernanceRequestView, NewRequest, insert, locked_project};
+use super::{GovKind, GovernanceRequestView, NewRequest, insert, visible_locked};
 use crate::audit::{self, Event};
 use crate::auth::Principal;
 use crate::error::{Error, Result};
@@ -91,10 +91,7 @@ pub async fn extend(
     p.require_writer()?;
     let reason = crate::registry::validate::opt_text("reason", ask.reason.as_deref(), 500)?;
     let mut tx = reg.store.begin().await?;
-    let pr = locked_project(&mut tx, reg.store.engine(), id)
-        .await?
-        .filter(|pr| pr.visible_to(p))
-        .ok_or_else(|| Error::not_found(format!("project {id}")))?;
+    let pr = visible_locked(&mut tx, reg.store.engine(), p, id).await?;
     pr.require_authority(p)?;
     if pr.lifecycle != Lifecycle::Active {
         return Err(Error::conflict(

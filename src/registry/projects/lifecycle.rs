@@ -47,10 +47,8 @@ pub async fn patch(
     let mut tx = reg.store.begin().await?;
     // Locked (Postgres): the row is written back whole, so a promotion,
     // an extension or a sweep mark committed meanwhile must not be lost.
-    let cur = crate::registry::governance::locked_project(&mut tx, reg.store.engine(), id)
-        .await?
-        .filter(|c| c.visible_to(p))
-        .ok_or_else(|| Error::not_found(format!("project {id}")))?;
+    let cur =
+        crate::registry::governance::visible_locked(&mut tx, reg.store.engine(), p, id).await?;
     // Agents with the project's key may update description and evidence; the
     // rest needs authority.
     let key_only = patch.name.is_none()

@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Engine, Opts, TestApp};
+use super::{Engine, Opts, RUNBOOK_YAML, TestApp};
 
 const ADMIN_PW: &str = "the-admin-password-1";
 
@@ -97,5 +97,103 @@ pub async fn people(engine: Engine, opts: Opts) -> People {
         admin,
         bea,
         olga,
+    }
+}
+
+/// A light-operational project with every evidence field filled in,
+/// registered by an admin (registration goes no higher).
+pub async fn light_project(s: &People, name: &str) -> String {
+    let p = s
+        .app
+        .register_project(
+            &s.admin,
+            json!({"name": name, "owner_email": "owner@corp.example", "manager_email": "mgr@corp.example",
+                   "group": "platform", "budget_usd": 10, "classification": "light-operational",
+                   "evidence": full_evidence()}),
+        )
+        .await;
+    p["project_id"].as_str().unwrap().to_string()
+}
+
+pub async fn tier(app: &TestApp, tok: &str, pid: &str) -> String {
+    let r = app.get(&format!("/api/projects/{pid}"), Some(tok)).await;
+    r.expect(200);
+    r.json()["classification"].as_str().unwrap().to_string()
+}
+
+pub async fn promote(app: &TestApp, tok: &str, pid: &str, body: Value) -> super::Resp {
+    app.post(&format!("/api/projects/{pid}/promotion"), Some(tok), body)
+        .await
+}
+
+pub async fn inbox_ids(app: &TestApp, tok: &str) -> Vec<(String, String)> {
+    let r = app
+        .get("/api/requests?state=pending_approval", Some(tok))
+        .await;
+    r.expect(200);
+    r.json()["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["type"].as_str().unwrap_or_default().to_string(),
+                i["request_id"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+pub async fn audit_actions(app: &TestApp, tok: &str, pid: &str, action: &str) -> usize {
+    let r = app
+        .get(
+            &format!("/api/audit?project={pid}&action={action}"),
+            Some(tok),
+        )
+        .await;
+    r.expect(200);
+    r.json()["events"].as_array().unwrap().len()
+}
+
+/// An armed Asgard where every request waits for an admin and no run ever
+/// starts: a stand-in Terraform that only answers `version`, and no service
+/// auto-approves. A waiting request commits its estimate, so budget races
+/// are decided by admission alone, not by a worker's timing.
+pub async fn armed_never_running(engine: Engine) -> (TestApp, StandIn) {
+    let dir = std::env::temp_dir().join(format!("asgard-tf-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let tf = dir.join("terraform");
+    std::fs::write(
+        &tf,
+        "#!/bin/sh\n[ \"$1\" = version ] && echo 'Terraform v1.11.4' && exit 0\nexit 1\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &tf,
+        <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o755),
+    )
+    .unwrap();
+    let yaml = format!(
+        "{RUNBOOK_YAML}provisioning:\n  terraform:\n    bin: {}\n  auto_approve: {{ classifications: [] }}\n",
+        tf.display()
+    );
+    let modules = concat!(env!("CARGO_MANIFEST_DIR"), "/modules");
+    let app = TestApp::spawn(
+        engine,
+        Opts::new()
+            .yaml(&yaml)
+            .env("ASGARD_TF_MODULES_DIR", modules)
+            .env("ASGARD_TF_ALLOWED", "aws:123456789012"),
+    )
+    .await;
+    (app, StandIn(dir))
+}
+
+/// The stand-in Terraform's directory, removed when dropped.
+pub struct StandIn(std::path::PathBuf);
+
+impl Drop for StandIn {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
